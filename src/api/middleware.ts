@@ -1,0 +1,81 @@
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { timingSafeEqual } from "hono/utils/buffer";
+import { InstanceError } from "../instances/errors";
+import { LIMITS } from "../instances/validation";
+import { errorResponse, failure, kindResponse } from "./envelope";
+import type { AppEnv } from "./types";
+
+/**
+ * Bearer-token auth against the `API_TOKEN` secret. The comparison is constant-time,
+ * and when the secret is not set every request is refused (fail closed) with a
+ * message that says so. The token never appears in logs or responses.
+ */
+export const requireToken = () =>
+  bearerAuth({
+    verifyToken: async (token, c: Context<AppEnv>) => {
+      const expected = c.env.API_TOKEN;
+      return typeof expected === "string" && expected.length > 0 && (await timingSafeEqual(expected, token));
+    },
+    noAuthenticationHeader: { message: (c) => unauthorized(c, "missing Authorization: Bearer <API_TOKEN> header") },
+    invalidAuthenticationHeader: { message: (c) => unauthorized(c, "malformed Authorization header; expected Bearer <token>") },
+    invalidToken: {
+      message: (c: Context<AppEnv>) =>
+        unauthorized(
+          c,
+          c.env.API_TOKEN ? "invalid API token" : "API_TOKEN is not configured on this Worker; every request is refused",
+        ),
+    },
+  });
+
+const unauthorized = (c: Context, message: string) => new Response(JSON.stringify(failure(40100, message)), {
+  status: 401,
+  headers: { "content-type": "application/json", "x-request-id": c.get("requestId") ?? "" },
+});
+
+/** Request bodies: one instance's params may be 1 MiB, plus room for the envelope. */
+export const MAX_BODY_BYTES = LIMITS.payloadBytes + 64 * 1024;
+
+export const limitBody = () =>
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => kindResponse(c, "too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`),
+  });
+
+/** Reads a JSON body; an empty body is `undefined`, malformed JSON a 400. */
+export async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InstanceError("invalid_input", "body: malformed JSON", "body");
+  }
+}
+
+export const onError: ErrorHandler<AppEnv> = (error, c) => {
+  if (error instanceof InstanceError) {
+    return errorResponse(c, error.status as ContentfulStatusCode, error.code, error.message, error.field);
+  }
+  if (error instanceof HTTPException) {
+    const res = error.getResponse();
+    if (res.headers.get("content-type")?.includes("application/json")) return res;
+    const status = error.status as ContentfulStatusCode;
+    return errorResponse(c, status, status * 100, error.message || res.statusText || "request failed");
+  }
+  // A real fault: log it with the request id, answer without internals.
+  console.error(`[${c.get("requestId")}] unhandled error`, error);
+  return errorResponse(c, 500, 50000, `internal error (request id ${c.get("requestId")})`);
+};
+
+export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
+  kindResponse(c, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+
+/** Registered after a path's real methods: any other method gets a 405 with `Allow`. */
+export const methodNotAllowed = (...allowed: string[]) => (c: Context<AppEnv>) => {
+  c.header("Allow", allowed.join(", "));
+  return errorResponse(c, 405, 40500, `${c.req.method} is not allowed here; use ${allowed.join(" or ")}`);
+};

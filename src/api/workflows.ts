@@ -1,0 +1,44 @@
+import { Hono } from "hono";
+import {
+  changeStatus,
+  createBatch,
+  createInstance,
+  getInstance,
+  listWorkflows,
+  sendEvent,
+} from "../instances/instances";
+import { ok } from "./envelope";
+import { jsonBody, methodNotAllowed } from "./middleware";
+import type { AppEnv } from "./types";
+
+/**
+ * Workflow instances over HTTP, mirroring the Cloudflare REST API paths without the
+ * `/accounts/:account_id` prefix. Validation and error mapping live in
+ * src/instances; these handlers only move data between HTTP and that core.
+ */
+export const workflowsApi = new Hono<AppEnv>()
+  .get("/", (c) => c.json(ok(listWorkflows())))
+  .all("/", methodNotAllowed("GET"))
+  .post("/:name/instances", async (c) =>
+    c.json(ok(await createInstance(c.env, c.req.param("name"), await jsonBody(c))), 201),
+  )
+  .all("/:name/instances", methodNotAllowed("POST"))
+  .post("/:name/instances/batch", async (c) =>
+    c.json(ok(await createBatch(c.env, c.req.param("name"), await jsonBody(c))), 201),
+  )
+  .all("/:name/instances/batch", methodNotAllowed("POST"))
+  .get("/:name/instances/:id", async (c) =>
+    c.json(ok(await getInstance(c.env, c.req.param("name"), c.req.param("id")))),
+  )
+  .all("/:name/instances/:id", methodNotAllowed("GET"))
+  .patch("/:name/instances/:id/status", async (c) =>
+    c.json(ok(await changeStatus(c.env, c.req.param("name"), c.req.param("id"), await jsonBody(c)))),
+  )
+  .all("/:name/instances/:id/status", methodNotAllowed("PATCH"))
+  .post("/:name/instances/:id/events/:type", async (c) =>
+    c.json(
+      ok(await sendEvent(c.env, c.req.param("name"), c.req.param("id"), c.req.param("type"), await jsonBody(c))),
+      202,
+    ),
+  )
+  .all("/:name/instances/:id/events/:type", methodNotAllowed("POST"));

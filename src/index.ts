@@ -1,0 +1,8 @@
+import { app } from "./api/app";
+
+export { MyWorkflow } from "./workflows/my-workflow";
+export { ParentWorkflow } from "./workflows/parent-workflow";
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

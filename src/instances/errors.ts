@@ -1,0 +1,61 @@
+/**
+ * The errors every front (HTTP, RPC, Agent) reports. Each carries the HTTP status it
+ * maps to and a stable numeric code for the v4 envelope's `errors[].code`.
+ */
+export type ErrorKind = "invalid_input" | "unauthorized" | "not_found" | "conflict" | "too_large" | "rate_limited";
+
+export const ERROR_STATUS = {
+  invalid_input: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+} as const satisfies Record<ErrorKind, number>;
+
+/** Envelope codes: the HTTP status times 100, plus a detail digit where useful. */
+export const ERROR_CODE = {
+  invalid_input: 40000,
+  unauthorized: 40100,
+  not_found: 40400,
+  conflict: 40900,
+  too_large: 41300,
+  rate_limited: 42900,
+} as const satisfies Record<ErrorKind, number>;
+
+export class InstanceError extends Error {
+  override readonly name = "InstanceError";
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    /** The input field at fault, for invalid input: `params.items.0.quantity`. */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+  get status(): number {
+    return ERROR_STATUS[this.kind];
+  }
+  get code(): number {
+    return ERROR_CODE[this.kind];
+  }
+}
+
+export const invalid = (field: string, why: string) => new InstanceError("invalid_input", `${field}: ${why}`, field);
+export const notFound = (what: string) => new InstanceError("not_found", `${what} not found`);
+export const conflict = (why: string) => new InstanceError("conflict", why);
+
+/**
+ * The local Workflows binding reports failures as plain Errors whose message carries
+ * the platform code. Map the ones a caller can act on; anything else is a real fault.
+ */
+export function mapPlatformError(error: unknown, workflow: string, id?: string): unknown {
+  if (error instanceof InstanceError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const which = id ? `instance ${id} of ${workflow}` : `instance of ${workflow}`;
+  if (/instance\.not_found|not found/i.test(message)) return notFound(which);
+  if (/instance\.already_exists|already exists/i.test(message)) return conflict(`${which} already exists`);
+  if (/cannot_terminate/i.test(message)) return conflict(`${which} has already finished and cannot be terminated`);
+  if (/invalid id/i.test(message)) return invalid("instance_id", "rejected by the platform as an invalid id");
+  return error;
+}

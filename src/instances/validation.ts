@@ -1,0 +1,83 @@
+import { z } from "zod";
+import { invalid, InstanceError } from "./errors";
+
+/** Platform limits for Workflows (see the Cloudflare Workflows limits page). */
+export const LIMITS = {
+  instanceIdMax: 100,
+  workflowNameMax: 64,
+  eventTypeMax: 100,
+  payloadBytes: 1024 * 1024,
+  batchMax: 100,
+} as const;
+
+export const INSTANCE_ID_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9-_]*$/;
+export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+export const InstanceId = z
+  .string()
+  .min(1, "must not be empty")
+  .max(LIMITS.instanceIdMax, `must be at most ${LIMITS.instanceIdMax} characters`)
+  .regex(INSTANCE_ID_PATTERN, "must match ^[a-zA-Z0-9_][a-zA-Z0-9-_]*$");
+
+export const EventType = z
+  .string()
+  .min(1, "must not be empty")
+  .max(LIMITS.eventTypeMax, `must be at most ${LIMITS.eventTypeMax} characters`)
+  .regex(EVENT_TYPE_PATTERN, "must contain only letters, digits, '-' and '_'");
+
+export const WorkflowName = z.string().min(1).max(LIMITS.workflowNameMax);
+
+/** `"30 seconds"`, `"1 day"`, or a number of milliseconds, as the binding accepts. */
+export const Duration = z.union([
+  z.number().int().positive(),
+  z.string().regex(/^\d+ (second|minute|hour|day|week|month|year)s?$/, 'must look like "30 days" or be milliseconds'),
+]);
+
+export const Retention = z
+  .object({
+    success_retention: Duration.optional(),
+    error_retention: Duration.optional(),
+  })
+  .strict();
+
+export const CreateBody = z
+  .object({
+    instance_id: InstanceId.optional(),
+    params: z.unknown().optional(),
+    instance_retention: Retention.optional(),
+  })
+  .strict();
+export type CreateBody = z.infer<typeof CreateBody>;
+
+export const BatchBody = z
+  .array(CreateBody)
+  .min(1, "must hold at least one instance")
+  .max(LIMITS.batchMax, `must hold at most ${LIMITS.batchMax} instances`);
+
+export const STATUS_ACTIONS = ["pause", "resume", "terminate", "restart"] as const;
+export type StatusAction = (typeof STATUS_ACTIONS)[number];
+export const StatusBody = z.object({ status: z.enum(STATUS_ACTIONS) }).strict();
+
+/** Parses `input` or throws an InstanceError naming the first field at fault. */
+export function parse<T extends z.ZodType>(schema: T, input: unknown, root: string): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = [root, ...issue.path.map(String)].filter(Boolean).join(".");
+  throw invalid(field || root, issue.message);
+}
+
+/** Bytes of `value` as JSON; the platform limit applies to the serialized form. */
+export function assertPayloadSize(value: unknown, field: string): void {
+  if (value === undefined) return;
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    throw invalid(field, "must be JSON-serializable");
+  }
+  const bytes = new TextEncoder().encode(json).byteLength;
+  if (bytes > LIMITS.payloadBytes) {
+    throw new InstanceError("too_large", `${field}: ${bytes} bytes exceeds the ${LIMITS.payloadBytes}-byte limit`, field);
+  }
+}

@@ -1,0 +1,55 @@
+import type { z } from "zod";
+import { APPROVAL_EVENT, ApprovalPayload, ORDER_EXAMPLE, OrderParams } from "./order-schema";
+import { PARENT_EXAMPLE, ParentParams } from "./parent-schema";
+
+export interface WorkflowDefinition {
+  /** The `name` of the binding in wrangler.jsonc: the URL segment of the API. */
+  name: string;
+  class_name: string;
+  binding: WorkflowBindingName;
+  description: string;
+  params: z.ZodType;
+  /** Params that run to completion with no event sent. */
+  example: unknown;
+  /** The event types the workflow waits for, with their payload schemas. */
+  events: Record<string, z.ZodType>;
+}
+
+type WorkflowBindingName = {
+  [K in keyof Env]: Env[K] extends Workflow ? K : never;
+}[keyof Env];
+
+/** The workflows this Worker defines. Keep in step with `workflows` in wrangler.jsonc. */
+export const WORKFLOWS: readonly WorkflowDefinition[] = [
+  {
+    name: "my-workflow",
+    class_name: "MyWorkflow",
+    binding: "MY_WORKFLOW",
+    description:
+      "An order: validate, reserve stock, let payment settle, wait for approval when the total is above the threshold, then charge and ship.",
+    params: OrderParams,
+    example: ORDER_EXAMPLE,
+    events: { [APPROVAL_EVENT]: ApprovalPayload },
+  },
+  {
+    name: "parent-workflow",
+    class_name: "ParentWorkflow",
+    binding: "PARENT_WORKFLOW",
+    description:
+      "Fans out child orders (MyWorkflow) with deterministic ids, then optionally waits for each child to report and returns an aggregate.",
+    params: ParentParams,
+    example: PARENT_EXAMPLE,
+    // Children report with `child-<n>` events; they are sent by MyWorkflow, not by people.
+    events: {},
+  },
+];
+
+export function findWorkflow(name: string): WorkflowDefinition | undefined {
+  return WORKFLOWS.find((w) => w.name === name);
+}
+
+export function bindingFor(env: Env, name: string): Workflow {
+  const definition = findWorkflow(name);
+  if (!definition) throw new Error(`unknown workflow ${name}`);
+  return env[definition.binding];
+}
