@@ -1,0 +1,55 @@
+import { exports } from "cloudflare:workers";
+import type { Envelope } from "../src/api/envelope";
+import type { OrderParamsInput } from "../src/workflows/order-schema";
+
+export const API_TOKEN = "test-token-0123456789";
+export const auth = { Authorization: `Bearer ${API_TOKEN}` };
+
+/** Calls the Worker's public HTTP API through its default export, with the token. */
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = auth,
+): Promise<{ status: number; headers: Headers; body: Envelope<T> }> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)["content-type"] = "application/json";
+  }
+  const res = await exports.default.fetch(new Request(`https://worker.test${path}`, init));
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Envelope<T> };
+}
+
+let counter = 0;
+/** A fresh instance id per call, so tests never collide on the shared binding. */
+export const uniqueId = (prefix = "t") => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+/** A small order that runs to completion with no approval (total below the threshold). */
+export const smallOrder = (overrides: Partial<OrderParamsInput> = {}): OrderParamsInput => ({
+  order_id: "ord-1",
+  customer_email: "ada@example.com",
+  items: [{ sku: "book", quantity: 2, unit_price_cents: 1500 }],
+  settlement_seconds: 0,
+  ...overrides,
+});
+
+/** An order above the approval threshold: it waits for an `approval` event. */
+export const largeOrder = (overrides: Partial<OrderParamsInput> = {}): OrderParamsInput =>
+  smallOrder({ items: [{ sku: "piano", quantity: 1, unit_price_cents: 250_000 }], ...overrides });
+
+/** Polls the API until the instance reaches `status` (or fails after `timeoutMs`). */
+export async function waitForApiStatus(workflow: string, id: string, status: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const res = await api<{ status: string; output?: unknown; error?: unknown }>(
+      "GET",
+      `/api/workflows/${workflow}/instances/${id}`,
+    );
+    last = res.body.result?.status ?? `http ${res.status}`;
+    if (last === status) return res.body.result!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`instance ${id} did not reach ${status} within ${timeoutMs} ms (last: ${last})`);
+}
