@@ -36,13 +36,14 @@ export const ORDER_STEPS = {
  */
 export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
   override async run(event: WorkflowEvent<OrderParamsInput>, step: WorkflowStep): Promise<OrderOutput> {
-    // Invalid input can never succeed on retry: NonRetryableError fails the instance at once.
+    // Invalid input can never succeed on retry: NonRetryableError fails the instance at
+    // once. Keep its default name: the runtime recognises it by `name === "NonRetryableError"`.
     const order = await step.do(ORDER_STEPS.validate, async () => {
       const parsed = OrderParams.safeParse(event.payload);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const field = issue?.path.join(".") || "params";
-        throw new NonRetryableError(`invalid params: ${field}: ${issue?.message ?? "invalid"}`, "ValidationError");
+        throw new NonRetryableError(`invalid params: ${field}: ${issue?.message ?? "invalid"}`);
       }
       return parsed.data;
     });

@@ -38,7 +38,6 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
         const issue = parsed.error.issues[0];
         throw new NonRetryableError(
           `invalid params: ${issue?.path.join(".") || "params"}: ${issue?.message ?? "invalid"}`,
-          "ValidationError",
         );
       }
       return parsed.data;

@@ -2,18 +2,139 @@ import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
-import type { OrderOutput } from "../../src/workflows/order-schema";
+import { APPROVAL_EVENT, type OrderOutput } from "../../src/workflows/order-schema";
 import { largeOrder, smallOrder, uniqueId } from "../helpers";
 
+// Unit tests of one workflow through the binding, steered with the introspection
+// helpers: each sets up its introspector before `create`, and `await using` disposes it.
 describe("MyWorkflow", () => {
-  it("fulfils a small order without approval", async () => {
+  it("fulfils a small order without waiting for approval", async () => {
     const id = uniqueId("small");
     await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
     await instance.modify(async (m) => m.disableSleeps());
-    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+
+    await env.MY_WORKFLOW.create({ id, params: smallOrder({ settlement_seconds: 3600 }) });
+
     await instance.waitForStatus("complete");
     const output = (await instance.getOutput()) as OrderOutput;
-    expect(output).toMatchObject({ outcome: "fulfilled", total_cents: 3000, approval: { required: false } });
+    expect(output).toEqual({
+      order_id: "ord-1",
+      outcome: "fulfilled",
+      total_cents: 3000,
+      reservation_id: `res-${id}`,
+      approval: { required: false },
+      payment_id: `pay-${id}`,
+      shipment_id: `shp-${id}`,
+    });
+  });
+
+  it("succeeds when the reservation step fails twice and then works (retries)", async () => {
+    const id = uniqueId("retry");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.disableRetryDelays();
+      await m.mockStepError({ name: ORDER_STEPS.reserve }, new Error("inventory service unavailable"), 2);
+    });
+
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+
+    await instance.waitForStatus("complete");
+    expect(await instance.waitForStepResult({ name: ORDER_STEPS.reserve })).toBe(`res-${id}`);
+  });
+
+  it("errors once the reservation step exhausts its retries", async () => {
+    const id = uniqueId("exhaust");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableRetryDelays();
+      // limit 3 means 1 attempt + 3 retries: four failures exhaust it.
+      await m.mockStepError({ name: ORDER_STEPS.reserve }, new Error("inventory service unavailable"), 4);
+    });
+
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+
+    await instance.waitForStatus("errored");
+    expect((await instance.getError()).message).toContain("inventory service unavailable");
+  });
+
+  it("fails invalid params at once with NonRetryableError (no retries)", async () => {
+    const id = uniqueId("invalid");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+
+    await env.MY_WORKFLOW.create({ id, params: { order_id: "x", customer_email: "not-an-email", items: [] } });
+
+    // Retry delays are left on: the default policy (5 retries, 10 s exponential) would
+    // hold the instance for minutes, so reaching `errored` within the test timeout
+    // shows the step was not retried.
+    await instance.waitForStatus("errored");
+    const error = await instance.getError();
+    expect(error.message).toMatch(/invalid params: customer_email/);
+    // The step itself failed (the introspector reports its error without the message).
+    await expect(instance.waitForStepResult({ name: ORDER_STEPS.validate })).rejects.toThrow();
+  });
+
+  it("waits for approval and completes when the approval event arrives", async () => {
+    const id = uniqueId("approve");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.mockEvent({ type: APPROVAL_EVENT, payload: { approved: true, by: "lin", note: "known customer" } });
+    });
+
+    await env.MY_WORKFLOW.create({ id, params: largeOrder() });
+
+    await instance.waitForStatus("complete");
+    const output = (await instance.getOutput()) as OrderOutput;
+    expect(output.outcome).toBe("fulfilled");
+    expect(output.approval).toEqual({ required: true, by: "lin", note: "known customer" });
     expect(output.payment_id).toBe(`pay-${id}`);
+  });
+
+  it("releases the reservation when the approver rejects", async () => {
+    const id = uniqueId("reject");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.mockEvent({ type: APPROVAL_EVENT, payload: { approved: false, by: "lin" } });
+    });
+
+    await env.MY_WORKFLOW.create({ id, params: largeOrder() });
+
+    await instance.waitForStatus("complete");
+    const output = (await instance.getOutput()) as OrderOutput;
+    expect(output).toMatchObject({ outcome: "rejected", approval: { required: true, by: "lin" } });
+    expect(output.payment_id).toBeUndefined();
+    expect(await instance.waitForStepResult({ name: ORDER_STEPS.release })).toEqual({ released: `res-${id}` });
+  });
+
+  it("expires the order and releases stock when the approval times out", async () => {
+    const id = uniqueId("expire");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.forceEventTimeout({ name: ORDER_STEPS.approval });
+    });
+
+    await env.MY_WORKFLOW.create({ id, params: largeOrder() });
+
+    await instance.waitForStatus("complete");
+    const output = (await instance.getOutput()) as OrderOutput;
+    expect(output).toMatchObject({ outcome: "expired", approval: { required: true } });
+    expect(output.shipment_id).toBeUndefined();
+  });
+
+  it("keeps the step results a mock provides (mockStepResult)", async () => {
+    const id = uniqueId("mock");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.mockStepResult({ name: ORDER_STEPS.charge }, "pay-from-provider-42");
+    });
+
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+
+    await instance.waitForStatus("complete");
+    expect(((await instance.getOutput()) as OrderOutput).payment_id).toBe("pay-from-provider-42");
   });
 });
