@@ -63,8 +63,10 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown, root: stri
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const field = [root, ...issue.path.map(String)].filter(Boolean).join(".");
-  throw invalid(field || root, issue.message);
+  // An unexpected key is reported on its parent object; name the key itself.
+  const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
+  const field = [root, ...path.map(String)].filter(Boolean).join(".");
+  throw invalid(field || "body", issue.code === "unrecognized_keys" ? "is not an accepted field" : issue.message);
 }
 
 /** Bytes of `value` as JSON; the platform limit applies to the serialized form. */

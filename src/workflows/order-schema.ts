@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** Where a child reports when it finishes (ParentWorkflow's fan-in). */
-export const ParentRef = z.object({
+export const ParentRef = z.strictObject({
   workflow: z.string().min(1).max(64),
   instance_id: z.string().min(1).max(100),
   event_type: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/),
@@ -13,13 +13,13 @@ export type ParentRef = z.infer<typeof ParentRef>;
  * these schemas, and `GET /api/workflows` publishes them as JSON Schema, so the
  * contract a client sees is the one the code enforces.
  */
-export const OrderItem = z.object({
+export const OrderItem = z.strictObject({
   sku: z.string().min(1).max(64).describe("Stock keeping unit"),
   quantity: z.number().int().min(1).max(1000),
   unit_price_cents: z.number().int().min(0).max(10_000_000),
 });
 
-export const OrderParams = z.object({
+export const OrderParams = z.strictObject({
   order_id: z.string().min(1).max(64).describe("Your order reference"),
   customer_email: z.email(),
   items: z.array(OrderItem).min(1).max(100),
@@ -39,7 +39,7 @@ export type OrderParamsInput = z.input<typeof OrderParams>;
 export type OrderParams = z.output<typeof OrderParams>;
 
 export const APPROVAL_EVENT = "approval";
-export const ApprovalPayload = z.object({
+export const ApprovalPayload = z.strictObject({
   approved: z.boolean(),
   by: z.string().min(1).max(100),
   note: z.string().max(500).optional(),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ORDER_EXAMPLE, OrderItem } from "./order-schema";
 
-export const ParentParams = z.object({
+export const ParentParams = z.strictObject({
   batch_id: z.string().min(1).max(64).describe("Your reference for this batch of orders"),
   customer_email: z.email(),
   /** How many child orders to fan out. */
