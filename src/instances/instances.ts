@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { WORKFLOWS, findWorkflow, type WorkflowDefinition } from "../workflows/registry";
+import { WORKFLOWS, bindingOf, findWorkflow, type WorkflowDefinition } from "../workflows/registry";
 import { conflict, invalid, mapPlatformError, notFound } from "./errors";
 import {
   BatchBody,
@@ -89,7 +89,7 @@ function createOptions(definition: WorkflowDefinition, body: CreateBody, field: 
 
 async function handle(env: Env, definition: WorkflowDefinition, id: string): Promise<WorkflowInstance> {
   try {
-    return await env[definition.binding].get(id);
+    return await bindingOf(env, definition).get(id);
   } catch (error) {
     throw mapPlatformError(error, definition.name, id);
   }
@@ -103,7 +103,7 @@ export async function createInstance(env: Env, workflow: unknown, body: unknown)
   const definition = workflowNamed(workflow);
   const options = createOptions(definition, parse(CreateBody, body ?? {}, ""), "");
   try {
-    const instance = await env[definition.binding].create(options);
+    const instance = await bindingOf(env, definition).create(options);
     return { id: instance.id, workflow: definition.name, status: (await readStatus(instance)).status };
   } catch (error) {
     throw mapPlatformError(error, definition.name, options.id);
@@ -127,7 +127,7 @@ export async function createBatch(env: Env, workflow: unknown, body: unknown): P
 
   let created: WorkflowInstance[];
   try {
-    created = await env[definition.binding].createBatch(options);
+    created = await bindingOf(env, definition).createBatch(options);
   } catch (error) {
     throw mapPlatformError(error, definition.name);
   }
@@ -146,7 +146,7 @@ export async function createBatch(env: Env, workflow: unknown, body: unknown): P
 
 async function exists(env: Env, definition: WorkflowDefinition, id: string): Promise<boolean> {
   try {
-    await (await env[definition.binding].get(id)).status();
+    await (await bindingOf(env, definition).get(id)).status();
     return true;
   } catch (error) {
     const mapped = mapPlatformError(error, definition.name, id);

@@ -48,8 +48,16 @@ export function findWorkflow(name: string): WorkflowDefinition | undefined {
   return WORKFLOWS.find((w) => w.name === name);
 }
 
+/**
+ * The binding of a workflow, typed loosely: callers validate params against the
+ * definition's schema before they reach it.
+ */
+export function bindingOf(env: Env, definition: WorkflowDefinition): Workflow {
+  return env[definition.binding] as Workflow;
+}
+
 export function bindingFor(env: Env, name: string): Workflow {
   const definition = findWorkflow(name);
   if (!definition) throw new Error(`unknown workflow ${name}`);
-  return env[definition.binding];
+  return bindingOf(env, definition);
 }

@@ -197,7 +197,7 @@ describe("GET /api/workflows/:name/instances/:id", () => {
     // own check (a NonRetryableError) is what fails it.
     const { env } = await import("cloudflare:workers");
     const id = uniqueId("bad");
-    await env.MY_WORKFLOW.create({ id, params: { order_id: "x" } });
+    await env.MY_WORKFLOW.create({ id, params: { order_id: "x" } as never });
     const details = (await waitForApiStatus("my-workflow", id, "errored")) as InstanceDetails;
     expect(details.error).toEqual({ name: expect.any(String), message: expect.stringContaining("invalid params") });
   });
