@@ -1,5 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
+
+/** The create rate limit as wrangler.jsonc configures it (the rate-limit tests read it). */
+const createRateLimit = unstable_readConfig({ config: "./wrangler.jsonc" }).ratelimits.find(
+  (r) => r.name === "CREATE_RATE_LIMITER",
+)?.simple;
 
 /** The API token the Worker under test accepts; tests send it as a bearer token. */
 export const TEST_API_TOKEN = "test-token-0123456789";
@@ -11,12 +17,32 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.jsonc" },
-            miniflare: { bindings: { API_TOKEN: TEST_API_TOKEN } },
+            miniflare: {
+              bindings: { API_TOKEN: TEST_API_TOKEN },
+              // Every test file shares one client key; keep the real limiter in the path
+              // of every create, with a budget the whole suite cannot exhaust.
+              ratelimits: { CREATE_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 1_000_000, period: 60 } } },
+            },
           }),
         ],
         test: {
           name: "worker",
           include: ["test/**/*.test.ts"],
+          exclude: ["test/rate-limit/**"],
+        },
+      },
+      {
+        // The rate limit exactly as wrangler.jsonc configures it.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.jsonc" },
+            miniflare: { bindings: { API_TOKEN: TEST_API_TOKEN } },
+          }),
+        ],
+        test: {
+          name: "rate-limit",
+          include: ["test/rate-limit/**/*.test.ts"],
+          provide: { createRateLimit },
         },
       },
     ],

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { corsPolicy } from "./cors";
 import { ok } from "./envelope";
 import { limitBody, onError, onNotFound, requireToken } from "./middleware";
 import type { AppEnv } from "./types";
@@ -9,7 +10,15 @@ import { workflowsApi } from "./workflows";
 /** The Worker's public HTTP API: composition and cross-cutting middleware only. */
 export const app = new Hono<AppEnv>()
   .use(requestId())
-  .use(secureHeaders())
+  // A JSON API: no content may load from it or frame it, and no cache may keep it.
+  .use(
+    secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }),
+    async (c, next) => {
+      await next();
+      c.header("Cache-Control", "no-store");
+    },
+  )
+  .use(corsPolicy())
   .get("/health", (c) => c.json(ok({ status: "ok" })))
   .use("/api/*", requireToken(), limitBody())
   .route("/api/workflows", workflowsApi)

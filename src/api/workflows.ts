@@ -9,6 +9,7 @@ import {
 } from "../instances/instances";
 import { ok } from "./envelope";
 import { jsonBody, methodNotAllowed } from "./middleware";
+import { limitCreates } from "./rate-limit";
 import type { AppEnv } from "./types";
 
 /**
@@ -19,11 +20,11 @@ import type { AppEnv } from "./types";
 export const workflowsApi = new Hono<AppEnv>()
   .get("/", (c) => c.json(ok(listWorkflows())))
   .all("/", methodNotAllowed("GET"))
-  .post("/:name/instances", async (c) =>
+  .post("/:name/instances", limitCreates(), async (c) =>
     c.json(ok(await createInstance(c.env, c.req.param("name"), await jsonBody(c))), 201),
   )
   .all("/:name/instances", methodNotAllowed("POST"))
-  .post("/:name/instances/batch", async (c) =>
+  .post("/:name/instances/batch", limitCreates(), async (c) =>
     c.json(ok(await createBatch(c.env, c.req.param("name"), await jsonBody(c))), 201),
   )
   .all("/:name/instances/batch", methodNotAllowed("POST"))
