@@ -1,0 +1,21 @@
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import { ok } from "../api/envelope";
+import { limitBody, onError, onNotFound } from "../api/middleware";
+import type { AppEnv } from "../api/types";
+import { workflowsApi } from "../api/workflows";
+
+/**
+ * What WorkflowService's `fetch` serves to service-binding callers: the same route
+ * groups as the public API in src/api/app.ts, without the bearer token. Only Workers
+ * and Pages projects of the same account can bind to the service, so the caller is
+ * trusted; the Pages app proxies its `/worker/*` paths here, so a browser never
+ * holds the API token.
+ */
+export const serviceApp = new Hono<AppEnv>()
+  .use(requestId())
+  .get("/health", (c) => c.json(ok({ status: "ok" })))
+  .use("/api/*", limitBody())
+  .route("/api/workflows", workflowsApi)
+  .notFound(onNotFound)
+  .onError(onError);

@@ -1,0 +1,152 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { failure } from "../api/envelope";
+import { InstanceError } from "../instances/errors";
+import {
+  changeStatus,
+  createBatch,
+  createInstance,
+  getInstance,
+  listWorkflows,
+  sendEvent,
+  type CreatedInstance,
+  type InstanceDetails,
+  type StatusChange,
+  type WorkflowInfo,
+} from "../instances/instances";
+import type { StatusAction } from "../instances/validation";
+import type { JsonObject, JsonValue, RpcError, RpcResult } from "./result";
+import { serviceApp } from "./service-app";
+
+/** Options for one new instance, as the HTTP API takes them (`POST .../instances`). */
+export interface CreateOptions {
+  instance_id?: string;
+  params?: JsonValue;
+  instance_retention?: { success_retention?: string | number; error_retention?: string | number };
+}
+
+/** Concrete shapes of the core's results: RPC types that mention `unknown` collapse to `never`. */
+export type RpcWorkflowInfo = Omit<WorkflowInfo, "params_schema" | "example_params" | "events"> & {
+  params_schema: JsonObject;
+  example_params: JsonValue;
+  events: { type: string; payload_schema: JsonObject }[];
+};
+export type RpcInstanceDetails = Omit<InstanceDetails, "output"> & { output?: JsonValue };
+export type { CreatedInstance, StatusChange };
+
+/** The response body of the seed's `createInstance(payload)`. */
+export interface SeedCreateResponse {
+  id: string;
+  details: { status: RpcInstanceDetails["status"]; output?: JsonValue; error?: { name: string; message: string } };
+}
+
+const MY_WORKFLOW = "my-workflow";
+
+/**
+ * Workflows over a service binding (RPC). Bind it from another Worker or a Pages
+ * project with `{ "binding": "WORKFLOW_SERVICE", "service": "workflows-starter",
+ * "entrypoint": "WorkflowService" }`.
+ *
+ * A thin adapter over src/instances: arguments are validated there exactly as for the
+ * HTTP API, and every typed method resolves to an RpcResult (see ./result.ts) because
+ * an Error thrown across RPC keeps only its message.
+ */
+export class WorkflowService extends WorkerEntrypoint<Env> {
+  /** The routes of the public API without the token, for trusted callers to proxy. */
+  override async fetch(request: Request): Promise<Response> {
+    return serviceApp.fetch(request, this.env, this.ctx);
+  }
+
+  async listWorkflows(): Promise<RpcResult<RpcWorkflowInfo[]>> {
+    // JSON Schemas and example params are JSON by construction.
+    return settle(async () => listWorkflows() as RpcWorkflowInfo[]);
+  }
+
+  async create(workflow: string, options: CreateOptions = {}): Promise<RpcResult<CreatedInstance>> {
+    return settle(() => createInstance(this.env, workflow, options));
+  }
+
+  async createBatch(workflow: string, instances: CreateOptions[]): Promise<RpcResult<CreatedInstance[]>> {
+    return settle(() => createBatch(this.env, workflow, instances));
+  }
+
+  async status(workflow: string, id: string): Promise<RpcResult<RpcInstanceDetails>> {
+    // A workflow's output is what its `run` returned, which the platform stores serialized.
+    return settle(async () => (await getInstance(this.env, workflow, id)) as RpcInstanceDetails);
+  }
+
+  async pause(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
+    return this.change(workflow, id, "pause");
+  }
+
+  async resume(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
+    return this.change(workflow, id, "resume");
+  }
+
+  async terminate(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
+    return this.change(workflow, id, "terminate");
+  }
+
+  async restart(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
+    return this.change(workflow, id, "restart");
+  }
+
+  async sendEvent(
+    workflow: string,
+    id: string,
+    type: string,
+    payload?: JsonValue,
+  ): Promise<RpcResult<{ id: string; type: string }>> {
+    return settle(() => sendEvent(this.env, workflow, id, type, payload));
+  }
+
+  /**
+   * The method from Cloudflare's "Call Workflows from Pages" guide, with its contract:
+   * creates a MY_WORKFLOW instance with `params: payload` and returns
+   * `Response.json({ id, details })`. The payload goes through the instance core
+   * like every other input, so one that is not valid MyWorkflow params (the guide's
+   * `{ hello: "world" }` is not) gets a 400 Response with the v4 envelope naming the
+   * field, instead of an instance that fails in its first step.
+   */
+  async createInstance(payload: JsonValue): Promise<Response> {
+    try {
+      const created = await createInstance(this.env, MY_WORKFLOW, { params: payload });
+      const { status, output, error } = await getInstance(this.env, MY_WORKFLOW, created.id);
+      const details: SeedCreateResponse["details"] = {
+        status,
+        ...(output !== undefined ? { output: output as JsonValue } : {}),
+        ...(error ? { error } : {}),
+      };
+      return Response.json({ id: created.id, details } satisfies SeedCreateResponse);
+    } catch (error) {
+      const { status, code, message, field } = describe(error);
+      return Response.json(failure(code, message, field), { status });
+    }
+  }
+
+  private change(workflow: string, id: string, action: StatusAction): Promise<RpcResult<StatusChange>> {
+    return settle(() => changeStatus(this.env, workflow, id, { status: action }));
+  }
+}
+
+async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
+  try {
+    return { ok: true, result: await work() };
+  } catch (error) {
+    return { ok: false, error: describe(error) };
+  }
+}
+
+function describe(error: unknown): RpcError {
+  if (error instanceof InstanceError) {
+    return {
+      kind: error.kind,
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      ...(error.field ? { field: error.field } : {}),
+    };
+  }
+  // A real fault: logged here with its stack, reported to the caller without internals.
+  console.error("WorkflowService: unhandled error", error);
+  return { kind: "internal", status: 500, code: 50000, message: "internal error in the workflows Worker (see its logs)" };
+}
