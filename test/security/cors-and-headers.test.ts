@@ -1,0 +1,87 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { app } from "../../src/api/app";
+import { allowedOrigins } from "../../src/api/cors";
+import { auth } from "../helpers";
+
+const request = (path: string, init: RequestInit = {}) => new Request(`https://worker.test${path}`, init);
+const preflight = (origin: string, path = "/api/workflows/my-workflow/instances") =>
+  request(path, {
+    method: "OPTIONS",
+    headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type" },
+  });
+const withOrigins = (origins: string) => ({ ...env, CORS_ALLOWED_ORIGINS: origins }) as unknown as Env;
+
+describe("CORS policy", () => {
+  it("is closed by default: no origin is granted, on preflights or on requests", async () => {
+    expect(allowedOrigins(env.CORS_ALLOWED_ORIGINS).size).toBe(0);
+    const pre = await app.fetch(preflight("https://evil.example"), env);
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-origin")).toBeNull();
+    const res = await app.fetch(request("/api/workflows", { headers: { ...auth, Origin: "https://evil.example" } }), env);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("grants listed origins only, answering the preflight without a token", async () => {
+    const configured = withOrigins(" https://dash.example.com, http://localhost:5173/ ,*");
+    for (const origin of ["https://dash.example.com", "http://localhost:5173"]) {
+      const pre = await app.fetch(preflight(origin), configured);
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get("access-control-allow-origin")).toBe(origin);
+      expect(pre.headers.get("access-control-allow-methods")).toBe("GET,POST,PATCH");
+      expect(pre.headers.get("access-control-allow-headers")).toBe("Authorization,Content-Type");
+      expect(pre.headers.get("access-control-max-age")).toBe("600");
+      expect(pre.headers.get("access-control-allow-credentials")).toBeNull();
+      expect(pre.headers.get("vary")).toMatch(/Origin/);
+    }
+    // "*" in the setting is ignored: it never opens the API to every origin.
+    for (const origin of ["https://evil.example", "https://dash.example.com.evil.example", "null"]) {
+      const pre = await app.fetch(preflight(origin), configured);
+      expect(pre.headers.get("access-control-allow-origin")).toBeNull();
+    }
+  });
+
+  it("still requires the token on a real cross-origin request, and lets the browser read the 401", async () => {
+    const configured = withOrigins("https://dash.example.com");
+    const res = await app.fetch(request("/api/workflows", { headers: { Origin: "https://dash.example.com" } }), configured);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://dash.example.com");
+    const ok = await app.fetch(request("/api/workflows", { headers: { ...auth, Origin: "https://dash.example.com" } }), configured);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://dash.example.com");
+    expect(ok.headers.get("access-control-expose-headers")).toBe("Retry-After,X-Request-Id");
+  });
+
+  it("treats an OPTIONS request that is not a preflight as an ordinary request", async () => {
+    const res = await app.fetch(request("/api/workflows", { method: "OPTIONS", headers: { Origin: "https://dash.example.com" } }), withOrigins("https://dash.example.com"));
+    expect(res.status).toBe(401);
+    expect((await res.json()) as object).toMatchObject({ success: false });
+  });
+});
+
+describe("security headers", () => {
+  const expected = {
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "SAMEORIGIN",
+    "strict-transport-security": "max-age=15552000; includeSubDomains",
+    "referrer-policy": "no-referrer",
+    "cross-origin-resource-policy": "same-origin",
+    "cache-control": "no-store",
+  };
+
+  it.each([
+    ["a success", "/api/workflows", auth, 200],
+    ["a refusal", "/api/workflows", {}, 401],
+    ["a miss", "/api/nothing-here", auth, 404],
+    ["the health check", "/health", {}, 200],
+  ])("are on %s", async (_, path, headers, status) => {
+    const res = await app.fetch(request(path, { headers }), env);
+    expect(res.status).toBe(status);
+    for (const [name, value] of Object.entries(expected)) expect(res.headers.get(name), name).toBe(value);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+    expect(res.headers.get("x-powered-by")).toBeNull();
+  });
+});
