@@ -3,7 +3,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { corsPolicy } from "./cors";
 import { ok } from "./envelope";
-import { limitBody, onError, onNotFound, requireToken } from "./middleware";
+import { accountId, limitBody, onError, onNotFound, requireToken } from "./middleware";
 import type { AppEnv } from "./types";
 import { workflowsApi } from "./workflows";
 
@@ -22,6 +22,11 @@ export const app = new Hono<AppEnv>()
   .get("/health", (c) => c.json(ok({ status: "ok" })))
   .use("/api/*", requireToken(), limitBody())
   .route("/api/workflows", workflowsApi)
+  // The same routes where the Cloudflare REST API has them, so its clients (the
+  // `cloudflare` SDK, with `baseURL` pointed here) drive this Worker unchanged.
+  .use("/client/v4/*", requireToken(), limitBody())
+  .use("/client/v4/accounts/:account_id/*", accountId())
+  .route("/client/v4/accounts/:account_id/workflows", workflowsApi)
   .notFound(onNotFound)
   .onError(onError);
 

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_CODE, InstanceError, type ErrorKind } from "../instances/errors";
+import type { ResultInfo } from "../instances/listing";
 
 /** The Cloudflare v4 API envelope, so clients of the REST API read ours the same way. */
 export interface Envelope<T> {
@@ -8,9 +9,13 @@ export interface Envelope<T> {
   errors: { code: number; message: string; field?: string }[];
   messages: { code: number; message: string }[];
   result: T | null;
+  result_info?: ResultInfo;
 }
 
 export const ok = <T>(result: T): Envelope<T> => ({ success: true, errors: [], messages: [], result });
+
+/** A page of a list, with the REST API's `result_info` beside `result`. */
+export const okPage = <T>(result: T[], result_info: ResultInfo): Envelope<T[]> => ({ ...ok(result), result_info });
 
 export const failure = (code: number, message: string, field?: string): Envelope<null> => ({
   success: false,
@@ -20,6 +25,8 @@ export const failure = (code: number, message: string, field?: string): Envelope
 });
 
 export function errorResponse(c: Context, status: ContentfulStatusCode, code: number, message: string, field?: string) {
+  // Clients such as the `cloudflare` SDK retry a 409 unless told not to; ours are final.
+  if (status === 409) c.header("x-should-retry", "false");
   return c.json(failure(code, message, field), status);
 }
 

@@ -1,4 +1,4 @@
-import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -78,4 +78,15 @@ export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
 export const methodNotAllowed = (...allowed: string[]) => (c: Context<AppEnv>) => {
   c.header("Allow", allowed.join(", "));
   return errorResponse(c, 405, 40500, `${c.req.method} is not allowed here; use ${allowed.join(" or ")}`);
+};
+
+/**
+ * `/client/v4/accounts/:account_id/...`: the account id is checked for shape and
+ * otherwise ignored; this Worker is one account's.
+ */
+export const accountId = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(c.req.param("account_id") ?? "")) {
+    throw new InstanceError("invalid_input", "account_id: must be 1 to 64 letters, digits, '-' or '_'", "account_id");
+  }
+  await next();
 };

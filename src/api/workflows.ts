@@ -1,13 +1,16 @@
 import { Hono } from "hono";
 import {
+  bulkChangeStatus,
   changeStatus,
   createBatch,
   createInstance,
+  describeWorkflow,
   getInstance,
-  listWorkflows,
+  listInstances,
+  listWorkflowsPage,
   sendEvent,
 } from "../instances/instances";
-import { ok } from "./envelope";
+import { ok, okPage } from "./envelope";
 import { jsonBody, methodNotAllowed } from "./middleware";
 import { limitCreates } from "./rate-limit";
 import type { AppEnv } from "./types";
@@ -18,16 +21,29 @@ import type { AppEnv } from "./types";
  * src/instances; these handlers only move data between HTTP and that core.
  */
 export const workflowsApi = new Hono<AppEnv>()
-  .get("/", (c) => c.json(ok(listWorkflows())))
+  .get("/", (c) => {
+    const { items, result_info } = listWorkflowsPage(c.req.query());
+    return c.json(okPage(items, result_info));
+  })
   .all("/", methodNotAllowed("GET"))
+  .get("/:name", (c) => c.json(ok(describeWorkflow(c.req.param("name")))))
+  .all("/:name", methodNotAllowed("GET"))
+  .get("/:name/instances", async (c) => {
+    const { items, result_info } = await listInstances(c.env, c.req.param("name"), c.req.query());
+    return c.json(okPage(items, result_info));
+  })
   .post("/:name/instances", limitCreates(), async (c) =>
     c.json(ok(await createInstance(c.env, c.req.param("name"), await jsonBody(c))), 201),
   )
-  .all("/:name/instances", methodNotAllowed("POST"))
+  .all("/:name/instances", methodNotAllowed("GET", "POST"))
   .post("/:name/instances/batch", limitCreates(), async (c) =>
     c.json(ok(await createBatch(c.env, c.req.param("name"), await jsonBody(c))), 201),
   )
   .all("/:name/instances/batch", methodNotAllowed("POST"))
+  .post("/:name/instances/bulk", async (c) =>
+    c.json(ok(await bulkChangeStatus(c.env, c.req.param("name"), await jsonBody(c)))),
+  )
+  .all("/:name/instances/bulk", methodNotAllowed("POST"))
   .get("/:name/instances/:id", async (c) =>
     c.json(ok(await getInstance(c.env, c.req.param("name"), c.req.param("id")))),
   )

@@ -1,8 +1,21 @@
 import { z } from "zod";
 import { WORKFLOWS, bindingOf, findWorkflow, type WorkflowDefinition } from "../workflows/registry";
-import { conflict, invalid, mapPlatformError, notFound } from "./errors";
+import { InstanceError, conflict, invalid, mapPlatformError, notFound } from "./errors";
+import type { Trigger } from "./instance-index";
+import {
+  WorkflowListQuery,
+  encodeCursor,
+  indexOf,
+  parseListQuery,
+  recordCreated,
+  summarize,
+  triggerSource,
+  type InstanceSummary,
+  type ResultInfo,
+} from "./listing";
 import {
   BatchBody,
+  BulkBody,
   CreateBody,
   EventType,
   InstanceId,
@@ -44,7 +57,26 @@ export interface InstanceDetails {
   status: InstanceStatusName;
   output?: unknown;
   error?: { name: string; message: string };
+  /** Which path started it (from the instance index; `unknown` if never recorded). */
+  started_by: Trigger;
+  created_on: string | null;
+  ended_on: string | null;
+  /** The REST API's names for the same facts, so its clients read this response too. */
+  queued: string | null;
+  end: string | null;
+  success: boolean | null;
+  trigger: { source: ReturnType<typeof triggerSource> };
+  versionId: string;
 }
+
+export interface InstanceList {
+  items: InstanceSummary[];
+  result_info: ResultInfo;
+}
+
+export type BulkResult =
+  | { id: string; success: true; status: InstanceStatusName }
+  | { id: string; success: false; error: { code: number; message: string } };
 
 export interface StatusChange {
   id: string;
@@ -54,16 +86,41 @@ export interface StatusChange {
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
+const describe = (w: WorkflowDefinition): WorkflowInfo => ({
+  name: w.name,
+  class_name: w.class_name,
+  binding: w.binding,
+  description: w.description,
+  params_schema: jsonSchema(w.params),
+  example_params: w.example,
+  events: Object.entries(w.events).map(([type, schema]) => ({ type, payload_schema: jsonSchema(schema) })),
+});
+
+/**
+ * The workflows this Worker defines, paged like the REST API (clients that page until
+ * an empty page, such as the `cloudflare` SDK, stop after the first).
+ */
+export function listWorkflowsPage(query: unknown = {}): { items: WorkflowInfo[]; result_info: ResultInfo } {
+  const { page, per_page } = parse(WorkflowListQuery, query, "");
+  const items = WORKFLOWS.slice((page - 1) * per_page, page * per_page).map(describe);
+  return {
+    items,
+    result_info: {
+      page,
+      per_page,
+      count: items.length,
+      total_count: WORKFLOWS.length,
+      total_pages: Math.ceil(WORKFLOWS.length / per_page),
+    },
+  };
+}
+
 export function listWorkflows(): WorkflowInfo[] {
-  return WORKFLOWS.map((w) => ({
-    name: w.name,
-    class_name: w.class_name,
-    binding: w.binding,
-    description: w.description,
-    params_schema: jsonSchema(w.params),
-    example_params: w.example,
-    events: Object.entries(w.events).map(([type, schema]) => ({ type, payload_schema: jsonSchema(schema) })),
-  }));
+  return WORKFLOWS.map(describe);
+}
+
+export function describeWorkflow(name: unknown): WorkflowInfo {
+  return describe(workflowNamed(name));
 }
 
 export function workflowNamed(name: unknown): WorkflowDefinition {
@@ -84,8 +141,16 @@ function createOptions(definition: WorkflowDefinition, body: CreateBody, field: 
     successRetention: body.instance_retention.success_retention,
     errorRetention: body.instance_retention.error_retention,
   };
-  return { id: body.instance_id, params: body.params, ...(retention ? { retention } : {}) } as WorkflowInstanceCreateOptions;
+  return {
+    id: body.instance_id,
+    params: body.params,
+    ...(retention ? { retention } : {}),
+    ...(body.location_hint ? { locationHint: body.location_hint } : {}),
+  } as WorkflowInstanceCreateOptions;
 }
+
+/** The deployed Worker version (the `version_metadata` binding). */
+const versionOf = (env: Env) => env.CF_VERSION_METADATA.id;
 
 async function handle(env: Env, definition: WorkflowDefinition, id: string): Promise<WorkflowInstance> {
   try {
@@ -99,18 +164,35 @@ async function readStatus(instance: WorkflowInstance): Promise<InstanceStatus> {
   return instance.status();
 }
 
-export async function createInstance(env: Env, workflow: unknown, body: unknown): Promise<CreatedInstance> {
+/**
+ * Creates one instance and records it in the instance index. `trigger` says which
+ * path started it (the HTTP API, RPC, the Agent, a queue message, a cron...).
+ */
+export async function createInstance(
+  env: Env,
+  workflow: unknown,
+  body: unknown,
+  trigger: Trigger = "api",
+): Promise<CreatedInstance> {
   const definition = workflowNamed(workflow);
   const options = createOptions(definition, parse(CreateBody, body ?? {}, ""), "");
+  let created: CreatedInstance;
   try {
     const instance = await bindingOf(env, definition).create(options);
-    return { id: instance.id, workflow: definition.name, status: (await readStatus(instance)).status };
+    created = { id: instance.id, workflow: definition.name, status: (await readStatus(instance)).status };
   } catch (error) {
     throw mapPlatformError(error, definition.name, options.id);
   }
+  await recordCreated(env, definition.name, [created], trigger);
+  return created;
 }
 
-export async function createBatch(env: Env, workflow: unknown, body: unknown): Promise<CreatedInstance[]> {
+export async function createBatch(
+  env: Env,
+  workflow: unknown,
+  body: unknown,
+  trigger: Trigger = "api",
+): Promise<CreatedInstance[]> {
   const definition = workflowNamed(workflow);
   const items = parse(BatchBody, body, "body");
   const options = items.map((item, i) => createOptions(definition, item, `${i}.`));
@@ -135,13 +217,15 @@ export async function createBatch(env: Env, workflow: unknown, body: unknown): P
     const made = new Set(created.map((c) => c.id));
     throw conflict(`instances of ${definition.name} already exist: ${ids.filter((id) => !made.has(id)).join(", ")}`);
   }
-  return Promise.all(
+  const results = await Promise.all(
     created.map(async (instance) => ({
       id: instance.id,
       workflow: definition.name,
       status: (await readStatus(instance)).status,
     })),
   );
+  await recordCreated(env, definition.name, results, trigger);
+  return results;
 }
 
 async function exists(env: Env, definition: WorkflowDefinition, id: string): Promise<boolean> {
@@ -165,6 +249,11 @@ export async function getInstance(env: Env, workflow: unknown, id: unknown): Pro
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }
+  const index = indexOf(env, definition.name);
+  // The read doubles as a status update for the index (a restart, for example).
+  await index.setStatus(instanceId, status.status);
+  const row = await index.get(instanceId);
+  const startedBy = row?.trigger ?? "unknown";
   // status() carries local-only fields; return the documented ones.
   return {
     id: instanceId,
@@ -172,6 +261,41 @@ export async function getInstance(env: Env, workflow: unknown, id: unknown): Pro
     status: status.status,
     ...(status.output != null ? { output: status.output } : {}),
     ...(status.error ? { error: { name: status.error.name, message: status.error.message } } : {}),
+    started_by: startedBy,
+    created_on: row?.created_on ?? null,
+    ended_on: row?.ended_on ?? null,
+    queued: row?.created_on ?? null,
+    end: row?.ended_on ?? null,
+    success: status.status === "complete" ? true : status.status === "errored" ? false : null,
+    trigger: { source: triggerSource(startedBy) },
+    versionId: versionOf(env),
+  };
+}
+
+/** Instances of a workflow, newest first by default, with the REST API's query and `result_info`. */
+export async function listInstances(env: Env, workflow: unknown, query: unknown): Promise<InstanceList> {
+  const definition = workflowNamed(workflow);
+  const q = parseListQuery(query);
+  const page = await indexOf(env, definition.name).list(definition.name, {
+    status: q.status,
+    page: q.page,
+    per_page: q.per_page,
+    after: q.after,
+    direction: q.direction,
+    date_start: q.date_start,
+    date_end: q.date_end,
+  });
+  const version = versionOf(env);
+  return {
+    items: page.rows.map((row) => summarize(definition.name, row, version)),
+    result_info: {
+      page: q.after === undefined ? q.page : 1,
+      per_page: q.per_page,
+      count: page.rows.length,
+      total_count: page.total,
+      total_pages: Math.ceil(page.total / q.per_page),
+      ...(page.next !== undefined ? { cursor: encodeCursor(page.next) } : {}),
+    },
   };
 }
 
@@ -186,18 +310,59 @@ const ALLOWED_FROM: Record<StatusAction, (s: InstanceStatusName) => boolean> = {
 export async function changeStatus(env: Env, workflow: unknown, id: unknown, body: unknown): Promise<StatusChange> {
   const definition = workflowNamed(workflow);
   const instanceId = parse(InstanceId, id, "instance_id");
-  const { status: action } = parse(StatusBody, body, "");
+  const request = parse(StatusBody, body, "");
+  return applyStatus(env, definition, instanceId, request);
+}
+
+async function applyStatus(
+  env: Env,
+  definition: WorkflowDefinition,
+  instanceId: string,
+  request: { status: StatusAction; rollback?: boolean; from?: WorkflowInstanceRestartOptions["from"] },
+): Promise<StatusChange> {
+  const action = request.status;
   const instance = await handle(env, definition, instanceId);
+  let change: StatusChange;
   try {
     const current = (await readStatus(instance)).status;
     if (!ALLOWED_FROM[action](current)) {
       throw conflict(`cannot ${action} instance ${instanceId}: it is ${current}`);
     }
-    await instance[action]();
-    return { id: instanceId, status: (await readStatus(instance)).status, timestamp: new Date().toISOString() };
+    if (action === "terminate" && request.rollback !== undefined) await instance.terminate({ rollback: request.rollback });
+    else if (action === "restart" && request.from) await instance.restart({ from: request.from });
+    else await instance[action]();
+    change = { id: instanceId, status: (await readStatus(instance)).status, timestamp: new Date().toISOString() };
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }
+  await indexOf(env, definition.name).setStatus(instanceId, change.status);
+  return change;
+}
+
+/**
+ * Pause, resume or terminate up to 100 instances at once. Each id gets its own result:
+ * one instance in the wrong state does not fail the others.
+ */
+export async function bulkChangeStatus(env: Env, workflow: unknown, body: unknown): Promise<BulkResult[]> {
+  const definition = workflowNamed(workflow);
+  const { action, instance_ids } = parse(BulkBody, body, "");
+  const results: BulkResult[] = [];
+  for (let i = 0; i < instance_ids.length; i += 10) {
+    results.push(
+      ...(await Promise.all(
+        instance_ids.slice(i, i + 10).map(async (id): Promise<BulkResult> => {
+          try {
+            const change = await applyStatus(env, definition, id, { status: action });
+            return { id, success: true, status: change.status };
+          } catch (error) {
+            if (!(error instanceof InstanceError)) throw error;
+            return { id, success: false, error: { code: error.code, message: error.message } };
+          }
+        }),
+      )),
+    );
+  }
+  return results;
 }
 
 export async function sendEvent(

@@ -40,11 +40,15 @@ export const Retention = z
   })
   .strict();
 
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"] as const;
+
 export const CreateBody = z
   .object({
     instance_id: InstanceId.optional(),
     params: z.unknown().optional(),
     instance_retention: Retention.optional(),
+    /** Best-effort placement, as the REST API accepts it; ignored locally. */
+    location_hint: z.enum(LOCATION_HINTS).optional(),
   })
   .strict();
 export type CreateBody = z.infer<typeof CreateBody>;
@@ -56,7 +60,44 @@ export const BatchBody = z
 
 export const STATUS_ACTIONS = ["pause", "resume", "terminate", "restart"] as const;
 export type StatusAction = (typeof STATUS_ACTIONS)[number];
-export const StatusBody = z.object({ status: z.enum(STATUS_ACTIONS) }).strict();
+/**
+ * As the REST API: `terminate` may ask for registered rollback handlers to run, and
+ * `restart` may restart from a step instead of the beginning.
+ */
+export const StatusBody = z
+  .object({
+    status: z.enum(STATUS_ACTIONS),
+    rollback: z.boolean().optional(),
+    from: z
+      .object({
+        name: z.string().min(1).max(256),
+        count: z.number().int().min(1).optional(),
+        type: z.enum(["do", "sleep", "waitForEvent"]).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((b) => b.rollback === undefined || b.status === "terminate", {
+    message: "is only accepted with status terminate",
+    path: ["rollback"],
+  })
+  .refine((b) => b.from === undefined || b.status === "restart", {
+    message: "is only accepted with status restart",
+    path: ["from"],
+  });
+
+/** Bulk pause/resume/terminate over a list of ids, answered per id. */
+export const BulkBody = z
+  .object({
+    action: z.enum(["pause", "resume", "terminate"]),
+    instance_ids: z
+      .array(InstanceId)
+      .min(1, "must hold at least one id")
+      .max(LIMITS.batchMax, `must hold at most ${LIMITS.batchMax} ids`)
+      .refine((ids) => new Set(ids).size === ids.length, "must not repeat an id"),
+  })
+  .strict();
 
 /** Parses `input` or throws an InstanceError naming the first field at fault. */
 export function parse<T extends z.ZodType>(schema: T, input: unknown, root: string): z.output<T> {

@@ -1,5 +1,6 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
+import { recordCreated } from "../instances/listing";
 import type { ChildSignal } from "./child-signal";
 import type { OrderParamsInput } from "./order-schema";
 import { ParentParams, type ChildSummary, type ParentOutput, type ParentParamsInput } from "./parent-schema";
@@ -65,6 +66,8 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
             } satisfies OrderParamsInput,
           })),
         );
+        // Recording ignores ids already recorded, so a retried step records nothing twice.
+        await recordCreated(this.env, "my-workflow", ids.map((id) => ({ id, status: "queued" })), "parent");
         return ids;
       },
     );

@@ -1,0 +1,170 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Envelope } from "../../src/api/envelope";
+import type { BulkResult, CreatedInstance, InstanceDetails } from "../../src/instances/instances";
+import type { InstanceSummary } from "../../src/instances/listing";
+import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+
+const INSTANCES = "/api/workflows/my-workflow/instances";
+
+type Page = Envelope<InstanceSummary[]> & { result_info: { page: number; per_page: number; count: number; total_count: number; total_pages: number; cursor?: string } };
+
+async function list(query: string) {
+  const res = await api<InstanceSummary[]>("GET", `${INSTANCES}?${query}`);
+  return { status: res.status, body: res.body as Page };
+}
+
+describe("GET /api/workflows/:name/instances", () => {
+  it("lists instances from several trigger paths across pages, by page and by cursor", async () => {
+    const since = new Date().toISOString();
+    const batch = await api<CreatedInstance[]>(
+      "POST",
+      `${INSTANCES}/batch`,
+      Array.from({ length: 20 }, () => ({ params: smallOrder() })),
+    );
+    expect(batch.status).toBe(201);
+    const single = [];
+    for (let i = 0; i < 3; i++) single.push((await api<CreatedInstance>("POST", INSTANCES, { params: smallOrder() })).body.result!.id);
+    const parentId = uniqueId("lp");
+    await api("POST", "/api/workflows/parent-workflow/instances", {
+      instance_id: parentId,
+      params: { batch_id: "L", customer_email: "ops@example.com", children: 2 },
+    });
+    await waitForApiStatus("parent-workflow", parentId, "complete", 20_000);
+    const expected = new Set([...batch.body.result!.map((r) => r.id), ...single, `${parentId}-c1`, `${parentId}-c2`]);
+
+    const byPage: InstanceSummary[] = [];
+    for (let page = 1; ; page++) {
+      const res = await list(`per_page=10&page=${page}&date_start=${encodeURIComponent(since)}`);
+      expect(res.status).toBe(200);
+      expect(res.body.result_info).toMatchObject({ page, per_page: 10, total_count: 25, total_pages: 3 });
+      if (res.body.result!.length === 0) break;
+      byPage.push(...res.body.result!);
+    }
+    expect(byPage.map((i) => i.id).sort()).toEqual([...expected].sort());
+    // Newest first by default.
+    expect(byPage[0]!.created_on >= byPage[byPage.length - 1]!.created_on).toBe(true);
+
+    const byCursor: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await list(`per_page=7&direction=asc&date_start=${encodeURIComponent(since)}${cursor ? `&cursor=${cursor}` : ""}`);
+      byCursor.push(...res.body.result!.map((i) => i.id));
+      cursor = res.body.result_info.cursor;
+    } while (cursor);
+    expect(byCursor).toHaveLength(25);
+    expect(new Set(byCursor)).toEqual(expected);
+
+    const triggers = Object.groupBy(byPage, (i) => i.started_by);
+    expect(triggers.api).toHaveLength(23);
+    expect(triggers.parent?.map((i) => i.id).sort()).toEqual([`${parentId}-c1`, `${parentId}-c2`]);
+    expect(triggers.parent![0]).toMatchObject({ trigger_source: "binding", workflow_id: "my-workflow", version_id: env.CF_VERSION_METADATA.id });
+  });
+
+  it("filters by current status, kept up to date at read time", async () => {
+    const since = new Date().toISOString();
+    const waiting = uniqueId("w");
+    const stopped = uniqueId("s");
+    const done = uniqueId("d");
+    await api("POST", INSTANCES, { instance_id: waiting, params: largeOrder() });
+    await api("POST", INSTANCES, { instance_id: stopped, params: largeOrder() });
+    await api("POST", INSTANCES, { instance_id: done, params: smallOrder() });
+    await api("PATCH", `${INSTANCES}/${stopped}/status`, { status: "terminate" });
+    await waitForApiStatus("my-workflow", done, "complete");
+    const q = `date_start=${encodeURIComponent(since)}`;
+
+    const ids = async (status: string) => (await list(`${q}&status=${status}`)).body.result!.map((i) => i.id);
+    expect(await ids("terminated")).toEqual([stopped]);
+    expect(await ids("complete")).toEqual([done]);
+    expect(await ids("running")).toEqual([waiting]);
+
+    // A status change made outside the API (here: the binding) shows on the next listing.
+    await (await env.MY_WORKFLOW.get(waiting)).pause();
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await ids("paused")).toEqual([waiting]);
+    const ended = (await list(`${q}&status=terminated`)).body.result![0]!;
+    expect(ended.ended_on).toEqual(expect.any(String));
+  });
+
+  it("answers a page past the end with an empty result", async () => {
+    const res = await list("page=100000&per_page=100");
+    expect(res.status).toBe(200);
+    expect(res.body.result).toEqual([]);
+  });
+
+  it.each([
+    ["per_page", "per_page=0"],
+    ["per_page", "per_page=101"],
+    ["page", "page=0"],
+    ["page", "page=abc"],
+    ["status", "status=sleeping"],
+    ["cursor", "cursor=not-a-cursor"],
+    ["cursor", "cursor=%24%24"],
+    ["direction", "direction=sideways"],
+    ["date_start", "date_start=yesterday"],
+    ["colour", "colour=blue"],
+  ])("answers 400 naming %s for %s", async (field, query) => {
+    const res = await list(query);
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]!.field).toBe(field);
+  });
+
+  it("answers 404 for an unknown workflow", async () => {
+    const res = await api("GET", "/api/workflows/nope/instances");
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("GET /api/workflows/:name/instances/:id with the index", () => {
+  it("reports who started the instance and when", async () => {
+    const id = uniqueId("who");
+    await api("POST", INSTANCES, { instance_id: id, params: smallOrder() });
+    const done = (await waitForApiStatus("my-workflow", id, "complete")) as InstanceDetails;
+    expect(done).toMatchObject({ started_by: "api", trigger: { source: "api" }, success: true });
+    expect(Date.parse(done.created_on!)).not.toBeNaN();
+    expect(done.queued).toBe(done.created_on);
+  });
+});
+
+describe("POST /api/workflows/:name/instances/bulk", () => {
+  it("terminates a list of instances with a result per id", async () => {
+    const running = [uniqueId("b"), uniqueId("b")];
+    const finished = uniqueId("f");
+    for (const id of running) await api("POST", INSTANCES, { instance_id: id, params: largeOrder() });
+    await api("POST", INSTANCES, { instance_id: finished, params: smallOrder() });
+    await waitForApiStatus("my-workflow", finished, "complete");
+
+    const res = await api<BulkResult[]>("POST", `${INSTANCES}/bulk`, {
+      action: "terminate",
+      instance_ids: [...running, finished, "never-created"],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.result).toEqual([
+      { id: running[0], success: true, status: "terminated" },
+      { id: running[1], success: true, status: "terminated" },
+      { id: finished, success: false, error: { code: 40900, message: expect.stringContaining("complete") } },
+      { id: "never-created", success: false, error: { code: 40400, message: expect.stringContaining("not found") } },
+    ]);
+  });
+
+  it("pauses and resumes in bulk", async () => {
+    const ids = [uniqueId("p"), uniqueId("p")];
+    for (const id of ids) await api("POST", INSTANCES, { instance_id: id, params: largeOrder() });
+    const paused = await api<BulkResult[]>("POST", `${INSTANCES}/bulk`, { action: "pause", instance_ids: ids });
+    expect(paused.body.result!.map((r) => r.success && r.status)).toEqual(["paused", "paused"]);
+    const resumed = await api<BulkResult[]>("POST", `${INSTANCES}/bulk`, { action: "resume", instance_ids: ids });
+    expect(resumed.body.result!.every((r) => r.success)).toBe(true);
+  });
+
+  it.each([
+    ["action", { action: "delete", instance_ids: ["a"] }],
+    ["instance_ids", { action: "pause", instance_ids: [] }],
+    ["instance_ids", { action: "pause", instance_ids: ["a", "a"] }],
+    ["instance_ids.0", { action: "pause", instance_ids: ["-bad"] }],
+    ["instance_ids", { action: "pause", instance_ids: Array.from({ length: 101 }, (_, i) => `i${i}`) }],
+  ])("answers 400 naming %s", async (field, body) => {
+    const res = await api("POST", `${INSTANCES}/bulk`, body);
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]!.field).toBe(field);
+  });
+});
