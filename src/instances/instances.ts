@@ -49,6 +49,10 @@ export interface CreatedInstance {
   id: string;
   workflow: string;
   status: InstanceStatusName;
+  /** The REST API's fields: here the workflow's name, the Worker version, and how it started. */
+  workflow_id: string;
+  version_id: string;
+  trigger_source: ReturnType<typeof triggerSource>;
 }
 
 export interface InstanceDetails {
@@ -152,6 +156,21 @@ function createOptions(definition: WorkflowDefinition, body: CreateBody, field: 
 /** The deployed Worker version (the `version_metadata` binding). */
 const versionOf = (env: Env) => env.CF_VERSION_METADATA.id;
 
+const createdView = (
+  env: Env,
+  definition: WorkflowDefinition,
+  id: string,
+  status: InstanceStatusName,
+  trigger: Trigger,
+): CreatedInstance => ({
+  id,
+  workflow: definition.name,
+  status,
+  workflow_id: definition.name,
+  version_id: versionOf(env),
+  trigger_source: triggerSource(trigger),
+});
+
 async function handle(env: Env, definition: WorkflowDefinition, id: string): Promise<WorkflowInstance> {
   try {
     return await bindingOf(env, definition).get(id);
@@ -179,7 +198,7 @@ export async function createInstance(
   let created: CreatedInstance;
   try {
     const instance = await bindingOf(env, definition).create(options);
-    created = { id: instance.id, workflow: definition.name, status: (await readStatus(instance)).status };
+    created = createdView(env, definition, instance.id, (await readStatus(instance)).status, trigger);
   } catch (error) {
     throw mapPlatformError(error, definition.name, options.id);
   }
@@ -218,11 +237,9 @@ export async function createBatch(
     throw conflict(`instances of ${definition.name} already exist: ${ids.filter((id) => !made.has(id)).join(", ")}`);
   }
   const results = await Promise.all(
-    created.map(async (instance) => ({
-      id: instance.id,
-      workflow: definition.name,
-      status: (await readStatus(instance)).status,
-    })),
+    created.map(async (instance) =>
+      createdView(env, definition, instance.id, (await readStatus(instance)).status, trigger),
+    ),
   );
   await recordCreated(env, definition.name, results, trigger);
   return results;

@@ -95,7 +95,14 @@ describe("POST /api/workflows/:name/instances", () => {
       instance_retention: { success_retention: "7 days", error_retention: 86_400_000 },
     });
     expect(chosen.status).toBe(201);
-    expect(chosen.body.result).toEqual({ id, workflow: "my-workflow", status: expect.any(String) });
+    expect(chosen.body.result).toEqual({
+      id,
+      workflow: "my-workflow",
+      status: expect.any(String),
+      workflow_id: "my-workflow",
+      version_id: expect.any(String),
+      trigger_source: "api",
+    });
 
     const done = (await waitForApiStatus("my-workflow", id, "complete")) as InstanceDetails;
     expect((done.output as OrderOutput).outcome).toBe("fulfilled");
