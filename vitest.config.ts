@@ -13,6 +13,8 @@ export const TEST_API_TOKEN = "test-token-0123456789";
 export default defineConfig({
   test: {
     projects: [
+      // The Pages Functions with the built Worker beside them (`pretest` builds both).
+      "pages-app/vitest.config.ts",
       {
         plugins: [
           cloudflareTest({

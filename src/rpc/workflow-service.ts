@@ -74,20 +74,25 @@ export class WorkflowService extends WorkerEntrypoint<Env> {
     return settle(async () => (await getInstance(this.env, workflow, id)) as RpcInstanceDetails);
   }
 
+  /** The HTTP API's `PATCH .../status` body: `{ status: "pause" | "resume" | "terminate" | "restart" }`. */
+  async changeStatus(workflow: string, id: string, body: { status: StatusAction }): Promise<RpcResult<StatusChange>> {
+    return settle(() => changeStatus(this.env, workflow, id, body));
+  }
+
   async pause(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
-    return this.change(workflow, id, "pause");
+    return this.changeStatus(workflow, id, { status: "pause" });
   }
 
   async resume(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
-    return this.change(workflow, id, "resume");
+    return this.changeStatus(workflow, id, { status: "resume" });
   }
 
   async terminate(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
-    return this.change(workflow, id, "terminate");
+    return this.changeStatus(workflow, id, { status: "terminate" });
   }
 
   async restart(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
-    return this.change(workflow, id, "restart");
+    return this.changeStatus(workflow, id, { status: "restart" });
   }
 
   async sendEvent(
@@ -121,10 +126,6 @@ export class WorkflowService extends WorkerEntrypoint<Env> {
       const { status, code, message, field } = describe(error);
       return Response.json(failure(code, message, field), { status });
     }
-  }
-
-  private change(workflow: string, id: string, action: StatusAction): Promise<RpcResult<StatusChange>> {
-    return settle(() => changeStatus(this.env, workflow, id, { status: action }));
   }
 }
 

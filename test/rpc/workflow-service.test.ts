@@ -43,7 +43,7 @@ describe("WorkflowService over RPC", () => {
   it("creates an instance and reads it to completion", async () => {
     const id = uniqueId("rpc");
     const created = await service.create("my-workflow", { instance_id: id, params: smallOrder() });
-    expect(created).toEqual({ ok: true, result: { id, workflow: "my-workflow", status: "running" } });
+    expect(created).toMatchObject({ ok: true, result: { id, workflow: "my-workflow", status: "running" } });
 
     const done = await waitForRpcStatus("my-workflow", id, "complete");
     expect(done.output).toMatchObject({ outcome: "fulfilled", total_cents: 3000, payment_id: `pay-${id}` });
@@ -121,6 +121,14 @@ describe("WorkflowService over RPC", () => {
     expectError(await service.sendEvent("my-workflow", id, "approval", { approved: true, by: "x" }), "conflict", 409);
 
     expect(unwrap(await service.restart("my-workflow", id)).status).toBe("running");
+    // changeStatus takes the HTTP API's PATCH body, validated by the core.
+    expect(unwrap(await service.changeStatus("my-workflow", id, { status: "pause" })).status).toBe("paused");
+    const badAction = expectError(
+      await service.changeStatus("my-workflow", id, { status: "stop" } as unknown as { status: "pause" }),
+      "invalid_input",
+      400,
+    );
+    expect(badAction.field).toBe("status");
     expectError(await service.pause("my-workflow", uniqueId("missing")), "not_found", 404);
   });
 

@@ -1,0 +1,73 @@
+import { Hono, type Context } from "hono";
+import { hc } from "hono/client";
+import type { App } from "../../src/api/app";
+import { limitBody, onError, onNotFound, WorkerUnreachable } from "./respond";
+import type { PagesAppEnv } from "./types";
+
+/**
+ * The same operations as ./rpc-routes.ts, through `fetch` to the Worker's public HTTP
+ * API at WORKER_URL with the bearer token (the `API_TOKEN` secret). The client is
+ * typed from the Worker's own route table (`App`), so a wrong path or a missing
+ * path parameter fails to compile. The Worker's status and v4 envelope come back
+ * unchanged, a 401 for a wrong token included.
+ */
+const worker = (c: Context<PagesAppEnv>) =>
+  hc<App>(c.env.WORKER_URL, {
+    headers: { authorization: `Bearer ${c.env.API_TOKEN ?? ""}` },
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      try {
+        return await fetch(input, init);
+      } catch (error) {
+        throw new WorkerUnreachable(
+          `the workflows Worker is unreachable at ${c.env.WORKER_URL}: ${error instanceof Error ? error.message : error}`,
+        );
+      }
+    },
+  }).api.workflows;
+
+/** Request bodies go to the Worker as they came: it parses and validates them. */
+const forwardBody = async (c: Context<PagesAppEnv>) => ({
+  headers: { "content-type": "application/json" },
+  init: { body: await c.req.text() },
+});
+
+/** The Worker's answer as this function's answer: same status, same envelope. */
+const relay = (res: Pick<Response, "body" | "status" | "headers">) =>
+  new Response(res.body, {
+    status: res.status,
+    headers: { "content-type": res.headers.get("content-type") ?? "application/json" },
+  });
+
+export const httpRoutes = new Hono<PagesAppEnv>()
+  .basePath("/http/workflows")
+  .use(limitBody())
+  .get("/", async (c) => relay(await worker(c).$get()))
+  .post("/:name/instances", async (c) =>
+    relay(await worker(c)[":name"].instances.$post({ param: { name: c.req.param("name") } }, await forwardBody(c))),
+  )
+  .post("/:name/instances/batch", async (c) =>
+    relay(
+      await worker(c)[":name"].instances.batch.$post({ param: { name: c.req.param("name") } }, await forwardBody(c)),
+    ),
+  )
+  .get("/:name/instances/:id", async (c) =>
+    relay(await worker(c)[":name"].instances[":id"].$get({ param: { name: c.req.param("name"), id: c.req.param("id") } })),
+  )
+  .patch("/:name/instances/:id/status", async (c) =>
+    relay(
+      await worker(c)[":name"].instances[":id"].status.$patch(
+        { param: { name: c.req.param("name"), id: c.req.param("id") } },
+        await forwardBody(c),
+      ),
+    ),
+  )
+  .post("/:name/instances/:id/events/:type", async (c) =>
+    relay(
+      await worker(c)[":name"].instances[":id"].events[":type"].$post(
+        { param: { name: c.req.param("name"), id: c.req.param("id"), type: c.req.param("type") } },
+        await forwardBody(c),
+      ),
+    ),
+  )
+  .notFound(onNotFound)
+  .onError(onError);

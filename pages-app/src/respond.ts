@@ -1,0 +1,53 @@
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { failure } from "../../src/api/envelope";
+import { InstanceError } from "../../src/instances/errors";
+import type { PagesAppEnv } from "./types";
+
+/**
+ * Bodies bigger than this never reach the Worker. It is well above the Worker's own
+ * limit (1 MiB of params plus room, answered with 413 by the Worker on either path)
+ * and well below the 32 MiB a Workers RPC message may carry.
+ */
+export const PAGES_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export const limitBody = () =>
+  bodyLimit({
+    maxSize: PAGES_MAX_BODY_BYTES,
+    onError: (c) => c.json(failure(41300, `request body exceeds ${PAGES_MAX_BODY_BYTES} bytes`), 413),
+  });
+
+/**
+ * The request body as JSON for an RPC call, read the way the Worker's API reads it
+ * (an empty body is `undefined`, malformed JSON a 400 naming `body`). Kept here rather
+ * than imported from src/api/middleware.ts so this bundle does not carry the Worker's
+ * validation code; the Worker still validates every argument it receives.
+ */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InstanceError("invalid_input", "body: malformed JSON", "body");
+  }
+}
+
+/** The Worker could not be reached over HTTP (down, wrong WORKER_URL): a gateway error, not ours. */
+export class WorkerUnreachable extends Error {
+  override readonly name = "WorkerUnreachable";
+}
+
+/** Errors of the Pages routes, in the Worker's v4 envelope so callers read both paths alike. */
+export const onError: ErrorHandler<PagesAppEnv> = (error, c) => {
+  if (error instanceof InstanceError) {
+    return c.json(failure(error.code, error.message, error.field), error.status as ContentfulStatusCode);
+  }
+  if (error instanceof WorkerUnreachable) return c.json(failure(50200, error.message), 502);
+  console.error("pages: unhandled error", error);
+  return c.json(failure(50000, "internal error in the Pages Function"), 500);
+};
+
+export const onNotFound: NotFoundHandler<PagesAppEnv> = (c) =>
+  c.json(failure(40400, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404);

@@ -1,0 +1,174 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Envelope } from "../../src/api/envelope";
+import type { CreatedInstance } from "../../src/instances/instances";
+import type { RpcInstanceDetails, SeedCreateResponse } from "../../src/rpc/workflow-service";
+
+/**
+ * The built Pages Functions, called as a browser would call them, with the built
+ * Worker beside them: /rpc/* crosses the WORKFLOW_SERVICE service binding, /http/*
+ * fetches the Worker's public API with the bearer token.
+ */
+const pages = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`https://pages.test${path}`, init));
+const wrongTokenPages = (env as unknown as { PAGES_WITH_WRONG_TOKEN: Fetcher }).PAGES_WITH_WRONG_TOKEN;
+
+let counter = 0;
+const uniqueId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+const order = (order_id = "ord-pages") => ({
+  order_id,
+  customer_email: "ada@example.com",
+  items: [{ sku: "book", quantity: 2, unit_price_cents: 1500 }],
+  settlement_seconds: 0,
+});
+
+const json = (method: string, body: unknown): RequestInit => ({
+  method,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+async function read<T>(res: Response) {
+  return { status: res.status, body: (await res.json()) as Envelope<T> };
+}
+
+async function waitForStatus(path: "rpc" | "http", id: string, status: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const res = await read<RpcInstanceDetails>(await pages(`/${path}/workflows/my-workflow/instances/${id}`));
+    last = res.body.result?.status ?? `http ${res.status}`;
+    if (last === status) return res.body.result!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`instance ${id} did not reach ${status} via /${path} within ${timeoutMs} ms (last: ${last})`);
+}
+
+describe.each(["rpc", "http"] as const)("Pages Functions, /%s path", (path) => {
+  it("lists the Worker's workflows", async () => {
+    const res = await read<{ name: string }[]>(await pages(`/${path}/workflows`));
+    expect(res.status).toBe(200);
+    expect(res.body.result?.map((w) => w.name)).toEqual(["my-workflow", "parent-workflow"]);
+  });
+
+  it("starts a workflow and reads it to completion", async () => {
+    const id = uniqueId(path);
+    const created = await read<CreatedInstance>(
+      await pages(`/${path}/workflows/my-workflow/instances`, json("POST", { instance_id: id, params: order() })),
+    );
+    expect(created).toMatchObject({
+      status: 201,
+      body: { success: true, errors: [], messages: [], result: { id, workflow: "my-workflow", status: "running" } },
+    });
+
+    const done = await waitForStatus(path, id, "complete");
+    expect(done.output).toMatchObject({ order_id: "ord-pages", outcome: "fulfilled", payment_id: `pay-${id}` });
+  });
+
+  it("creates a batch, steers an instance and sends it an event", async () => {
+    const [a, b] = [uniqueId(`${path}-batch`), uniqueId(`${path}-batch`)];
+    const waiting = { ...order(), items: [{ sku: "piano", quantity: 1, unit_price_cents: 250_000 }] };
+    const batch = await read<CreatedInstance[]>(
+      await pages(
+        `/${path}/workflows/my-workflow/instances/batch`,
+        json("POST", [
+          { instance_id: a, params: waiting },
+          { instance_id: b, params: order() },
+        ]),
+      ),
+    );
+    expect(batch.status).toBe(201);
+    expect(batch.body.result?.map((i) => i.id)).toEqual([a, b]);
+
+    const statusPath = `/${path}/workflows/my-workflow/instances/${a}/status`;
+    const paused = await read<{ status: string }>(await pages(statusPath, json("PATCH", { status: "pause" })));
+    expect(paused).toMatchObject({ status: 200, body: { result: { status: "paused" } } });
+    const again = await read(await pages(statusPath, json("PATCH", { status: "pause" })));
+    expect(again).toMatchObject({ status: 409, body: { success: false, errors: [{ code: 40900 }] } });
+    const resumed = await read<{ status: string }>(await pages(statusPath, json("PATCH", { status: "resume" })));
+    expect(resumed.body.result?.status).toBe("running");
+
+    const event = await read(
+      await pages(
+        `/${path}/workflows/my-workflow/instances/${a}/events/approval`,
+        json("POST", { approved: true, by: "pages" }),
+      ),
+    );
+    expect(event).toMatchObject({ status: 202, body: { result: { id: a, type: "approval" } } });
+    expect((await waitForStatus(path, a, "complete")).output).toMatchObject({ approval: { required: true, by: "pages" } });
+  });
+
+  it("passes the Worker's errors back with their status and envelope", async () => {
+    const missing = await read(await pages(`/${path}/workflows/my-workflow/instances/${uniqueId("missing")}`));
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ success: false, result: null, errors: [{ code: 40400 }] });
+
+    const noWorkflow = await read(await pages(`/${path}/workflows/nope/instances`, json("POST", {})));
+    expect(noWorkflow.status).toBe(404);
+
+    const invalid = await read(
+      await pages(`/${path}/workflows/my-workflow/instances`, json("POST", { params: { order_id: "x" } })),
+    );
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.errors[0]).toMatchObject({ code: 40000, field: "params.customer_email" });
+
+    const malformed = await read(
+      await pages(`/${path}/workflows/my-workflow/instances`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{not json",
+      }),
+    );
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors[0]?.message).toContain("malformed JSON");
+
+    const id = uniqueId(`${path}-dup`);
+    expect((await pages(`/${path}/workflows/my-workflow/instances`, json("POST", { instance_id: id, params: order() }))).status).toBe(201);
+    const duplicate = await read(
+      await pages(`/${path}/workflows/my-workflow/instances`, json("POST", { instance_id: id, params: order() })),
+    );
+    expect(duplicate).toMatchObject({ status: 409, body: { errors: [{ code: 40900 }] } });
+  });
+});
+
+describe("Pages Functions, the fetch path's token", () => {
+  it("gets the Worker's 401 back when the Pages project holds a wrong token", async () => {
+    const res = await read(await wrongTokenPages.fetch("https://pages.test/http/workflows/my-workflow/instances", json("POST", { params: order() })));
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ success: false, result: null, errors: [{ code: 40100, message: "invalid API token" }] });
+
+    // The same project's RPC path needs no token: the binding is the credential.
+    const rpc = await wrongTokenPages.fetch("https://pages.test/rpc/workflows");
+    expect(rpc.status).toBe(200);
+  });
+});
+
+describe("the guide's Pages Function (/seed/create)", () => {
+  it("creates a MyWorkflow instance through createInstance(payload) and returns { id, details }", async () => {
+    const res = await pages("/seed/create", { method: "POST" });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as SeedCreateResponse;
+    expect(body.id).toMatch(/^[a-zA-Z0-9_][a-zA-Z0-9-_]*$/);
+    expect(body.details.status).toBe("running");
+
+    // Its default settlement window is one second (a durable step.sleep).
+    const done = await waitForStatus("rpc", body.id, "complete");
+    expect(done.output).toMatchObject({ order_id: "ord-1001", outcome: "fulfilled" });
+  });
+});
+
+describe("the /worker/* pass-through to WorkflowService.fetch", () => {
+  it("serves the Worker's API routes without a token", async () => {
+    const list = await read<{ name: string }[]>(await pages("/worker/api/workflows"));
+    expect(list.status).toBe(200);
+    expect(list.body.result?.map((w) => w.name)).toContain("my-workflow");
+
+    const id = uniqueId("proxy");
+    const created = await pages("/worker/api/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }));
+    expect(created.status).toBe(201);
+    await waitForStatus("http", id, "complete");
+
+    const missing = await pages(`/worker/api/workflows/my-workflow/instances/${uniqueId("missing")}`);
+    expect(missing.status).toBe(404);
+  });
+});

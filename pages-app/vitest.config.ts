@@ -1,0 +1,73 @@
+import { fileURLToPath } from "node:url";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+/**
+ * The Pages Functions inside workerd, next to the real Worker.
+ *
+ * `npm test` builds both first (the root `pretest` script): the Functions with
+ * `wrangler pages functions build` into pages-app/dist/functions, and the Worker with
+ * `wrangler deploy --dry-run` into dist/worker. The built Functions are the Worker
+ * under test; the built Worker runs beside it as `workflows-starter`, with the
+ * bindings wrangler.jsonc gives it (workflows included), so:
+ * - WORKFLOW_SERVICE is a real service binding to its WorkflowService entrypoint;
+ * - every outbound `fetch` of the Functions goes to that Worker (`outboundService`),
+ *   so WORKER_URL can be any host and the fetch path crosses real HTTP handling.
+ */
+const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export const TEST_API_TOKEN = "test-token-0123456789";
+export const WORKER_NAME = "workflows-starter";
+const WORKER_URL = "http://workflows-starter.test";
+
+// Bindings as wrangler.jsonc declares them; the modules come from the build instead.
+const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions(root("wrangler.jsonc")).workerOptions;
+const builtWorker = {
+  ...workerOptions,
+  name: WORKER_NAME,
+  modules: true,
+  scriptPath: root("dist/worker/index.js"),
+  modulesRoot: root("dist/worker"),
+  bindings: { ...workerOptions.bindings, API_TOKEN: TEST_API_TOKEN },
+};
+
+/** The Pages project's bindings as pages-app/wrangler.jsonc declares them, plus its secret. */
+const pagesBindings = (apiToken: string) => ({
+  compatibilityDate: "2026-11-01",
+  compatibilityFlags: ["nodejs_compat"],
+  bindings: { API_TOKEN: apiToken, WORKER_URL },
+  serviceBindings: { WORKFLOW_SERVICE: { name: WORKER_NAME, entrypoint: "WorkflowService" } },
+  outboundService: WORKER_NAME,
+});
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      main: here("dist/functions/index.js"),
+      miniflare: {
+        ...pagesBindings(TEST_API_TOKEN),
+        // The same Functions deployed with a token the Worker does not accept.
+        serviceBindings: {
+          ...pagesBindings(TEST_API_TOKEN).serviceBindings,
+          PAGES_WITH_WRONG_TOKEN: "pages-with-wrong-token",
+        },
+        workers: [
+          builtWorker,
+          {
+            ...pagesBindings("not-the-worker-token"),
+            name: "pages-with-wrong-token",
+            modules: true,
+            scriptPath: here("dist/functions/index.js"),
+          },
+        ],
+      },
+    }),
+  ],
+  test: {
+    name: "pages",
+    root: here("."),
+    include: ["test/**/*.test.ts"],
+  },
+});
