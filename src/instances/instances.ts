@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { WORKFLOWS, bindingOf, findWorkflow, type WorkflowDefinition } from "../workflows/registry";
+import { claimIds } from "./create-claims";
 import { InstanceError, conflict, invalid, mapPlatformError, notFound } from "./errors";
 import type { Trigger } from "./instance-index";
 import {
@@ -196,11 +197,15 @@ export async function createInstance(
   const definition = workflowNamed(workflow);
   const options = createOptions(definition, parse(CreateBody, body ?? {}, ""), "");
   let created: CreatedInstance;
+  // Held until the new instance answers status(): see create-claims.ts.
+  const release = claimIds(definition.name, options.id ? [options.id] : []);
   try {
     const instance = await bindingOf(env, definition).create(options);
     created = createdView(env, definition, instance.id, (await readStatus(instance)).status, trigger);
   } catch (error) {
     throw mapPlatformError(error, definition.name, options.id);
+  } finally {
+    release();
   }
   await recordCreated(env, definition.name, [created], trigger);
   return created;
@@ -220,27 +225,34 @@ export async function createBatch(
   const ids = options.map((o) => o.id).filter((id): id is string => id !== undefined);
   const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
   if (repeated) throw invalid("instance_id", `${repeated} appears more than once in the batch`);
-  // The binding skips ids that already exist without saying so; the API promises a
-  // 409 instead, so check before creating anything.
-  const existing = await Promise.all(ids.map((id) => exists(env, definition, id)));
-  const taken = ids.filter((_, i) => existing[i]);
-  if (taken.length) throw conflict(`instances of ${definition.name} already exist: ${taken.join(", ")}`);
-
-  let created: WorkflowInstance[];
+  // Held until every new instance answers status(): see create-claims.ts.
+  const release = claimIds(definition.name, ids);
+  let results: CreatedInstance[];
   try {
-    created = await bindingOf(env, definition).createBatch(options);
-  } catch (error) {
-    throw mapPlatformError(error, definition.name);
+    // The binding skips ids that already exist without saying so; the API promises a
+    // 409 instead, so check before creating anything.
+    const existing = await Promise.all(ids.map((id) => exists(env, definition, id)));
+    const taken = ids.filter((_, i) => existing[i]);
+    if (taken.length) throw conflict(`instances of ${definition.name} already exist: ${taken.join(", ")}`);
+
+    let created: WorkflowInstance[];
+    try {
+      created = await bindingOf(env, definition).createBatch(options);
+    } catch (error) {
+      throw mapPlatformError(error, definition.name);
+    }
+    if (created.length !== options.length) {
+      const made = new Set(created.map((c) => c.id));
+      throw conflict(`instances of ${definition.name} already exist: ${ids.filter((id) => !made.has(id)).join(", ")}`);
+    }
+    results = await Promise.all(
+      created.map(async (instance) =>
+        createdView(env, definition, instance.id, (await readStatus(instance)).status, trigger),
+      ),
+    );
+  } finally {
+    release();
   }
-  if (created.length !== options.length) {
-    const made = new Set(created.map((c) => c.id));
-    throw conflict(`instances of ${definition.name} already exist: ${ids.filter((id) => !made.has(id)).join(", ")}`);
-  }
-  const results = await Promise.all(
-    created.map(async (instance) =>
-      createdView(env, definition, instance.id, (await readStatus(instance)).status, trigger),
-    ),
-  );
   await recordCreated(env, definition.name, results, trigger);
   return results;
 }

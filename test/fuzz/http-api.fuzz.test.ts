@@ -1,0 +1,202 @@
+import { introspectWorkflow } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { MAX_BODY_BYTES } from "../../src/api/middleware";
+import { INSTANCE_ID_PATTERN } from "../../src/instances/validation";
+import { auth, largeOrder, smallOrder } from "../helpers";
+import * as arb from "./arbitraries";
+import { expectEnvelope } from "./envelope";
+
+/** One generated HTTP request, plus the well-formed instance ids it names. */
+interface Fuzzed {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  ids: string[];
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+const validIds = (...values: unknown[]) =>
+  values.flat().filter((v): v is string => typeof v === "string" && v.length <= 100 && INSTANCE_ID_PATTERN.test(v));
+
+const idsInBody = (body: unknown): unknown[] =>
+  Array.isArray(body)
+    ? body.flatMap(idsInBody)
+    : body && typeof body === "object" && "instance_id" in body
+      ? [(body as { instance_id: unknown }).instance_id]
+      : [];
+
+/** Requests shaped like each route, wrong in one or more places, plus random paths. */
+const routeRequest: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc.oneof(
+  fc.tuple(arb.segment(arb.workflowName), fc.oneof(arb.createBody.map(json), arb.rawBody)).map(([wf, body]) => ({
+    path: `/api/workflows/${wf}/instances`,
+    body,
+    ids: validIds(...safeIds(body)),
+  })),
+  fc
+    .tuple(arb.segment(arb.workflowName), fc.oneof(fc.array(arb.createBody, { maxLength: 5 }).map(json), arb.rawBody))
+    .map(([wf, body]) => ({ path: `/api/workflows/${wf}/instances/batch`, body, ids: validIds(...safeIds(body)) })),
+  fc.tuple(arb.segment(arb.workflowName), arb.instanceId).chain(([wf, id]) =>
+    arb.segment(fc.constant(id)).map((encoded) => ({ path: `/api/workflows/${wf}/instances/${encoded}`, ids: validIds(id) })),
+  ),
+  fc
+    .tuple(arb.segment(arb.workflowName), arb.instanceId, fc.oneof(arb.statusBody.map(json), arb.rawBody))
+    .map(([wf, id, body]) => ({ path: `/api/workflows/${wf}/instances/${arb.encodeSegment(id)}/status`, body, ids: validIds(id) })),
+  fc
+    .tuple(arb.segment(arb.workflowName), arb.instanceId, arb.segment(arb.eventType), arb.rawBody)
+    .map(([wf, id, type, body]) => ({
+      path: `/api/workflows/${wf}/instances/${arb.encodeSegment(id)}/events/${type}`,
+      body,
+      ids: validIds(id),
+    })),
+  fc
+    .array(arb.segment(fc.oneof(fc.constantFrom("api", "workflows", "instances", "batch", "status", "events", "health", "..", "."), fc.string({ maxLength: 12 }))), { maxLength: 8 })
+    .map((segments) => ({ path: `/${segments.join("/")}`, ids: [] })),
+);
+
+function safeIds(body: string): unknown[] {
+  try {
+    return idsInBody(JSON.parse(body));
+  } catch {
+    return [];
+  }
+}
+
+const fuzzed: fc.Arbitrary<Fuzzed> = fc
+  .tuple(routeRequest, arb.method, arb.authorization, arb.extraHeaders)
+  .map(([route, method, authorization, extra]) => ({
+    ...route,
+    method,
+    headers: { ...extra, ...(authorization === undefined ? {} : { authorization }) },
+  }));
+
+function toRequest(f: Fuzzed): Request | undefined {
+  try {
+    const hasBody = f.body !== undefined && f.method !== "GET" && f.method !== "HEAD";
+    return new Request(`https://worker.test${f.path}`, {
+      method: f.method,
+      headers: f.headers,
+      ...(hasBody ? { body: f.body } : {}),
+    });
+  } catch {
+    // The fetch API itself refuses some methods and header values; nothing to send.
+    return undefined;
+  }
+}
+
+async function instanceExists(binding: Workflow, id: string): Promise<boolean> {
+  try {
+    await (await binding.get(id)).status();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const isPreflight = (f: Fuzzed) =>
+  f.method === "OPTIONS" && "origin" in f.headers && "access-control-request-method" in f.headers;
+
+describe("HTTP API under random input", () => {
+  it("never answers 5xx or outside the envelope, and refused requests never reach a binding", async () => {
+    await using orders = await introspectWorkflow(env.MY_WORKFLOW);
+    await using parents = await introspectWorkflow(env.PARENT_WORKFLOW);
+    // Instances a fuzzed request may legitimately create finish at once.
+    await orders.modifyAll(async (m) => m.disableSleeps());
+    const created = { "my-workflow": 0, "parent-workflow": 0 } as Record<string, number>;
+    let sent = 0;
+
+    await fc.assert(
+      fc.asyncProperty(fuzzed, async (f) => {
+        const request = toRequest(f);
+        fc.pre(request !== undefined);
+        sent++;
+        const res = await exports.default.fetch(request!);
+        const text = await res.text();
+        expect(res.status, `${f.method} ${f.path} -> ${res.status} ${text.slice(0, 200)}`).toBeLessThan(500);
+
+        if (f.method === "HEAD") return; // no body by definition
+        if (isPreflight(f) && res.status === 204) {
+          expect(text).toBe("");
+          return;
+        }
+        expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+        let body: unknown;
+        expect(() => (body = JSON.parse(text)), `${f.method} ${f.path}: ${text.slice(0, 200)}`).not.toThrow();
+        expectEnvelope(res.status, body);
+
+        if (res.status === 201) {
+          const workflow = decodeURIComponent(f.path.split("/")[3]!);
+          const result = (body as { result: unknown }).result;
+          created[workflow] = (created[workflow] ?? 0) + (Array.isArray(result) ? result.length : 1);
+          return;
+        }
+        // Refused: no instance named by the request exists.
+        if (res.status >= 400) {
+          for (const id of f.ids) {
+            expect(await instanceExists(env.MY_WORKFLOW, id), `my-workflow/${id} after ${res.status}`).toBe(false);
+            expect(await instanceExists(env.PARENT_WORKFLOW, id), `parent-workflow/${id} after ${res.status}`).toBe(false);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+
+    expect(sent).toBeGreaterThan(150);
+    // Every instance the platform started answers to a 201 of this run: nothing else got through.
+    expect(await orders.get()).toHaveLength(created["my-workflow"]!);
+    expect(await parents.get()).toHaveLength(created["parent-workflow"]!);
+  }, 60_000);
+
+  const oversized: [string, string, string, number][] = [
+    ["a 2 MiB create body", "/api/workflows/my-workflow/instances", "x".repeat(2 * 1024 * 1024), 413],
+    [
+      "params over 1 MiB inside an accepted body size",
+      "/api/workflows/my-workflow/instances",
+      JSON.stringify({ params: { ...smallOrder(), pad: "x".repeat(1024 * 1024) } }),
+      413,
+    ],
+    ["a body just over the limit", "/api/workflows/my-workflow/instances", " ".repeat(MAX_BODY_BYTES + 1), 413],
+    ["JSON nested 100,000 deep", "/api/workflows/my-workflow/instances", "[".repeat(100_000) + "]".repeat(100_000), 400],
+    ["a batch nested 100,000 deep", "/api/workflows/my-workflow/instances/batch", "[".repeat(100_000) + "]".repeat(100_000), 400],
+  ];
+  it.each(oversized)("refuses %s (%s) with the right 4xx and the envelope", async (_, path, body, status) => {
+    await using orders = await introspectWorkflow(env.MY_WORKFLOW);
+    const res = await exports.default.fetch(
+      new Request(`https://worker.test${path}`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body }),
+    );
+    expect(res.status).toBe(status);
+    expectEnvelope(res.status, await res.json());
+    expect(await orders.get()).toHaveLength(0);
+  });
+
+  it("refuses oversized and pathological event payloads to a live instance, which keeps waiting", async () => {
+    const id = arb.freshId();
+    expect((await exports.default.fetch(new Request("https://worker.test/api/workflows/my-workflow/instances", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ instance_id: id, params: largeOrder() }),
+    }))).status).toBe(201);
+    const payloads: [string, string, number][] = [
+      ["over 1 MiB", JSON.stringify({ pad: "x".repeat(1024 * 1024 + 10) }), 413],
+      ["nested 50,000 deep", '{"a":'.repeat(50_000) + "1" + "}".repeat(50_000), 400],
+      ["an approval of the wrong shape", JSON.stringify({ approved: "yes" }), 400],
+    ];
+    for (const type of ["approval", "custom"]) {
+      for (const [what, body, status] of payloads) {
+        if (type === "custom" && what.startsWith("an approval")) continue;
+        const res = await exports.default.fetch(
+          new Request(`https://worker.test/api/workflows/my-workflow/instances/${id}/events/${type}`, {
+            method: "POST",
+            headers: { ...auth, "content-type": "application/json" },
+            body,
+          }),
+        );
+        expect(res.status, `${type}: ${what}`).toBe(status);
+        expectEnvelope(res.status, await res.json());
+      }
+    }
+    expect((await env.MY_WORKFLOW.get(id).then((i) => i.status())).status).toBe("running");
+  });
+});

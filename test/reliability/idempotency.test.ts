@@ -1,0 +1,55 @@
+import { introspectWorkflow } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+
+const CONCURRENT = 20;
+
+describe("creating with an instance_id is idempotent under concurrency", () => {
+  it(`${CONCURRENT} concurrent creates with one id: exactly one 201, the rest 409, one instance`, async () => {
+    await using workflow = await introspectWorkflow(env.MY_WORKFLOW);
+    const id = uniqueId("same-id");
+    const responses = await Promise.all(
+      Array.from({ length: CONCURRENT }, (_, i) =>
+        api<{ id: string }>("POST", "/api/workflows/my-workflow/instances", {
+          instance_id: id,
+          params: smallOrder({ order_id: `attempt-${i}` }),
+        }),
+      ),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, ...Array<number>(CONCURRENT - 1).fill(409)]);
+    for (const conflict of responses.filter((r) => r.status === 409)) {
+      expect(conflict.body).toMatchObject({ success: false, result: null });
+      expect(conflict.body.errors[0]).toMatchObject({ code: 40900, message: expect.stringContaining("already exists") });
+    }
+    const created = responses.find((r) => r.status === 201)!;
+    expect(created.body.result!.id).toBe(id);
+
+    // The platform started exactly one instance.
+    expect(await workflow.get()).toHaveLength(1);
+    const done = await waitForApiStatus("my-workflow", id, "complete");
+    expect(done.output).toMatchObject({ outcome: "fulfilled" });
+  });
+
+  it(`${CONCURRENT / 2} concurrent batches naming one id: exactly one 201, the rest 409`, async () => {
+    await using workflow = await introspectWorkflow(env.MY_WORKFLOW);
+    const id = uniqueId("same-batch-id");
+    const responses = await Promise.all(
+      Array.from({ length: CONCURRENT / 2 }, () =>
+        api("POST", "/api/workflows/my-workflow/instances/batch", [{ instance_id: id, params: smallOrder() }]),
+      ),
+    );
+    expect(responses.map((r) => r.status).sort()).toEqual([201, ...Array<number>(CONCURRENT / 2 - 1).fill(409)]);
+    expect(await workflow.get()).toHaveLength(1);
+  });
+
+  it("a create racing a batch for the same id: one wins, one 409", async () => {
+    const id = uniqueId("race");
+    const [single, batch] = await Promise.all([
+      api("POST", "/api/workflows/my-workflow/instances", { instance_id: id, params: smallOrder() }),
+      api("POST", "/api/workflows/my-workflow/instances/batch", [{ instance_id: id, params: smallOrder() }]),
+    ]);
+    expect([single.status, batch.status].sort()).toEqual([201, 409]);
+  });
+});
