@@ -4,6 +4,8 @@ import { secureHeaders } from "hono/secure-headers";
 import { corsPolicy } from "./cors";
 import { ok } from "./envelope";
 import { accountId, limitBody, onError, onNotFound, requireToken } from "./middleware";
+import { agentsApi } from "./agents";
+import { queueApi } from "./queue";
 import type { AppEnv } from "./types";
 import { workflowsApi } from "./workflows";
 
@@ -22,6 +24,10 @@ export const app = new Hono<AppEnv>()
   .get("/health", (c) => c.json(ok({ status: "ok" })))
   .use("/api/*", requireToken(), limitBody())
   .route("/api/workflows", workflowsApi)
+  .route("/api/queue", queueApi)
+  // The WorkflowScheduler Agent (HTTP and WebSocket), behind the same token.
+  .use("/agents/*", requireToken(), limitBody())
+  .route("/agents", agentsApi)
   // The same routes where the Cloudflare REST API has them, so its clients (the
   // `cloudflare` SDK, with `baseURL` pointed here) drive this Worker unchanged.
   .use("/client/v4/*", requireToken(), limitBody())

@@ -8,6 +8,7 @@ import {
   type OrderParamsInput,
 } from "./order-schema";
 import { notifyParent } from "./child-signal";
+import { reportToAgent, splitAgentOrigin, type AgentOrigin, type WorkflowReport } from "./agent-report";
 
 /** Step names are part of the contract: tests mock them and the dashboard shows them. */
 export const ORDER_STEPS = {
@@ -19,6 +20,7 @@ export const ORDER_STEPS = {
   charge: "charge payment",
   ship: "create shipment",
   notifyParent: "notify parent",
+  reportToAgent: "report to agent",
 } as const;
 
 /**
@@ -38,8 +40,10 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
   override async run(event: WorkflowEvent<OrderParamsInput>, step: WorkflowStep): Promise<OrderOutput> {
     // Invalid input can never succeed on retry: NonRetryableError fails the instance at
     // once. Keep its default name: the runtime recognises it by `name === "NonRetryableError"`.
+    // Set when the WorkflowScheduler Agent started this instance: it gets progress reports.
+    const { params, origin: agent } = splitAgentOrigin(event.payload);
     const order = await step.do(ORDER_STEPS.validate, async () => {
-      const parsed = OrderParams.safeParse(event.payload);
+      const parsed = OrderParams.safeParse(params);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const field = issue?.path.join(".") || "params";
@@ -59,12 +63,20 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
         { retries: { limit: 3, delay: "2 seconds", backoff: "exponential" }, timeout: "30 seconds" },
         async () => `res-${event.instanceId}`,
       );
+      await this.report(step, agent, event.instanceId, "reserved", {
+        type: "progress",
+        progress: { step: ORDER_STEPS.reserve, percent: 0.25, message: "stock reserved" },
+      });
 
       // A durable timer: the instance hibernates and costs nothing while it sleeps.
       await step.sleep(ORDER_STEPS.settle, order.settlement_seconds * 1000);
 
       const approval: OrderOutput["approval"] = { required: total > order.approval_threshold_cents };
       if (approval.required) {
+        await this.report(step, agent, event.instanceId, "awaiting approval", {
+          type: "progress",
+          progress: { step: ORDER_STEPS.approval, percent: 0.5, message: "waiting for approval" },
+        });
         let decision: ApprovalPayload | undefined;
         try {
           const received = await step.waitForEvent<ApprovalPayload>(ORDER_STEPS.approval, {
@@ -85,7 +97,7 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
             reservation_id: reservationId,
             approval: { ...approval, by: decision?.by, note: decision?.note },
           };
-          return await this.finish(order, event.instanceId, step, output);
+          return await this.finish(order, event.instanceId, step, output, agent);
         }
         approval.by = decision.by;
         approval.note = decision.note;
@@ -99,6 +111,10 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
         async () => `pay-${event.instanceId}`,
       );
       const shipmentId = await step.do(ORDER_STEPS.ship, async () => `shp-${event.instanceId}`);
+      await this.report(step, agent, event.instanceId, "shipped", {
+        type: "progress",
+        progress: { step: ORDER_STEPS.ship, percent: 0.9, message: "shipment created" },
+      });
 
       return await this.finish(order, event.instanceId, step, {
         order_id: order.order_id,
@@ -108,7 +124,7 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
         approval,
         payment_id: paymentId,
         shipment_id: shipmentId,
-      });
+      }, agent);
     } catch (error) {
       // A failing child still tells its parent, then fails as it would have.
       if (order.parent) {
@@ -117,16 +133,41 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
           notifyParent(this.env, order.parent!, event.instanceId, { ok: false, error: message }),
         );
       }
+      await this.report(step, agent, event.instanceId, "failed", {
+        type: "error",
+        error: error instanceof Error ? error.message : String(error),
+      });
       throw error;
     }
   }
 
-  private async finish(order: OrderParams, instanceId: string, step: WorkflowStep, output: OrderOutput) {
+  private async finish(
+    order: OrderParams,
+    instanceId: string,
+    step: WorkflowStep,
+    output: OrderOutput,
+    agent?: AgentOrigin,
+  ) {
     if (order.parent) {
       await step.do(ORDER_STEPS.notifyParent, async () =>
         notifyParent(this.env, order.parent!, instanceId, { ok: true, output }),
       );
     }
+    await this.report(step, agent, instanceId, "complete", { type: "complete", result: { ...output } });
     return output;
+  }
+
+  /** Reports to the Agent that started this instance, if one did. A step, so sent once. */
+  private async report(
+    step: WorkflowStep,
+    agent: AgentOrigin | undefined,
+    instanceId: string,
+    label: string,
+    report: WorkflowReport,
+  ) {
+    if (!agent) return;
+    await step.do(`${ORDER_STEPS.reportToAgent} (${label})`, async () =>
+      reportToAgent(this.env, agent, instanceId, report),
+    );
   }
 }

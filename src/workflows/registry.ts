@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { APPROVAL_EVENT, ApprovalPayload, ORDER_EXAMPLE, OrderParams } from "./order-schema";
 import { PARENT_EXAMPLE, ParentParams } from "./parent-schema";
+import { RESTOCK_EXAMPLE, RestockParams } from "./restock-schema";
 
 export interface WorkflowDefinition {
   /** The `name` of the binding in wrangler.jsonc: the URL segment of the API. */
@@ -40,6 +41,16 @@ export const WORKFLOWS: readonly WorkflowDefinition[] = [
     params: ParentParams,
     example: PARENT_EXAMPLE,
     // Children report with `child-<n>` events; they are sent by MyWorkflow, not by people.
+    events: {},
+  },
+  {
+    name: "restock-workflow",
+    class_name: "RestockWorkflow",
+    binding: "RESTOCK_WORKFLOW",
+    description:
+      "A periodic restock of a list of SKUs: runs from `schedules` on its binding, from the Worker's Cron Trigger, or when created here.",
+    params: RestockParams,
+    example: RESTOCK_EXAMPLE,
     events: {},
   },
 ];

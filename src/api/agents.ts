@@ -1,0 +1,85 @@
+import { getAgentByName } from "agents";
+import { Hono, type Context } from "hono";
+import { parseAgentName, parseListRequest, parseScheduleRequest, parseStartRequest } from "../agents/scheduler-input";
+import { ok } from "./envelope";
+import { jsonBody, limitBody, methodNotAllowed, onError, onNotFound } from "./middleware";
+import { limitCreates } from "./rate-limit";
+import { rpcEnvelope, rpcStatus, type RpcResult } from "../rpc/result";
+import type { AppEnv } from "./types";
+
+/**
+ * The WorkflowScheduler Agent over HTTP and WebSocket, one Agent per `:name`:
+ *
+ *   GET    /agents/workflow-scheduler/:name                 state; WebSocket upgrade to watch it
+ *   GET    /agents/workflow-scheduler/:name/schedules       workflow schedules
+ *   POST   /agents/workflow-scheduler/:name/schedules       {workflow, params?, instance_id?, delay_seconds | at | cron}
+ *   DELETE /agents/workflow-scheduler/:name/schedules/:id   cancel one
+ *   GET    /agents/workflow-scheduler/:name/workflows       tracked workflows: ?status=a,b&workflow=&limit=&cursor=&order=
+ *   POST   /agents/workflow-scheduler/:name/workflows       start a tracked workflow now: {workflow, params?, instance_id?}
+ *   POST   /agents/workflow-scheduler/:name/workflows/refresh  refresh active statuses now
+ *
+ * Inputs are validated here, before a Durable Object wakes, and again by the Agent
+ * (same functions, src/agents/scheduler-input.ts). No auth here: the public app
+ * mounts this behind the bearer token; trusted service-binding callers use
+ * `handleAgentsRequest` without it.
+ */
+
+const agentOf = (c: Context<AppEnv>) =>
+  getAgentByName(c.env.WORKFLOW_SCHEDULER, parseAgentName(c.req.param("name")));
+
+const reply = <T>(c: Context<AppEnv>, result: RpcResult<T>, successStatus: 200 | 201 = 200) =>
+  c.json(rpcEnvelope(result), rpcStatus(result, successStatus) as 200);
+
+export const agentsApi = new Hono<AppEnv>()
+  .get("/workflow-scheduler/:name", async (c) => {
+    const agent = await agentOf(c);
+    // The SDK's WebSocket protocol: the client receives the state on connect and
+    // after every change (`cf_agent_state` messages).
+    if (c.req.header("upgrade")?.toLowerCase() === "websocket") return agent.fetch(c.req.raw);
+    return c.json(ok(await agent.snapshot()));
+  })
+  .all("/workflow-scheduler/:name", methodNotAllowed("GET"))
+  .get("/workflow-scheduler/:name/schedules", async (c) => reply(c, await (await agentOf(c)).listWorkflowSchedules()))
+  .post("/workflow-scheduler/:name/schedules", limitCreates(), async (c) => {
+    const body = await jsonBody(c);
+    parseAgentName(c.req.param("name"));
+    parseScheduleRequest(body);
+    return reply(c, await (await agentOf(c)).addSchedule(body), 201);
+  })
+  .all("/workflow-scheduler/:name/schedules", methodNotAllowed("GET", "POST"))
+  .delete("/workflow-scheduler/:name/schedules/:id", async (c) =>
+    reply(c, await (await agentOf(c)).removeSchedule(c.req.param("id"))),
+  )
+  .all("/workflow-scheduler/:name/schedules/:id", methodNotAllowed("DELETE"))
+  .get("/workflow-scheduler/:name/workflows", async (c) => {
+    // A plain object: Hono's query record has no prototype, which RPC cannot serialize.
+    const query = { ...c.req.query() };
+    parseAgentName(c.req.param("name"));
+    parseListRequest(query);
+    return reply(c, await (await agentOf(c)).listTrackedWorkflows(query));
+  })
+  .post("/workflow-scheduler/:name/workflows", limitCreates(), async (c) => {
+    const body = await jsonBody(c);
+    parseAgentName(c.req.param("name"));
+    parseStartRequest(body);
+    return reply(c, await (await agentOf(c)).startWorkflow(body), 201);
+  })
+  .all("/workflow-scheduler/:name/workflows", methodNotAllowed("GET", "POST"))
+  .post("/workflow-scheduler/:name/workflows/refresh", async (c) => reply(c, await (await agentOf(c)).refreshStatuses()))
+  .all("/workflow-scheduler/:name/workflows/refresh", methodNotAllowed("POST"));
+
+/** `/agents/*` without the token, for a trusted caller's `fetch` (a service binding). */
+const trustedAgentsApp = new Hono<AppEnv>()
+  .use("/agents/*", limitBody())
+  .route("/agents", agentsApi)
+  .notFound(onNotFound)
+  .onError(onError);
+
+/**
+ * Serves `/agents/...` (HTTP and WebSocket) with no bearer token, or returns null
+ * for any other path. For WorkflowService's `fetch`, whose callers are trusted.
+ */
+export async function handleAgentsRequest(request: Request, env: Env, ctx: ExecutionContext): Promise<Response | null> {
+  if (!new URL(request.url).pathname.startsWith("/agents/")) return null;
+  return trustedAgentsApp.fetch(request, env, ctx);
+}

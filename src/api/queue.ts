@@ -1,0 +1,55 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { InstanceError, invalid } from "../instances/errors";
+import { workflowNamed } from "../instances/instances";
+import { assertPayloadSize, parse } from "../instances/validation";
+import { ORDER_QUEUE, ORDER_WORKFLOW, OrderMessage } from "../triggers/queue";
+import { ok } from "./envelope";
+import { jsonBody, methodNotAllowed } from "./middleware";
+import { limitCreates } from "./rate-limit";
+import type { AppEnv } from "./types";
+
+/** Limits of Cloudflare Queues: one message, one sendBatch call. */
+export const QUEUE_LIMITS = { messageBytes: 128 * 1024, batchBytes: 256 * 1024, batchMessages: 100 } as const;
+
+const OrdersBody = z.union([OrderMessage, z.array(OrderMessage).min(1).max(QUEUE_LIMITS.batchMessages)]);
+
+const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;
+
+/**
+ * The producer side of the order queue, to try the consumer:
+ *
+ *   POST /api/queue/orders  {instance_id?, params} or an array of those (1..100)
+ *   202 {queue, instance_ids}
+ *
+ * Each message is validated here exactly as a create would be (MyWorkflow params
+ * through the instance core), so the consumer only meets messages it can start.
+ * Without `instance_id` one is generated and returned: the consumer creates the
+ * instance with it, and the caller can follow it at /api/workflows/my-workflow/instances/:id.
+ */
+export const queueApi = new Hono<AppEnv>()
+  .post("/orders", limitCreates(), async (c) => {
+    const input = parse(OrdersBody, await jsonBody(c), "");
+    const orders = Array.isArray(input) ? input : [input];
+    const definition = workflowNamed(ORDER_WORKFLOW);
+    const messages = orders.map((order, i) => {
+      const prefix = Array.isArray(input) ? `${i}.` : "";
+      assertPayloadSize(order.params, `${prefix}params`);
+      parse(definition.params, order.params, `${prefix}params`);
+      const body: OrderMessage = { instance_id: order.instance_id ?? `queue-${crypto.randomUUID()}`, params: order.params };
+      if (jsonBytes(body) > QUEUE_LIMITS.messageBytes) {
+        throw new InstanceError("too_large", `${prefix}params: a queue message holds at most ${QUEUE_LIMITS.messageBytes} bytes`, `${prefix}params`);
+      }
+      return body;
+    });
+    const ids = messages.map((m) => m.instance_id!);
+    const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (repeated) throw invalid("instance_id", `${repeated} appears more than once`);
+    if (jsonBytes(messages) > QUEUE_LIMITS.batchBytes) {
+      throw new InstanceError("too_large", `body: one request sends at most ${QUEUE_LIMITS.batchBytes} bytes of messages`, "body");
+    }
+    // JSON content type: the consumer receives exactly the validated JSON.
+    await c.env.ORDER_QUEUE.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
+    return c.json(ok({ queue: ORDER_QUEUE, instance_ids: ids }), 202);
+  })
+  .all("/orders", methodNotAllowed("POST"));

@@ -1,0 +1,73 @@
+import { getAgentByName } from "agents";
+import { z } from "zod";
+import type { JsonValue } from "../rpc/result";
+
+/**
+ * How a workflow started by the WorkflowScheduler Agent reports back to it.
+ *
+ * The agents SDK's `runWorkflow` adds the originating Agent to the instance params
+ * (`__agentName`, `__agentBinding`, `__workflowName`, `__agentOrigin`). Our params
+ * schemas are strict, so a workflow splits those keys off before validating, and
+ * uses them to call the Agent back. Only the Agent can add them: the HTTP API, RPC,
+ * queue and cron paths validate params strictly, so a caller cannot smuggle them in.
+ */
+
+const ORIGIN_KEYS = ["__agentName", "__agentBinding", "__workflowName", "__agentOrigin"] as const;
+
+const Origin = z.object({
+  __agentName: z.string().min(1),
+  __agentBinding: z.string().min(1),
+  __workflowName: z.string().min(1),
+});
+
+/** The Agent that started an instance, by name. */
+export interface AgentOrigin {
+  agent: string;
+  binding: string;
+  /** The workflow's binding name, as the Agent tracks it. */
+  workflow: string;
+}
+
+export type AgentProgress = {
+  step: string;
+  /** 0 to 1. */
+  percent: number;
+  message?: string;
+};
+
+export type WorkflowReport =
+  | { type: "progress"; progress: AgentProgress }
+  | { type: "complete"; result: JsonValue }
+  | { type: "error"; error: string };
+
+/** Splits the SDK's origin keys off instance params. Pure, so safe outside a step. */
+export function splitAgentOrigin(payload: unknown): { params: unknown; origin?: AgentOrigin } {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return { params: payload };
+  const found = Origin.safeParse(payload);
+  if (!found.success) return { params: payload };
+  const params = { ...(payload as Record<string, unknown>) };
+  for (const key of ORIGIN_KEYS) delete params[key];
+  const { __agentName, __agentBinding, __workflowName } = found.data;
+  return { params, origin: { agent: __agentName, binding: __agentBinding, workflow: __workflowName } };
+}
+
+/**
+ * Delivers one report. Call it inside a `step.do`, so a replay does not send it
+ * again. Reports are best effort: an unreachable Agent must not fail the order, so
+ * failures are logged and returned instead of thrown (and retried), and the Agent's
+ * cron status refresh catches up with whatever it missed.
+ */
+export async function reportToAgent(env: Env, origin: AgentOrigin, instanceId: string, report: WorkflowReport) {
+  if (origin.binding !== "WORKFLOW_SCHEDULER") {
+    return { delivered: false, reason: `no reports for agent binding ${origin.binding}` };
+  }
+  try {
+    const agent = await getAgentByName(env.WORKFLOW_SCHEDULER, origin.agent);
+    await agent.handleWorkflowReport(origin.workflow, instanceId, report);
+    return { delivered: true };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.warn(`report ${report.type} of ${instanceId} to agent ${origin.agent} failed: ${reason}`);
+    return { delivered: false, reason };
+  }
+}
