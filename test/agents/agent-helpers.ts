@@ -1,11 +1,18 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import type { WorkflowScheduler } from "../../src/agents/workflow-scheduler";
 import type { RunView, SchedulerState, TrackedPage } from "../../src/agents/scheduler-views";
 import { api, auth } from "../helpers";
 
 export const agentPath = (name: string, rest = "") => `/agents/workflow-scheduler/${name}${rest}`;
 
 export const schedulerStub = (name: string) => env.WORKFLOW_SCHEDULER.get(env.WORKFLOW_SCHEDULER.idFromName(name));
+
+/** Every schedule of an Agent, its own status refresh included, as the SDK lists them. */
+export const allSchedules = (name: string) =>
+  runInDurableObject(schedulerStub(name), async (agent: WorkflowScheduler) =>
+    (await agent.listSchedules()).map((s) => ({ id: s.id, callback: s.callback, type: s.type, ...("cron" in s ? { cron: s.cron } : {}) })),
+  );
 
 /**
  * Makes a schedule due now, as if its time had come, then runs the Agent's alarm.

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ScheduleView, TrackedWorkflow } from "../../src/agents/scheduler-views";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
-import { agentPath, connect, fireSchedule, schedulerStub, waitForTracked } from "./agent-helpers";
+import { agentPath, allSchedules, connect, fireSchedule, schedulerStub, waitForTracked } from "./agent-helpers";
 
 const schedule = (name: string, body: unknown) => api<ScheduleView>("POST", agentPath(name, "/schedules"), body);
 const start = (name: string, body: unknown) => api<TrackedWorkflow>("POST", agentPath(name, "/workflows"), body);
@@ -96,7 +96,7 @@ describe("WorkflowScheduler: schedules", () => {
   it("the status refresh cannot be cancelled as a workflow schedule", async () => {
     const name = uniqueId("agent");
     await start(name, { workflow: "my-workflow", params: largeOrder() });
-    const schedules = await schedulerStub(name).listSchedules();
+    const schedules = await allSchedules(name);
     const refresh = schedules.find((s) => s.callback === "checkWorkflowStatuses")!;
     expect(refresh).toMatchObject({ type: "cron", cron: "*/5 * * * *" });
     expect((await api("DELETE", agentPath(name, `/schedules/${refresh.id}`))).status).toBe(404);
@@ -158,12 +158,12 @@ describe("WorkflowScheduler: tracked workflows", () => {
     // A terminated instance runs no more code, so it never reports; the tracking row is stale.
     expect((await waitForTracked(name, () => true)).workflows[0]!.status).toBe("running");
 
-    const refresh = (await schedulerStub(name).listSchedules()).find((s) => s.callback === "checkWorkflowStatuses")!;
+    const refresh = (await allSchedules(name)).find((s) => s.callback === "checkWorkflowStatuses")!;
     await fireSchedule(name, refresh.id);
     const page = await waitForTracked(name, (p) => p.workflows[0]?.status === "terminated", "?status=terminated");
     expect(page.workflows[0]).toMatchObject({ id, completed_at: expect.any(String) });
     // Nothing is active any more, so the refresh removed its own cron.
-    expect((await schedulerStub(name).listSchedules()).filter((s) => s.callback === "checkWorkflowStatuses")).toEqual([]);
+    expect((await allSchedules(name)).filter((s) => s.callback === "checkWorkflowStatuses")).toEqual([]);
     // And the state clients see says so.
     const state = await api<{ runs: { id: string; status: string }[] }>("GET", agentPath(name));
     expect(state.body.result!.runs.find((r) => r.id === id)?.status).toBe("terminated");
