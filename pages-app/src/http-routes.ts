@@ -14,16 +14,25 @@ import type { PagesAppEnv } from "./types";
 const worker = (c: Context<PagesAppEnv>) =>
   hc<App>(c.env.WORKER_URL, {
     headers: { authorization: `Bearer ${c.env.API_TOKEN ?? ""}` },
-    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
-      try {
-        return await fetch(input, init);
-      } catch (error) {
-        throw new WorkerUnreachable(
-          `the workflows Worker is unreachable at ${c.env.WORKER_URL}: ${error instanceof Error ? error.message : error}`,
-        );
-      }
-    },
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => send(c, input, init),
   }).api.workflows;
+
+async function send(c: Context<PagesAppEnv>, input: RequestInfo | URL, init?: RequestInit) {
+  try {
+    return await fetch(input, init);
+  } catch (error) {
+    throw new WorkerUnreachable(
+      `the workflows Worker is unreachable at ${c.env.WORKER_URL}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+}
+
+/** The listing route reads its query untyped: the typed URL, with this request's query string. */
+async function list(c: Context<PagesAppEnv>, name: string) {
+  const url = worker(c)[":name"].instances.$url({ param: { name } });
+  url.search = new URL(c.req.url).search;
+  return send(c, url, { headers: { authorization: `Bearer ${c.env.API_TOKEN ?? ""}` } });
+}
 
 /** Request bodies go to the Worker as they came: it parses and validates them. */
 const forwardBody = async (c: Context<PagesAppEnv>) => ({
@@ -42,6 +51,9 @@ export const httpRoutes = new Hono<PagesAppEnv>()
   .basePath("/http/workflows")
   .use(limitBody())
   .get("/", async (c) => relay(await worker(c).$get()))
+  .get("/:name/instances", async (c) =>
+    relay(await list(c, c.req.param("name"))),
+  )
   .post("/:name/instances", async (c) =>
     relay(await worker(c)[":name"].instances.$post({ param: { name: c.req.param("name") } }, await forwardBody(c))),
   )

@@ -45,8 +45,13 @@ export const onError: ErrorHandler<PagesAppEnv> = (error, c) => {
     return c.json(failure(error.code, error.message, error.field), error.status as ContentfulStatusCode);
   }
   if (error instanceof WorkerUnreachable) return c.json(failure(50200, error.message), 502);
-  console.error("pages: unhandled error", error);
-  return c.json(failure(50000, "internal error in the Pages Function"), 500);
+  // These routes only move data to and from the Worker, and WorkflowService answers
+  // every call with a result union rather than throwing: an error here is the
+  // service binding itself failing (the Worker not deployed, not running locally,
+  // or reloading), so it is a bad gateway, not a fault of this function.
+  console.error("pages: call to the workflows Worker failed", error);
+  const why = error instanceof Error ? error.message : String(error);
+  return c.json(failure(50200, `the workflows Worker could not be reached: ${why}`), 502);
 };
 
 export const onNotFound: NotFoundHandler<PagesAppEnv> = (c) =>

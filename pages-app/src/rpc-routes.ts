@@ -1,8 +1,8 @@
 import { Hono } from "hono";
+import { okPage } from "../../src/api/envelope";
 import { rpcResponse } from "../../src/rpc/result";
-import type { StatusAction } from "../../src/instances/validation";
 import type { JsonValue } from "../../src/rpc/result";
-import type { CreateOptions } from "../../src/rpc/workflow-service";
+import type { CreateOptions, ListInstancesQuery, StatusRequest } from "../../src/rpc/workflow-service";
 import { limitBody, onError, onNotFound, readJson } from "./respond";
 import type { PagesAppEnv } from "./types";
 
@@ -17,6 +17,15 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
   .basePath("/rpc/workflows")
   .use(limitBody())
   .get("/", async (c) => rpcResponse(await c.env.WORKFLOW_SERVICE.listWorkflows()))
+  .get("/:name/instances", async (c) => {
+    const page = await c.env.WORKFLOW_SERVICE.listInstances(
+      c.req.param("name"),
+      // A plain object: RPC cannot clone the null-prototype record c.req.query() returns.
+      Object.fromEntries(new URL(c.req.url).searchParams) as ListInstancesQuery,
+    );
+    // A page as the HTTP API gives it: the items as `result`, `result_info` beside it.
+    return page.ok ? c.json(okPage(page.result.items, page.result.result_info)) : rpcResponse(page);
+  })
   .post("/:name/instances", async (c) =>
     rpcResponse(
       await c.env.WORKFLOW_SERVICE.create(c.req.param("name"), ((await readJson(c)) ?? {}) as CreateOptions),
@@ -34,7 +43,7 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
       await c.env.WORKFLOW_SERVICE.changeStatus(
         c.req.param("name"),
         c.req.param("id"),
-        (await readJson(c)) as { status: StatusAction },
+        (await readJson(c)) as StatusRequest,
       ),
     ),
   )

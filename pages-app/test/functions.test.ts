@@ -48,7 +48,7 @@ describe.each(["rpc", "http"] as const)("Pages Functions, /%s path", (path) => {
   it("lists the Worker's workflows", async () => {
     const res = await read<{ name: string }[]>(await pages(`/${path}/workflows`));
     expect(res.status).toBe(200);
-    expect(res.body.result?.map((w) => w.name)).toEqual(["my-workflow", "parent-workflow"]);
+    expect(res.body.result?.map((w) => w.name)).toEqual(expect.arrayContaining(["my-workflow", "parent-workflow"]));
   });
 
   it("starts a workflow and reads it to completion", async () => {
@@ -63,6 +63,13 @@ describe.each(["rpc", "http"] as const)("Pages Functions, /%s path", (path) => {
 
     const done = await waitForStatus(path, id, "complete");
     expect(done.output).toMatchObject({ order_id: "ord-pages", outcome: "fulfilled", payment_id: `pay-${id}` });
+    // The instance index records which path started it.
+    expect(done.started_by).toBe(path === "rpc" ? "rpc" : "api");
+
+    const listed = await read<{ id: string }[]>(await pages(`/${path}/workflows/my-workflow/instances?per_page=100`));
+    expect(listed.status).toBe(200);
+    expect(listed.body.result?.map((i) => i.id)).toContain(id);
+    expect(listed.body.result_info).toMatchObject({ page: 1, per_page: 100 });
   });
 
   it("creates a batch, steers an instance and sends it an event", async () => {

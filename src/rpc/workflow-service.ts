@@ -1,4 +1,5 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
+import type { z } from "zod";
 import { failure } from "../api/envelope";
 import { InstanceError } from "../instances/errors";
 import {
@@ -6,14 +7,17 @@ import {
   createBatch,
   createInstance,
   getInstance,
+  listInstances,
   listWorkflows,
   sendEvent,
   type CreatedInstance,
   type InstanceDetails,
+  type InstanceList,
   type StatusChange,
   type WorkflowInfo,
 } from "../instances/instances";
-import type { StatusAction } from "../instances/validation";
+import type { ListQuery } from "../instances/listing";
+import type { StatusBody } from "../instances/validation";
 import type { JsonObject, JsonValue, RpcError, RpcResult } from "./result";
 import { serviceApp } from "./service-app";
 
@@ -31,7 +35,12 @@ export type RpcWorkflowInfo = Omit<WorkflowInfo, "params_schema" | "example_para
   events: { type: string; payload_schema: JsonObject }[];
 };
 export type RpcInstanceDetails = Omit<InstanceDetails, "output"> & { output?: JsonValue };
-export type { CreatedInstance, StatusChange };
+export type { CreatedInstance, InstanceList, StatusChange };
+
+/** The HTTP API's `PATCH .../status` body: `{ status, rollback?, from? }`. */
+export type StatusRequest = z.input<typeof StatusBody>;
+/** The HTTP API's listing query (`status`, `page`, `per_page`, `cursor`, `direction`, `date_start`, `date_end`). */
+export type ListInstancesQuery = z.input<typeof ListQuery>;
 
 /** The response body of the seed's `createInstance(payload)`. */
 export interface SeedCreateResponse {
@@ -61,12 +70,17 @@ export class WorkflowService extends WorkerEntrypoint<Env> {
     return settle(async () => listWorkflows() as RpcWorkflowInfo[]);
   }
 
+  // Instances created here are recorded as started by `rpc` in the instance index.
   async create(workflow: string, options: CreateOptions = {}): Promise<RpcResult<CreatedInstance>> {
-    return settle(() => createInstance(this.env, workflow, options));
+    return settle(() => createInstance(this.env, workflow, options, "rpc"));
   }
 
   async createBatch(workflow: string, instances: CreateOptions[]): Promise<RpcResult<CreatedInstance[]>> {
-    return settle(() => createBatch(this.env, workflow, instances));
+    return settle(() => createBatch(this.env, workflow, instances, "rpc"));
+  }
+
+  async listInstances(workflow: string, query: ListInstancesQuery = {}): Promise<RpcResult<InstanceList>> {
+    return settle(() => listInstances(this.env, workflow, query));
   }
 
   async status(workflow: string, id: string): Promise<RpcResult<RpcInstanceDetails>> {
@@ -74,8 +88,8 @@ export class WorkflowService extends WorkerEntrypoint<Env> {
     return settle(async () => (await getInstance(this.env, workflow, id)) as RpcInstanceDetails);
   }
 
-  /** The HTTP API's `PATCH .../status` body: `{ status: "pause" | "resume" | "terminate" | "restart" }`. */
-  async changeStatus(workflow: string, id: string, body: { status: StatusAction }): Promise<RpcResult<StatusChange>> {
+  /** Takes the HTTP API's PATCH body, so `rollback` (terminate) and `from` (restart) work here too. */
+  async changeStatus(workflow: string, id: string, body: StatusRequest): Promise<RpcResult<StatusChange>> {
     return settle(() => changeStatus(this.env, workflow, id, body));
   }
 
@@ -114,7 +128,7 @@ export class WorkflowService extends WorkerEntrypoint<Env> {
    */
   async createInstance(payload: JsonValue): Promise<Response> {
     try {
-      const created = await createInstance(this.env, MY_WORKFLOW, { params: payload });
+      const created = await createInstance(this.env, MY_WORKFLOW, { params: payload }, "rpc");
       const { status, output, error } = await getInstance(this.env, MY_WORKFLOW, created.id);
       const details: SeedCreateResponse["details"] = {
         status,

@@ -34,10 +34,11 @@ async function waitForRpcStatus(workflow: string, id: string, status: string, ti
 describe("WorkflowService over RPC", () => {
   it("lists the workflows with their params schemas", async () => {
     const workflows = unwrap(await service.listWorkflows());
-    expect(workflows.map((w) => w.name)).toEqual(["my-workflow", "parent-workflow"]);
-    expect(workflows[0]).toMatchObject({ class_name: "MyWorkflow", binding: "MY_WORKFLOW" });
-    expect(workflows[0]!.params_schema).toHaveProperty("properties.order_id");
-    expect(workflows[0]!.events.map((e) => e.type)).toEqual(["approval"]);
+    expect(workflows.map((w) => w.name)).toEqual(expect.arrayContaining(["my-workflow", "parent-workflow"]));
+    const order = workflows.find((w) => w.name === "my-workflow")!;
+    expect(order).toMatchObject({ class_name: "MyWorkflow", binding: "MY_WORKFLOW" });
+    expect(order.params_schema).toHaveProperty("properties.order_id");
+    expect(order.events.map((e) => e.type)).toEqual(["approval"]);
   });
 
   it("creates an instance and reads it to completion", async () => {
@@ -47,6 +48,19 @@ describe("WorkflowService over RPC", () => {
 
     const done = await waitForRpcStatus("my-workflow", id, "complete");
     expect(done.output).toMatchObject({ outcome: "fulfilled", total_cents: 3000, payment_id: `pay-${id}` });
+    expect(done.started_by).toBe("rpc");
+  });
+
+  it("lists instances with the HTTP API's query, and rejects a bad one", async () => {
+    const id = uniqueId("rpc-list");
+    unwrap(await service.create("my-workflow", { instance_id: id, params: smallOrder() }));
+    const page = unwrap(await service.listInstances("my-workflow", { per_page: 100 }));
+    expect(page.items.find((i) => i.id === id)).toMatchObject({ workflow: "my-workflow", started_by: "rpc" });
+    expect(page.result_info).toMatchObject({ page: 1, per_page: 100 });
+
+    const bad = expectError(await service.listInstances("my-workflow", { per_page: 500 }), "invalid_input", 400);
+    expect(bad.field).toBe("per_page");
+    expectError(await service.listInstances("no-such-workflow"), "not_found", 404);
   });
 
   it("creates a batch, and refuses repeated or existing ids", async () => {
