@@ -1,0 +1,154 @@
+// Starts and stops a real `wrangler dev` for the end-to-end scripts: loopback only, a
+// free port, its own state directory and API token, its own process group (so one
+// signal reaches wrangler and the workerd it spawns), never the user's .dev.vars.
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+
+const require = createRequire(import.meta.url);
+// wrangler's CLI entry, run with this Node (24 under `npm run`), not the system's.
+const WRANGLER = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+
+/** A TCP port nothing listens on right now, on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const newStateDir = (name) => mkdtempSync(join(tmpdir(), `${name}-`));
+export const newToken = () => `e2e-${randomBytes(24).toString("hex")}`;
+
+/**
+ * Starts `wrangler dev` and waits until /health answers.
+ * @param {{ stateDir: string, token: string, vars?: Record<string, string>, port?: number, log?: string }} options
+ */
+export async function startDevServer({ stateDir, token, vars = {}, port, timeoutMs = 90_000 }) {
+  port ??= await freePort();
+  const inspectorPort = await freePort();
+  // The secret goes through an env file of our own (mode 0600): with --env-file, wrangler
+  // does not read the project's .dev.vars, so the user's token is never used or needed.
+  const envFile = join(stateDir, "e2e.env");
+  writeFileSync(envFile, `API_TOKEN=${token}\n`);
+  chmodSync(envFile, 0o600);
+  const args = [
+    WRANGLER, "dev",
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", join(stateDir, "state"),
+    "--env-file", envFile,
+    "--show-interactive-dev-session=false",
+    "--log-level", "warn",
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  const output = [];
+  const child = spawn(process.execPath, args, {
+    cwd: new URL("../..", import.meta.url).pathname,
+    detached: true, // its own process group: kill(-pid) reaches workerd too
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, API_TOKEN: token, WRANGLER_SEND_METRICS: "false", CI: "true" },
+  });
+  child.stdout.on("data", (d) => output.push(String(d)));
+  child.stderr.on("data", (d) => output.push(String(d)));
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  let ready = false;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    try {
+      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) {
+        ready = true;
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const server = {
+    baseUrl,
+    port,
+    pid: child.pid,
+    output: () => output.join(""),
+    /** Sends `signal` to wrangler's whole process group and waits for wrangler to exit. */
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }, 10_000);
+      const result = await exited;
+      clearTimeout(timer);
+      // workerd may outlive wrangler for a moment after SIGKILL; make sure the group is gone.
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      return result;
+    },
+  };
+  if (!ready) {
+    await server.stop("SIGKILL");
+    throw new Error(`wrangler dev did not become ready on ${baseUrl}:\n${server.output().slice(-4000)}`);
+  }
+  return server;
+}
+
+/** A small JSON client for the Worker's API with the run's token. */
+export function apiClient(baseUrl, token) {
+  return async function call(method, path, body) {
+    const started = performance.now();
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, body: json, text, ms: performance.now() - started, headers: res.headers };
+  };
+}
+
+/** Runs `task(i)` for i in [0, count) with at most `concurrency` at once, stopping at `deadline`. */
+export async function pool(count, concurrency, task, deadline = Infinity) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count && Date.now() < deadline) await task(next++);
+    }),
+  );
+  return next;
+}
+
+export const quantile = (sorted, q) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : NaN;
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
