@@ -1,9 +1,25 @@
+import { z } from "zod";
 import { bindingFor } from "./registry";
 import type { OrderOutput, ParentRef } from "./order-schema";
 
 /** What a child tells its parent when it finishes, one event per child. */
 export type ChildResult = { ok: true; output: OrderOutput } | { ok: false; error: string };
 export type ChildSignal = ChildResult & { child_id: string };
+
+/** The part of a child's output the parent aggregates. */
+export const ChildOutput = z.looseObject({
+  outcome: z.enum(["fulfilled", "rejected", "expired"]),
+  total_cents: z.number().int().min(0),
+});
+
+/**
+ * Anyone holding the API token can send an event to a parent, so the parent checks
+ * a report before it trusts it.
+ */
+export const ChildSignalSchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), child_id: z.string(), output: ChildOutput }),
+  z.object({ ok: z.literal(false), child_id: z.string(), error: z.string().max(10_000) }),
+]);
 
 /**
  * Sends the child's result to the parent instance. Called inside a `step.do`, so a

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { ORDER_EXAMPLE, OrderItem } from "./order-schema";
 
 export const ParentParams = z.strictObject({
-  batch_id: z.string().min(1).max(64).describe("Your reference for this batch of orders"),
+  // Child order ids are `<batch_id>-<n>` (n <= 50) and must fit MyWorkflow's 64-character order_id.
+  batch_id: z.string().min(1).max(61).describe("Your reference for this batch of orders"),
   customer_email: z.email(),
   /** How many child orders to fan out. */
   children: z.number().int().min(1).max(50).default(3),
@@ -27,7 +28,7 @@ export const PARENT_EXAMPLE: ParentParamsInput = {
 
 export interface ChildSummary {
   id: string;
-  outcome: "started" | "fulfilled" | "rejected" | "expired" | "errored" | "timed_out";
+  outcome: "started" | "fulfilled" | "rejected" | "expired" | "errored" | "terminated" | "timed_out";
   total_cents?: number;
   error?: string;
 }

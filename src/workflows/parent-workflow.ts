@@ -1,7 +1,8 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
 import { recordCreated } from "../instances/listing";
-import type { ChildSignal } from "./child-signal";
+import { splitAgentOrigin } from "./agent-report";
+import { ChildOutput, ChildSignalSchema } from "./child-signal";
 import type { OrderParamsInput } from "./order-schema";
 import { ParentParams, type ChildSummary, type ParentOutput, type ParentParamsInput } from "./parent-schema";
 
@@ -34,7 +35,7 @@ export async function childIds(parentId: string, count: number): Promise<string[
 export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
   override async run(event: WorkflowEvent<ParentParamsInput>, step: WorkflowStep): Promise<ParentOutput> {
     const batch = await step.do(PARENT_STEPS.validate, async () => {
-      const parsed = ParentParams.safeParse(event.payload);
+      const parsed = ParentParams.safeParse(splitAgentOrigin(event.payload).params);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         throw new NonRetryableError(
@@ -45,15 +46,17 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
     });
 
     // Creating instances is a side effect, so it lives in a step. createBatch starts
-    // up to 100 at once; ids that already exist (a retried step) are skipped by the
-    // platform, which is exactly the idempotency we want.
-    const ids = await step.do(
+    // up to 100 at once and reports each id it could not create. "Already exists" means
+    // an earlier attempt of this step created it (the step may fail, or its result be
+    // lost, after the children were created): that is the idempotency we want. Any
+    // other error fails the step, which retries it.
+    const { ids } = await step.do(
       PARENT_STEPS.spawn,
       { retries: { limit: 5, delay: "1 second", backoff: "exponential" }, timeout: "1 minute" },
       async () => {
         const ids = await childIds(event.instanceId, batch.children);
-        await this.env.MY_WORKFLOW.createBatch(
-          ids.map((id, i) => ({
+        const { created, errors } = await this.env.MY_WORKFLOW.createBatch({
+          instances: ids.map((id, i) => ({
             id,
             params: {
               order_id: `${batch.batch_id}-${i + 1}`,
@@ -65,10 +68,15 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
                 : undefined,
             } satisfies OrderParamsInput,
           })),
-        );
+        });
+        const failed = errors.filter((e) => !/already_exists/.test(e.message));
+        if (failed.length) {
+          throw new Error(`could not start ${failed.length} child(ren): ${failed.map((e) => `${e.id}: ${e.message}`).join("; ")}`);
+        }
         // Recording ignores ids already recorded, so a retried step records nothing twice.
         await recordCreated(this.env, "my-workflow", ids.map((id) => ({ id, status: "queued" })), "parent");
-        return ids;
+        // `created` lists what this attempt started: fewer than `ids` on a retry.
+        return { ids, created: created.map((c) => c.id) };
       },
     );
 
@@ -83,36 +91,58 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
     // event that is delivered twice resolves nothing new. Events sent before the wait
     // starts are buffered by the platform.
     const timeout = batch.children_timeout_seconds * 1000;
-    const signals = await Promise.all(
-      ids.map((_, i) =>
+    const reports = await Promise.all(
+      ids.map((id, i) =>
         step
-          .waitForEvent<ChildSignal>(PARENT_STEPS.waitFor(i + 1), { type: childEventType(i + 1), timeout })
-          .then((e) => e.payload as ChildSignal)
+          .waitForEvent(PARENT_STEPS.waitFor(i + 1), { type: childEventType(i + 1), timeout })
+          .then((e): ChildSummary => {
+            const signal = ChildSignalSchema.safeParse(e.payload);
+            if (!signal.success || signal.data.child_id !== id) {
+              return { id, outcome: "errored", error: `invalid report on ${childEventType(i + 1)}` };
+            }
+            if (!signal.data.ok) return { id, outcome: "errored", error: signal.data.error };
+            return { id, outcome: signal.data.output.outcome, total_cents: signal.data.output.total_cents };
+          })
+          // waitForEvent throws when its timeout passes.
           .catch(() => undefined),
       ),
     );
 
-    // A child that never reported may still be running, or may have been terminated:
-    // read its status once, in a step, so the answer is stored.
-    const missing = ids.filter((_, i) => !signals[i]);
+    // A child that did not report in time may still be running, may have been
+    // terminated (terminated instances run no more code, so never report), or may
+    // have finished with its report lost. Its status says which: read it once, in a
+    // step, so a replay sees the same answer.
+    const missing = ids.filter((_, i) => !reports[i]);
     const late = missing.length
-      ? await step.do(PARENT_STEPS.collect, async () => {
-          const found: Record<string, string> = {};
-          for (const id of missing) {
-            const status = await (await this.env.MY_WORKFLOW.get(id)).status().catch(() => undefined);
-            found[id] = status?.status ?? "unknown";
-          }
-          return found;
-        })
-      : {};
+      ? await step.do(PARENT_STEPS.collect, async () => Promise.all(missing.map((id) => this.childStatus(id))))
+      : [];
 
-    const children: ChildSummary[] = ids.map((id, i) => {
-      const signal = signals[i];
-      if (!signal) return { id, outcome: "timed_out", error: `no report; status ${late[id] ?? "unknown"}` };
-      if (!signal.ok) return { id, outcome: "errored", error: signal.error };
-      return { id, outcome: signal.output.outcome, total_cents: signal.output.total_cents };
-    });
+    const children = ids.map((id, i) => reports[i] ?? late.find((c) => c.id === id)!);
     return summarize(batch.batch_id, true, children);
+  }
+
+  /** What a child's status says about it, for one that did not report. */
+  private async childStatus(id: string): Promise<ChildSummary> {
+    let status: InstanceStatus;
+    try {
+      status = await (await this.env.MY_WORKFLOW.get(id)).status();
+    } catch (error) {
+      return { id, outcome: "timed_out", error: `no report, status unavailable: ${error instanceof Error ? error.message : error}` };
+    }
+    switch (status.status) {
+      case "complete": {
+        const output = ChildOutput.safeParse(status.output);
+        return output.success
+          ? { id, outcome: output.data.outcome, total_cents: output.data.total_cents }
+          : { id, outcome: "errored", error: "completed with an unexpected output" };
+      }
+      case "errored":
+        return { id, outcome: "errored", error: status.error?.message ?? "errored" };
+      case "terminated":
+        return { id, outcome: "terminated", error: "terminated before it reported" };
+      default:
+        return { id, outcome: "timed_out", error: `no report within the timeout; status ${status.status}` };
+    }
   }
 }
 
