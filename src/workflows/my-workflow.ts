@@ -4,6 +4,7 @@ import {
   APPROVAL_EVENT,
   ApprovalPayload,
   OrderParams,
+  type FAILABLE_STEPS,
   type OrderOutput,
   type OrderParamsInput,
 } from "./order-schema";
@@ -26,7 +27,9 @@ export const ORDER_STEPS = {
 /**
  * An order: validate, reserve stock, let payment settle, wait for a human when the
  * order is large, then charge and ship. A rejected or expired approval releases the
- * reservation instead.
+ * reservation instead. When a step fails for good (retries exhausted, a timeout, or a
+ * NonRetryableError), the completed steps are compensated: the payment is refunded and
+ * the reservation released, newest first.
  *
  * Rules of Workflows this relies on:
  * - `run` may be replayed from the top after a restart or hibernation; completed steps
@@ -52,16 +55,30 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
       return parsed.data;
     });
 
+    // What the platform rolls back, newest first, if a step fails for good. Deterministic,
+    // so a replay rebuilds the same list.
+    const rollbacks: string[] = [];
     try {
       const total = order.items.reduce((sum, item) => sum + item.quantity * item.unit_price_cents, 0);
 
       // Talks to an inventory system in a real app: flaky, so it retries with backoff
       // and is bounded by a timeout. The reservation id derives from the instance id so
       // a retried attempt reserves the same stock rather than reserving twice.
+      //
+      //
+      // Compensation uses the platform's step rollback (the local runtime runs it too):
+      // when `run` throws, the rollback of every step that registered one runs, newest
+      // first, each as a durable, retried step, before the instance is marked errored.
+      // A step that failed is rolled back too (a timed-out call may still have gone
+      // through), so a rollback works from the idempotency key, not the step's output,
+      // and must itself be idempotent.
+      rollbacks.unshift(`released reservation res-${event.instanceId}`);
       const reservationId = await step.do(
         ORDER_STEPS.reserve,
         { retries: { limit: 3, delay: "2 seconds", backoff: "exponential" }, timeout: "30 seconds" },
         async () => `res-${event.instanceId}`,
+        // The inventory system's "release res-<instance id>" call goes here.
+        { rollback: async () => {} },
       );
       await this.report(step, agent, event.instanceId, "reserved", {
         type: "progress",
@@ -105,12 +122,21 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
 
       // The payment provider is called with the instance id as idempotency key, so a
       // retry after a timeout cannot charge twice.
+      rollbacks.unshift(`refunded payment pay-${event.instanceId}`);
       const paymentId = await step.do(
         ORDER_STEPS.charge,
         { retries: { limit: 5, delay: "5 seconds", backoff: "exponential" }, timeout: "1 minute" },
-        async () => `pay-${event.instanceId}`,
+        async () => {
+          failIfSimulated(order, ORDER_STEPS.charge);
+          return `pay-${event.instanceId}`;
+        },
+        // The payment provider's "refund pay-<instance id>" call goes here.
+        { rollback: async () => {} },
       );
-      const shipmentId = await step.do(ORDER_STEPS.ship, async () => `shp-${event.instanceId}`);
+      const shipmentId = await step.do(ORDER_STEPS.ship, async () => {
+        failIfSimulated(order, ORDER_STEPS.ship);
+        return `shp-${event.instanceId}`;
+      });
       await this.report(step, agent, event.instanceId, "shipped", {
         type: "progress",
         progress: { step: ORDER_STEPS.ship, percent: 0.9, message: "shipment created" },
@@ -125,7 +151,9 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
         payment_id: paymentId,
         shipment_id: shipmentId,
       }, agent);
-    } catch (error) {
+    } catch (thrown) {
+      // The instance's error says what failed and what was rolled back.
+      const error = withRollbackNote(thrown, rollbacks);
       // A failing child still tells its parent, then fails as it would have.
       if (order.parent) {
         const message = error instanceof Error ? error.message : String(error);
@@ -170,4 +198,18 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
       reportToAgent(this.env, agent, instanceId, report),
     );
   }
+}
+
+/** Throws inside the step named in `simulate.fail_step`: a permanent failure, not retried. */
+function failIfSimulated(order: OrderParams, stepName: (typeof FAILABLE_STEPS)[number]): void {
+  if (order.simulate?.fail_step === stepName) {
+    throw new NonRetryableError(`${stepName} failed permanently (simulated)`);
+  }
+}
+
+/** Appends the rollbacks to the error's message; the error keeps its name (NonRetryableError stays one). */
+function withRollbackNote(error: unknown, rollbacks: readonly string[]): unknown {
+  if (rollbacks.length === 0 || !(error instanceof Error)) return error;
+  error.message = `${error.message}; rolled back: ${rollbacks.join(", ")}`;
+  return error;
 }

@@ -19,6 +19,9 @@ export const OrderItem = z.strictObject({
   unit_price_cents: z.number().int().min(0).max(10_000_000),
 });
 
+/** Steps of MyWorkflow a demo can make fail for good (see `simulate`). */
+export const FAILABLE_STEPS = ["charge payment", "create shipment"] as const;
+
 export const OrderParams = z.strictObject({
   order_id: z.string().min(1).max(64).describe("Your order reference"),
   customer_email: z.email(),
@@ -34,6 +37,11 @@ export const OrderParams = z.strictObject({
    * ParentWorkflow's fan-in pattern).
    */
   parent: ParentRef.optional(),
+  /**
+   * Demo only: the named step throws a NonRetryableError, so you can watch the
+   * completed steps being rolled back. Drop it from a real app's schema.
+   */
+  simulate: z.strictObject({ fail_step: z.enum(FAILABLE_STEPS) }).optional(),
 });
 export type OrderParamsInput = z.input<typeof OrderParams>;
 export type OrderParams = z.output<typeof OrderParams>;

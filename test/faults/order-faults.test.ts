@@ -1,0 +1,180 @@
+import { introspectWorkflowInstance } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { NonRetryableError } from "cloudflare:workflows";
+import { describe, expect, it } from "vitest";
+import { ORDER_STEPS } from "../../src/workflows/my-workflow";
+import type { OrderOutput } from "../../src/workflows/order-schema";
+import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+
+/** Every event the platform recorded for an instance, in order (its subscription ends at the terminal event). */
+async function history(id: string): Promise<WorkflowInstanceEvent[]> {
+  const instance = await env.MY_WORKFLOW.get(id);
+  using subscription = await instance.subscribe();
+  const events: WorkflowInstanceEvent[] = [];
+  for (let next = await subscription.next(); !next.done; next = await subscription.next()) events.push(next.value);
+  return events;
+}
+
+/** Event step names carry the occurrence: "charge payment-1". */
+const stepOf = (stepName: string) => stepName.replace(/-\d+$/, "");
+
+const attemptsOf = (events: WorkflowInstanceEvent[], stepName: string) =>
+  events.filter((e) => e.type === "attempt_started" && stepOf(e.stepName) === stepName).length;
+const errorsOf = (events: WorkflowInstanceEvent[], stepName: string) =>
+  events.flatMap((e) => (e.type === "attempt_errored" && stepOf(e.stepName) === stepName ? [e] : []));
+const rolledBack = (events: WorkflowInstanceEvent[]) =>
+  events.flatMap((e) => (e.type === "rollback_step_completed" ? [stepOf(e.stepName)] : []));
+
+describe("MyWorkflow under faults", () => {
+  it("retries a flaky step with exponential backoff, then completes without rolling anything back", async () => {
+    const id = uniqueId("flaky");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.disableRetryDelays();
+      await m.mockStepError({ name: ORDER_STEPS.charge }, new Error("payment gateway: 503"), 3);
+    });
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+    await instance.waitForStatus("complete");
+    expect(((await instance.getOutput()) as OrderOutput).payment_id).toBe(`pay-${id}`);
+
+    const events = await history(id);
+    expect(attemptsOf(events, ORDER_STEPS.charge)).toBe(4);
+    // The delays the configured backoff asks for (5 s, doubling), even with delays disabled here.
+    const delays = errorsOf(events, ORDER_STEPS.charge).map((e) => e.retryDelayMs);
+    expect(delays).toHaveLength(3);
+    expect(delays[1]).toBe(2 * delays[0]!);
+    expect(delays[2]).toBe(2 * delays[1]!);
+    expect(rolledBack(events)).toEqual([]);
+  });
+
+  it("gives up after the retry limit, then refunds the payment and releases the reservation", async () => {
+    const id = uniqueId("exhausted");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.disableRetryDelays();
+      await m.mockStepError({ name: ORDER_STEPS.charge }, new Error("payment gateway: 503"));
+    });
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+    await instance.waitForStatus("errored");
+    const error = await instance.getError();
+    // The failed charge is rolled back too: a timed-out charge may have gone through.
+    expect(error.message).toBe(`payment gateway: 503; rolled back: refunded payment pay-${id}, released reservation res-${id}`);
+
+    const events = await history(id);
+    expect(attemptsOf(events, ORDER_STEPS.charge)).toBe(6); // 1 + retries.limit 5
+    expect(rolledBack(events)).toEqual([ORDER_STEPS.charge, ORDER_STEPS.reserve]);
+    expect(events.some((e) => e.type === "step_started" && stepOf(e.stepName) === ORDER_STEPS.ship)).toBe(false);
+  });
+
+  it("does not retry a NonRetryableError: one attempt, then the rollback", async () => {
+    const id = uniqueId("declined");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.mockStepError({ name: ORDER_STEPS.charge }, new NonRetryableError("card declined"));
+    });
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+    await instance.waitForStatus("errored");
+    expect((await instance.getError()).message).toBe(
+      `card declined; rolled back: refunded payment pay-${id}, released reservation res-${id}`,
+    );
+
+    const events = await history(id);
+    expect(attemptsOf(events, ORDER_STEPS.charge)).toBe(1);
+    expect(rolledBack(events)).toEqual([ORDER_STEPS.charge, ORDER_STEPS.reserve]);
+  });
+
+  it("retries a step that times out, and completes when a later attempt is in time", async () => {
+    const id = uniqueId("slow-once");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.disableRetryDelays();
+      await m.forceStepTimeout({ name: ORDER_STEPS.reserve }, 2);
+    });
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+    await instance.waitForStatus("complete");
+    const events = await history(id);
+    expect(attemptsOf(events, ORDER_STEPS.reserve)).toBe(3);
+    expect(errorsOf(events, ORDER_STEPS.reserve).map((e) => e.error.message)).toEqual([
+      expect.stringMatching(/time/i),
+      expect.stringMatching(/time/i),
+    ]);
+  });
+
+  it("fails a step that always times out and rolls it back with the steps before it", async () => {
+    const id = uniqueId("slow-always");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.disableRetryDelays();
+      await m.forceStepTimeout({ name: ORDER_STEPS.charge });
+    });
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+    await instance.waitForStatus("errored");
+    expect((await instance.getError()).message).toMatch(
+      new RegExp(`time.*; rolled back: refunded payment pay-${id}, released reservation res-${id}$`, "i"),
+    );
+    expect(rolledBack(await history(id))).toEqual([ORDER_STEPS.charge, ORDER_STEPS.reserve]);
+  });
+
+  it("a shipment that fails for good refunds the payment, then releases the reservation (newest first)", async () => {
+    const id = uniqueId("no-ship");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.mockStepError({ name: ORDER_STEPS.ship }, new NonRetryableError("carrier rejected the address"));
+    });
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+    await instance.waitForStatus("errored");
+    expect((await instance.getError()).message).toBe(
+      `carrier rejected the address; rolled back: refunded payment pay-${id}, released reservation res-${id}`,
+    );
+    expect(rolledBack(await history(id))).toEqual([ORDER_STEPS.charge, ORDER_STEPS.reserve]);
+  });
+});
+
+describe("the simulate param (live demo of a permanent failure, thrown inside the step)", () => {
+  it("charge payment fails: the API shows the error, the refund and the released reservation", async () => {
+    const id = uniqueId("simulate-charge");
+    const created = await api("POST", "/api/workflows/my-workflow/instances", {
+      instance_id: id,
+      params: smallOrder({ simulate: { fail_step: "charge payment" } }),
+    });
+    expect(created.status).toBe(201);
+    const result = await waitForApiStatus("my-workflow", id, "errored");
+    expect(result.error).toEqual({
+      name: "NonRetryableError",
+      message: `charge payment failed permanently (simulated); rolled back: refunded payment pay-${id}, released reservation res-${id}`,
+    });
+    const events = await history(id);
+    expect(attemptsOf(events, ORDER_STEPS.charge)).toBe(1);
+    expect(rolledBack(events)).toEqual([ORDER_STEPS.charge, ORDER_STEPS.reserve]);
+  });
+
+  it("create shipment fails: payment refunded and reservation released", async () => {
+    const id = uniqueId("simulate-ship");
+    await api("POST", "/api/workflows/my-workflow/instances", {
+      instance_id: id,
+      params: smallOrder({ simulate: { fail_step: "create shipment" } }),
+    });
+    const result = await waitForApiStatus("my-workflow", id, "errored");
+    expect((result.error as { message: string }).message).toBe(
+      `create shipment failed permanently (simulated); rolled back: refunded payment pay-${id}, released reservation res-${id}`,
+    );
+    expect(rolledBack(await history(id))).toEqual([ORDER_STEPS.charge, ORDER_STEPS.reserve]);
+  });
+
+  it("refuses a step that cannot be made to fail, before anything is created", async () => {
+    const id = uniqueId("simulate-bad");
+    const res = await api("POST", "/api/workflows/my-workflow/instances", {
+      instance_id: id,
+      params: smallOrder({ simulate: { fail_step: "validate order" } as never }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]).toMatchObject({ field: "params.simulate.fail_step" });
+    expect((await api("GET", `/api/workflows/my-workflow/instances/${id}`)).status).toBe(404);
+  });
+});
