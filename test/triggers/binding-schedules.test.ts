@@ -1,0 +1,58 @@
+import { introspectWorkflowInstance } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { RESTOCK_STEPS, describeTrigger } from "../../src/workflows/restock-workflow";
+import { api, uniqueId } from "../helpers";
+
+/**
+ * `schedules` on a workflow binding are run by the Workflows platform once deployed.
+ * The local runtime (wrangler 4.164, its Miniflare and this test runtime) accepts the
+ * setting but never fires it, so these tests cover what the workflow does with
+ * `event.schedule` and the configuration itself.
+ */
+describe("schedules on the RESTOCK_WORKFLOW binding", () => {
+  it("the binding declares its schedule", async () => {
+    const config = (await import("../../wrangler.jsonc?raw")).default;
+    const binding = /\{[^{}]*"binding":\s*"RESTOCK_WORKFLOW"[^{}]*\}/.exec(config)?.[0];
+    expect(binding).toBeDefined();
+    const schedules = /"schedules":\s*(\[[^\]]*\])/.exec(binding!)?.[1];
+    expect(JSON.parse(schedules!)).toEqual(["0 3 * * *"]);
+  });
+
+  it("a run created by a schedule reports the cron and time it fired for", () => {
+    const scheduledTime = Date.UTC(2030, 4, 1, 3, 0);
+    expect(describeTrigger({ cron: "0 3 * * *", scheduledTime }, {})).toEqual({
+      source: "workflow schedule",
+      cron: "0 3 * * *",
+      scheduled_time: "2030-05-01T03:00:00.000Z",
+    });
+    // event.schedule wins over params that claim a Cron Trigger.
+    expect(
+      describeTrigger({ cron: "0 3 * * *", scheduledTime }, { cron_trigger: { cron: "0 * * * *", scheduled_time: 0 } }).source,
+    ).toBe("workflow schedule");
+  });
+
+  it("a scheduled run gets no params: the workflow runs on its defaults", async () => {
+    // What the platform creates for a schedule: no id of ours, no params.
+    const created = await env.RESTOCK_WORKFLOW.create();
+    await using instance = await introspectWorkflowInstance(env.RESTOCK_WORKFLOW, created.id);
+    await instance.waitForStatus("complete");
+    expect(await instance.getOutput()).toEqual({
+      trigger: { source: "direct" },
+      skus: ["book-42", "mug-7"],
+      purchase_order_id: `po-${created.id}`,
+    });
+  });
+
+  it("it can be started through the API like any workflow, and rejects bad params", async () => {
+    const id = uniqueId("restock");
+    await using instance = await introspectWorkflowInstance(env.RESTOCK_WORKFLOW, id);
+    const res = await api("POST", "/api/workflows/restock-workflow/instances", { instance_id: id, params: { skus: ["tea-1"] } });
+    expect(res.status).toBe(201);
+    await instance.waitForStatus("complete");
+    expect(await instance.waitForStepResult({ name: RESTOCK_STEPS.order })).toBe(`po-${id}`);
+    const bad = await api("POST", "/api/workflows/restock-workflow/instances", { params: { skus: [] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0]!.field).toBe("params.skus");
+  });
+});

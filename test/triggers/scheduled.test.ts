@@ -1,0 +1,69 @@
+import { createExecutionContext, createScheduledController, introspectWorkflowInstance, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import entry from "../../src/index";
+import { CRON_JOBS, cronInstanceId } from "../../src/triggers/scheduled";
+import type { RestockOutput } from "../../src/workflows/restock-schema";
+import { api } from "../helpers";
+
+const CRON = "0 * * * *";
+const handler: ExportedHandler<Env> = entry;
+
+/** Runs the Worker's `scheduled` handler as a Cron Trigger would. */
+async function fireCron(cron: string, scheduledTime: number) {
+  const ctx = createExecutionContext();
+  await handler.scheduled!(createScheduledController({ cron, scheduledTime }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/** A firing time no other test here uses: consecutive whole hours. */
+let hour = 0;
+const nextFiring = () => Date.UTC(2031, 0, 1) + hour++ * 3600_000;
+
+describe("Cron Trigger (scheduled handler)", () => {
+  it("starts one restock workflow per firing, with an id from the firing time", async () => {
+    const scheduledTime = nextFiring();
+    const id = cronInstanceId(CRON, scheduledTime);
+    expect(id).toBe(`cron-restock-workflow-${new Date(scheduledTime).toISOString().replace(/[:.]/g, "-")}`);
+    await using instance = await introspectWorkflowInstance(env.RESTOCK_WORKFLOW, id);
+
+    await fireCron(CRON, scheduledTime);
+    await instance.waitForStatus("complete");
+    expect(await instance.getOutput()).toEqual({
+      trigger: { source: "cron trigger", cron: CRON, scheduled_time: new Date(scheduledTime).toISOString() },
+      skus: ["book-42", "mug-7"],
+      purchase_order_id: `po-${id}`,
+    } satisfies RestockOutput);
+    const details = await api<{ started_by: string }>("GET", `/api/workflows/restock-workflow/instances/${id}`);
+    expect(details.body.result!.started_by).toBe("cron");
+  });
+
+  it("a second delivery of the same firing starts nothing new", async () => {
+    const scheduledTime = nextFiring();
+    const id = cronInstanceId(CRON, scheduledTime);
+    await using instance = await introspectWorkflowInstance(env.RESTOCK_WORKFLOW, id);
+    await fireCron(CRON, scheduledTime);
+    await instance.waitForStatus("complete");
+
+    // The handler does not fail on the repeat: the existing instance is the answer.
+    await fireCron(CRON, scheduledTime);
+    const list = await api<{ id: string }[]>("GET", "/api/workflows/restock-workflow/instances?per_page=100");
+    expect(list.body.result!.filter((i) => i.id === id)).toHaveLength(1);
+    const after = await api<{ status: string; output: RestockOutput }>("GET", `/api/workflows/restock-workflow/instances/${id}`);
+    expect(after.body.result).toMatchObject({ status: "complete", output: { purchase_order_id: `po-${id}` } });
+  });
+
+  it("a cron with no job starts nothing", async () => {
+    const scheduledTime = nextFiring();
+    await fireCron("*/7 * * * *", scheduledTime);
+    const res = await api("GET", `/api/workflows/restock-workflow/instances/${cronInstanceId("*/7 * * * *", scheduledTime)}`);
+    expect(res.status).toBe(404);
+  });
+
+  it("every job's cron is a Cron Trigger in wrangler.jsonc, and the reverse", async () => {
+    const config = (await import("../../wrangler.jsonc?raw")).default;
+    const crons = /"triggers":\s*\{\s*"crons":\s*(\[[^\]]*\])/.exec(config)?.[1];
+    expect(crons).toBeDefined();
+    expect((JSON.parse(crons!) as string[]).sort()).toEqual(Object.keys(CRON_JOBS).sort());
+  });
+});
