@@ -1,5 +1,4 @@
 import fc from "fast-check";
-import { API_TOKEN } from "../helpers";
 
 /**
  * Generators of hostile input shared by the fuzz tests of every front. Valid-looking
@@ -40,7 +39,7 @@ export const eventType = fc.oneof(
 );
 
 /** Any JSON value, of wrong types where objects are expected, with unicode keys and strings. */
-const anyJson = fc.jsonValue({ maxDepth: 4 });
+export const anyJson = fc.jsonValue({ maxDepth: 4 });
 
 /** Bodies that look like a create request but are wrong somewhere. */
 export const createBody = fc.oneof(
@@ -85,13 +84,14 @@ export const rawBody = fc.oneof(
   fc.jsonValue().map((v) => JSON.stringify(v)),
 );
 
-/** The Authorization header: usually right, sometimes wrong or absent. */
-export const authorization = fc.oneof(
-  { weight: 6, arbitrary: fc.constant(`Bearer ${API_TOKEN}`) },
-  fc.constant(undefined),
-  fc.constantFrom("Bearer", "Bearer ", `bearer ${API_TOKEN}`, `Bearer ${API_TOKEN} `, `Basic ${API_TOKEN}`, `Bearer ${API_TOKEN}x`),
-  fc.string({ maxLength: 60, unit: "grapheme-ascii" }).map((s) => `Bearer ${s}`),
-);
+/** The Authorization header for `token`: usually right, sometimes wrong or absent. */
+export const authorization = (token: string) =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.constant(`Bearer ${token}`) },
+    fc.constant(undefined),
+    fc.constantFrom("Bearer", "Bearer ", `bearer ${token}`, `Bearer ${token} `, `Basic ${token}`, `Bearer ${token}x`),
+    fc.string({ maxLength: 60, unit: "grapheme-ascii" }).map((s) => `Bearer ${s}`),
+  );
 
 export const method = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom("GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "HEAD") },

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/api/middleware";
 import { INSTANCE_ID_PATTERN } from "../../src/instances/validation";
-import { auth, largeOrder, smallOrder } from "../helpers";
+import { API_TOKEN, auth, largeOrder, smallOrder } from "../helpers";
 import * as arb from "./arbitraries";
 import { expectEnvelope } from "./envelope";
 
@@ -65,7 +65,7 @@ function safeIds(body: string): unknown[] {
 }
 
 const fuzzed: fc.Arbitrary<Fuzzed> = fc
-  .tuple(routeRequest, arb.method, arb.authorization, arb.extraHeaders)
+  .tuple(routeRequest, arb.method, arb.authorization(API_TOKEN), arb.extraHeaders)
   .map(([route, method, authorization, extra]) => ({
     ...route,
     method,
