@@ -1,0 +1,512 @@
+// `npm run bench`: measures the Worker as it is in the tree, against baselines measured in
+// the same run, and prints one table. Never part of `npm test`.
+//
+// 1. status read: the Hono API vs a plain fetch handler (bench/baseline-worker.ts)
+// 2. instance creation: the API vs a loop calling the Workflow binding directly
+// 3. end to end: N small orders (MyWorkflow, settlement 0) created, until all complete
+// 4. deploy bundle size and its largest parts; startup CPU (`wrangler check startup`)
+// 5. `npm test` wall time
+//
+// Both Workers are built with `wrangler deploy --dry-run` and served by Miniflare
+// (workerd, no dev proxy) on free loopback ports, each with its own state directory,
+// and stopped by their own PID. Measurements alternate baseline and candidate, in
+// swapped order each round; each figure is the median over the rounds.
+//
+// Knobs (environment): BENCH_ROUNDS (5), BENCH_STATUS_MS (2000), BENCH_CONCURRENCY (8),
+// BENCH_INSTANCES (100), BENCH_STARTUP_RUNS (3), BENCH_TEST_RUNS (1; 0 skips npm test),
+// BENCH_STATE_ROOT (where server state goes: /dev/shm when present, else the temp dir).
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { SourceMap } from "node:module";
+import os from "node:os";
+import { join } from "node:path";
+import { build, bundleSize, contributors, kib, ownerOf, wrangler } from "./bundle.mjs";
+import { keepAliveAgent, request, runLoad } from "./load.mjs";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const STATUS_MS = Number(process.env.BENCH_STATUS_MS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100);
+const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
+const TEST_RUNS = Number(process.env.BENCH_TEST_RUNS ?? 1);
+const TIME_LIMIT_MS = 10 * 60_000;
+
+const TOKEN = `bench-${randomUUID()}`;
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const WORKFLOW = "my-workflow";
+/** A small order: no approval, no settlement sleep, runs straight to `complete`. */
+const SMALL_ORDER = {
+  order_id: "bench-order",
+  customer_email: "bench@example.com",
+  items: [{ sku: "book", quantity: 2, unit_price_cents: 1500 }],
+  settlement_seconds: 0,
+};
+
+const started = performance.now();
+const work = mkdtempSync(join(os.tmpdir(), "workflows-bench-"));
+// Server state (Workflow engines, Durable Object SQLite) on tmpfs when there is one, so
+// disk flushes do not drown the code being measured. BENCH_STATE_ROOT=/tmp measures with them.
+const stateRoot = mkdtempSync(
+  join(process.env.BENCH_STATE_ROOT ?? (existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir()), "workflows-bench-state-"),
+);
+const servers = [];
+const log = (message) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- servers
+
+/** Starts bench/serve.mjs for a built bundle; resolves once it answers. */
+function startServer(label, bundleDir) {
+  const child = spawn(process.execPath, ["bench/serve.mjs", bundleDir, join(stateRoot, label), TOKEN], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let output = "";
+  const server = {
+    label,
+    pid: child.pid,
+    url: "",
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      process.kill(server.pid, "SIGTERM");
+      const timer = setTimeout(() => child.exitCode === null && process.kill(server.pid, "SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  servers.push(server);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${label} server did not start in 60 s:\n${output}`)), 60_000);
+    child.stderr.on("data", (d) => (output += d));
+    child.stdout.on("data", (d) => {
+      output += d;
+      const line = output.split("\n").find((l) => l.startsWith('{"url"'));
+      if (line && !server.url) {
+        server.url = JSON.parse(line).url;
+        clearTimeout(timer);
+        resolve(server);
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (!server.url) reject(new Error(`${label} server exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+async function stopServers() {
+  await Promise.all(servers.map((s) => s.stop().catch(() => {})));
+}
+
+async function cleanup() {
+  await stopServers();
+  rmSync(work, { recursive: true, force: true });
+  rmSync(stateRoot, { recursive: true, force: true });
+}
+
+process.on("SIGINT", async () => {
+  await cleanup();
+  process.exit(130);
+});
+setTimeout(async () => {
+  console.error(`bench exceeded ${TIME_LIMIT_MS / 60000} minutes; stopping`);
+  await cleanup();
+  process.exit(1);
+}, TIME_LIMIT_MS).unref();
+
+// ---------------------------------------------------------------- helpers
+
+const agent = keepAliveAgent(CONCURRENCY);
+async function call(server, method, path, body, headers = AUTH) {
+  const res = await request(agent, new URL(path, server.url), {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  let json;
+  try {
+    json = JSON.parse(res.text);
+  } catch {
+    json = res.text;
+  }
+  return { status: res.status, body: json };
+}
+
+const instancePath = (id) => `/api/workflows/${WORKFLOW}/instances/${encodeURIComponent(id)}`;
+
+/** Polls each instance's status over HTTP until all are finished; returns how many completed. */
+async function waitAllFinished(server, ids, timeoutMs = 120_000) {
+  const pending = new Set(ids);
+  let completed = 0;
+  const deadline = performance.now() + timeoutMs;
+  while (pending.size > 0) {
+    if (performance.now() > deadline) throw new Error(`${server.label}: ${pending.size} instances still running after ${timeoutMs} ms`);
+    const batch = [...pending];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(4, batch.length) }, async () => {
+        while (next < batch.length) {
+          const id = batch[next++];
+          const res = await call(server, "GET", instancePath(id));
+          const status = res.body?.result?.status;
+          if (status === "complete") completed++;
+          if (status === "complete" || status === "errored" || status === "terminated") pending.delete(id);
+        }
+      }),
+    );
+    if (pending.size > 0) await sleep(50);
+  }
+  return completed;
+}
+
+// ---------------------------------------------------------------- parity
+
+/**
+ * Before measuring, both Workers must give the same answers: same status and same
+ * envelope for the routes measured and for the error paths.
+ */
+async function checkParity(candidate, baseline) {
+  const cases = [
+    ["GET", "/health", undefined, {}],
+    ["GET", `/api/workflows/${WORKFLOW}/instances?per_page=5`],
+    ["POST", `/api/workflows/${WORKFLOW}/instances`, { instance_id: "parity-1", params: SMALL_ORDER }],
+    ["POST", `/api/workflows/${WORKFLOW}/instances`, { instance_id: "parity-1", params: SMALL_ORDER }],
+    ["POST", `/api/workflows/${WORKFLOW}/instances`, { params: { ...SMALL_ORDER, items: [] } }],
+    ["POST", `/api/workflows/${WORKFLOW}/instances`, "{not json"],
+    ["POST", `/api/workflows/${WORKFLOW}/instances`, { instance_id: "bad id" }],
+    ["GET", instancePath("parity-missing")],
+    ["GET", instancePath("-bad")],
+    ["GET", instancePath("parity-1"), undefined, {}],
+    ["GET", instancePath("parity-1"), undefined, { authorization: "Bearer wrong-token" }],
+    ["GET", instancePath("parity-1"), undefined, { authorization: "Basic abc" }],
+    ["PUT", instancePath("parity-1")],
+    ["GET", "/api/workflows/no-such-workflow/instances/x"],
+    ["GET", "/api/nothing-here"],
+  ];
+  // Differ between two servers by nature: the Worker version id and timestamps.
+  const VOLATILE = /^(versionId|version_id|created_on|ended_on|modified_on|queued|start|end|timestamp)$/;
+  const same = (a, b) =>
+    a.status === b.status &&
+    JSON.stringify(a.body, (k, v) => (VOLATILE.test(k) ? "*" : v)) ===
+      JSON.stringify(b.body, (k, v) => (VOLATILE.test(k) ? "*" : v));
+  const mismatches = [];
+  for (const [method, path, body, headers] of cases) {
+    const [a, b] = await Promise.all([candidate, baseline].map((s) => call(s, method, path, body, headers ?? AUTH)));
+    if (!same(a, b)) {
+      mismatches.push(`${method} ${path}: API ${a.status} ${JSON.stringify(a.body)} / baseline ${b.status} ${JSON.stringify(b.body)}`);
+    }
+  }
+  // The measured read, on a finished instance (its output is part of the answer).
+  await Promise.all([candidate, baseline].map((s) => waitAllFinished(s, ["parity-1"])));
+  const [a, b] = await Promise.all([candidate, baseline].map((s) => call(s, "GET", instancePath("parity-1"))));
+  if (a.status !== 200 || !same(a, b)) {
+    mismatches.push(`GET ${instancePath("parity-1")}: API ${a.status} ${JSON.stringify(a.body)} / baseline ${b.status} ${JSON.stringify(b.body)}`);
+  }
+  // Headers: report a drift (the baseline copies the API's header set by hand).
+  const names = async (s) => {
+    const res = await fetch(new URL(instancePath("parity-1"), s.url), { headers: AUTH });
+    await res.arrayBuffer();
+    return [...res.headers.keys()].filter((h) => !["date", "content-length", "connection", "keep-alive"].includes(h)).sort();
+  };
+  const [ha, hb] = await Promise.all([names(candidate), names(baseline)]);
+  const headerDrift = ha.join() === hb.join() ? "" : `API headers [${ha.join(", ")}] vs baseline [${hb.join(", ")}]`;
+  return { mismatches, headerDrift };
+}
+
+// ---------------------------------------------------------------- measurements
+
+/** GET of one finished instance, as fast as CONCURRENCY clients can, for STATUS_MS. */
+const statusRead = (server, maxMs = STATUS_MS) =>
+  runLoad({
+    baseUrl: server.url,
+    makeRequest: () => ({ path: instancePath("parity-1"), headers: AUTH }),
+    concurrency: CONCURRENCY,
+    maxRequests: 1_000_000,
+    maxMs,
+    expectStatus: 200,
+  });
+
+/** Creates INSTANCES small orders through the API, then waits until all finished. */
+async function createThroughApi(server, count = INSTANCES) {
+  const ids = [];
+  const body = JSON.stringify({ params: SMALL_ORDER });
+  const t0 = performance.now();
+  const load = await runLoad({
+    baseUrl: server.url,
+    makeRequest: () => ({ path: `/api/workflows/${WORKFLOW}/instances`, method: "POST", headers: AUTH, body }),
+    concurrency: CONCURRENCY,
+    maxRequests: count,
+    maxMs: 120_000,
+    expectStatus: 201,
+    onResponse: (res) => {
+      const id = JSON.parse(res.text)?.result?.id;
+      if (id) ids.push(id);
+    },
+  });
+  const createMs = performance.now() - t0;
+  const completed = await waitAllFinished(server, ids);
+  return { createMs, endToEndMs: performance.now() - t0, created: ids.length, completed, errors: load.errors, firstError: load.firstError };
+}
+
+/**
+ * The same creates as one loop inside the baseline Worker, then the same wait: `binding`
+ * calls env.MY_WORKFLOW.create, `core` calls the API's createInstance (no HTTP, no Hono).
+ */
+async function createInWorker(server, mode, count = INSTANCES) {
+  const t0 = performance.now();
+  const res = await call(server, "POST", "/bench/create-loop", { mode, count, concurrency: CONCURRENCY, params: SMALL_ORDER });
+  const createMs = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`create-loop failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const ids = res.body.ids;
+  const completed = await waitAllFinished(server, ids);
+  return { createMs, endToEndMs: performance.now() - t0, created: ids.length, completed, errors: count - ids.length };
+}
+
+// ---------------------------------------------------------------- startup profile
+
+/** Self time per (mapped) function and per package, from a V8 .cpuprofile. */
+function analyseProfile(profile, sourceMap, totals) {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    const frame = nodes.get(id)?.callFrame;
+    totals.sampled += dt;
+    if (!frame || frame.functionName === "(idle)") {
+      totals.idle += dt;
+      return;
+    }
+    let owner = frame.functionName || "(anonymous)";
+    let where = owner;
+    if (frame.url && frame.lineNumber >= 0 && sourceMap) {
+      const entry = sourceMap.findEntry(frame.lineNumber, frame.columnNumber);
+      if (entry?.originalSource) {
+        owner = ownerOf(entry.originalSource);
+        const file = entry.originalSource.replace(/^.*node_modules\//, "").replace(/^(\.\.\/)+/, "");
+        where = `${entry.name ?? frame.functionName ?? "(anonymous)"} ${file}:${entry.originalLine + 1}`;
+      }
+    } else if (frame.url) {
+      owner = "(module top level)";
+      where = owner;
+    }
+    totals.byOwner.set(owner, (totals.byOwner.get(owner) ?? 0) + dt);
+    totals.byFunction.set(where, (totals.byFunction.get(where) ?? 0) + dt);
+  });
+}
+
+async function startupProfile(candidateDir) {
+  const mapFile = join(candidateDir, "index.js.map");
+  let sourceMap;
+  try {
+    sourceMap = new SourceMap(JSON.parse(readFileSync(mapFile, "utf8")));
+  } catch {
+    sourceMap = undefined;
+  }
+  const totals = { sampled: 0, idle: 0, byOwner: new Map(), byFunction: new Map() };
+  const active = [];
+  for (let i = 0; i < STARTUP_RUNS; i++) {
+    const outfile = join(work, `startup-${i}.cpuprofile`);
+    // `check startup` builds the same bundle (same config) and profiles its module evaluation.
+    await wrangler(["check", "startup", "--outfile", outfile]);
+    const profile = JSON.parse(readFileSync(outfile, "utf8"));
+    const before = { sampled: totals.sampled, idle: totals.idle };
+    analyseProfile(profile, sourceMap, totals);
+    active.push((totals.sampled - before.sampled - (totals.idle - before.idle)) / 1000);
+  }
+  const top = (map, n) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => `${k} ${(us / 1000 / STARTUP_RUNS).toFixed(1)}`);
+  return { activeMs: median(active), byOwner: top(totals.byOwner, 5), byFunction: top(totals.byFunction, 5) };
+}
+
+// ---------------------------------------------------------------- npm test
+
+async function timeTests() {
+  const npm = process.env.npm_execpath;
+  const [cmd, args] = npm ? [process.execPath, [npm, "test"]] : ["npm", ["test"]];
+  const runs = [];
+  for (let i = 0; i < TEST_RUNS; i++) {
+    const t0 = performance.now();
+    const { code, output } = await new Promise((resolve) => {
+      const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      child.on("close", (c) => resolve({ code: c, output: out }));
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const tests = /Tests\s+(.+?)\s*$/m.exec(output.replace(/\x1b\[[0-9;]*m/g, ""))?.[1] ?? "?";
+    runs.push({ seconds, ok: code === 0, tests });
+  }
+  return runs;
+}
+
+// ---------------------------------------------------------------- main
+
+const rows = [];
+const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+const verdict = (ok) => (ok ? "met" : "MISSED");
+
+try {
+  log(`building the deploy bundle and the baseline (work dir ${work})`);
+  const candidateDir = join(work, "candidate");
+  const baselineDir = join(work, "baseline");
+  await build(candidateDir);
+  await build(baselineDir, "bench/baseline-worker.ts");
+
+  log("starting both Workers");
+  const [candidate, baseline] = await Promise.all([startServer("api", candidateDir), startServer("baseline", baselineDir)]);
+  log(`API on ${candidate.url} (pid ${candidate.pid}), baseline on ${baseline.url} (pid ${baseline.pid})`);
+
+  const parity = await checkParity(candidate, baseline);
+  if (parity.mismatches.length) {
+    throw new Error(`the baseline does not answer like the API; fix bench/baseline-worker.ts:\n${parity.mismatches.join("\n")}`);
+  }
+  if (parity.headerDrift) log(`header drift (not a failure): ${parity.headerDrift}`);
+
+  // Warm both isolates and engines; discarded.
+  for (const s of [candidate, baseline]) await statusRead(s, 500);
+  await createThroughApi(candidate, 10);
+  await createInWorker(baseline, "binding", 10);
+  await createInWorker(baseline, "core", 10);
+
+  const reads = { api: [], baseline: [], ratio: [] };
+  const creates = { api: [], core: [], binding: [], vsBinding: [], vsCore: [] };
+  const ends = { api: [], core: [], binding: [], vsBinding: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    log(`round ${r + 1}/${ROUNDS}: status reads`);
+    const order = r % 2 === 0 ? ["baseline", "api"] : ["api", "baseline"];
+    const round = {};
+    for (const side of order) round[side] = await statusRead(side === "api" ? candidate : baseline);
+    for (const side of order) {
+      if (round[side].errors) throw new Error(`${side} status read: ${round[side].errors} errors, first: ${round[side].firstError}`);
+      reads[side].push(round[side]);
+    }
+    reads.ratio.push(round.api.perSecond / round.baseline.perSecond);
+  }
+  const SIDES = ["api", "binding", "core"];
+  for (let r = 0; r < ROUNDS; r++) {
+    log(`round ${r + 1}/${ROUNDS}: ${INSTANCES} creates per side, each until all complete`);
+    // Rotate the order so no side always runs first (or right after the same other side).
+    const order = SIDES.map((_, i) => SIDES[(i + r) % SIDES.length]);
+    const round = {};
+    for (const side of order) {
+      round[side] = side === "api" ? await createThroughApi(candidate) : await createInWorker(baseline, side);
+    }
+    for (const side of SIDES) {
+      const m = round[side];
+      if (m.errors || m.completed !== INSTANCES) {
+        throw new Error(`${side} creates: ${m.errors} errors, ${m.completed}/${INSTANCES} completed; ${m.firstError ?? ""}`);
+      }
+      creates[side].push((INSTANCES / m.createMs) * 1000);
+      ends[side].push((INSTANCES / m.endToEndMs) * 1000);
+    }
+    creates.vsBinding.push(creates.api.at(-1) / creates.binding.at(-1));
+    creates.vsCore.push(creates.api.at(-1) / creates.core.at(-1));
+    ends.vsBinding.push(ends.api.at(-1) / ends.binding.at(-1));
+  }
+  await stopServers();
+  log("servers stopped");
+
+  const readRatio = median(reads.ratio);
+  rows.push([
+    `status read (GET instance), req/s, ${CONCURRENCY} concurrent`,
+    fmt(median(reads.api.map((x) => x.perSecond))),
+    fmt(median(reads.baseline.map((x) => x.perSecond))),
+    fmt(readRatio, 3),
+    `>= 0.95 (${verdict(readRatio >= 0.95)})`,
+  ]);
+  rows.push([
+    "status read latency p50 / p99, ms",
+    `${fmt(median(reads.api.map((x) => x.p50)), 2)} / ${fmt(median(reads.api.map((x) => x.p99)), 2)}`,
+    `${fmt(median(reads.baseline.map((x) => x.p50)), 2)} / ${fmt(median(reads.baseline.map((x) => x.p99)), 2)}`,
+    "",
+    "",
+  ]);
+  const createRatio = median(creates.vsBinding);
+  rows.push([
+    `instance creation, creates/s: API vs env.MY_WORKFLOW.create loop in the Worker, ${CONCURRENCY} concurrent`,
+    fmt(median(creates.api), 1),
+    fmt(median(creates.binding), 1),
+    fmt(createRatio, 3),
+    `>= 0.9 (${verdict(createRatio >= 0.9)})`,
+  ]);
+  rows.push([
+    "instance creation, creates/s: API vs the instance core's createInstance loop in the Worker (no HTTP)",
+    fmt(median(creates.api), 1),
+    fmt(median(creates.core), 1),
+    fmt(median(creates.vsCore), 3),
+    "(shows what HTTP + Hono add)",
+  ]);
+  rows.push([
+    `end to end: ${INSTANCES} small orders (MyWorkflow, settlement 0) from first create until all complete (polled over HTTP), instances/s`,
+    fmt(median(ends.api), 1),
+    fmt(median(ends.binding), 1),
+    fmt(median(ends.vsBinding), 3),
+    "no target (baseline: created by the binding loop, same polling)",
+  ]);
+
+  log("bundle size and startup profile");
+  const size = bundleSize(candidateDir);
+  const budget = JSON.parse(readFileSync(new URL("./bundle-budget.json", import.meta.url), "utf8"));
+  rows.push([
+    "deploy bundle (wrangler deploy --dry-run, as configured), size / gzip",
+    `${kib(size.bytes)} / ${kib(size.gzipBytes)}`,
+    "",
+    "",
+    `gzip <= ${kib(budget.gzip_bytes_max)} (${verdict(size.gzipBytes <= budget.gzip_bytes_max)})`,
+  ]);
+  rows.push([
+    "bundle: largest parts (minified bytes, share)",
+    contributors(candidateDir)
+      .slice(0, 6)
+      .map((c) => `${c.owner} ${kib(c.bytes)} ${Math.round(c.share * 100)}%`)
+      .join("; "),
+    "",
+    "",
+    "",
+  ]);
+  const startup = await startupProfile(candidateDir);
+  rows.push([`startup CPU (wrangler check startup), active ms, median of ${STARTUP_RUNS}`, fmt(startup.activeMs, 1), "", "", ""]);
+  rows.push(["startup self time by package, ms per run", startup.byOwner.join("; "), "", "", ""]);
+  rows.push(["startup top self-time functions, ms per run", startup.byFunction.join("; "), "", "", ""]);
+
+  if (TEST_RUNS > 0) {
+    log(`npm test x${TEST_RUNS}`);
+    const runs = await timeTests();
+    const seconds = median(runs.map((r) => r.seconds));
+    const allOk = runs.every((r) => r.ok);
+    rows.push([
+      `npm test wall time, s, median of ${runs.length}`,
+      `${fmt(seconds, 1)} (${allOk ? "passed" : "FAILED"}: ${runs[0].tests})`,
+      "",
+      "",
+      `< 60 s (${verdict(seconds < 60)})`,
+    ]);
+  }
+
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  console.log(
+    `\nMachine: ${os.availableParallelism()} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${os.platform()} ${os.release()}, ${new Date().toISOString()}`,
+  );
+  console.log(
+    `Rounds: ${ROUNDS}, interleaved (order swapped each round); figures are medians, ratios the median of per-round ratios. Wall time ${((performance.now() - started) / 1000).toFixed(0)} s.\n`,
+  );
+  const header = ["benchmark", "API / candidate", "baseline", "ratio", "target"];
+  const table = [header, header.map(() => "---"), ...rows];
+  for (const row of table) console.log(`| ${row.map((c) => String(c).replaceAll("|", "\\|")).join(" | ")} |`);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+} finally {
+  agent.destroy();
+  await cleanup();
+}
+
