@@ -156,14 +156,26 @@ export const ListQuery = z.strictObject({
   cursor: z
     .string()
     .max(500)
+    .regex(/^[A-Za-z0-9_-]+$/, "is not a cursor returned by a previous page (next_cursor)")
     .refine(isCursor, "is not a cursor returned by a previous page (next_cursor)")
     .optional(),
 });
 
-/** The agents SDK's page cursor: base64 JSON `{c: created_at, i: instance id}`. */
+/**
+ * Page cursors. The agents SDK's cursor is base64 JSON (`{c: created_at, i: instance
+ * id}`), whose `+`, `/` and `=` need escaping in a URL; we hand out its URL-safe form
+ * (base64url), so a `next_cursor` can be pasted into a query string as it is.
+ */
+export const toPageCursor = (sdkCursor: string) => sdkCursor.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+export function fromPageCursor(cursor: string): string {
+  const base64 = cursor.replace(/-/g, "+").replace(/_/g, "/");
+  return base64 + "=".repeat((4 - (base64.length % 4)) % 4);
+}
+
 function isCursor(value: string): boolean {
   try {
-    const decoded: unknown = JSON.parse(atob(value));
+    const decoded: unknown = JSON.parse(atob(fromPageCursor(value)));
     return (
       typeof decoded === "object" &&
       decoded !== null &&

@@ -8,9 +8,11 @@ import { findWorkflow, type WorkflowDefinition } from "../workflows/registry";
 import {
   ACTIVE_STATUSES,
   SCHEDULER_LIMITS,
+  fromPageCursor,
   parseListRequest,
   parseScheduleRequest,
   parseStartRequest,
+  toPageCursor,
   validateTarget,
   type WorkflowStatusName,
 } from "./scheduler-input";
@@ -101,9 +103,13 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
         orderBy: request.order,
         ...(request.status ? { status: request.status } : {}),
         ...(request.workflow ? { workflowName: findWorkflow(request.workflow)!.binding } : {}),
-        ...(request.cursor ? { cursor: request.cursor } : {}),
+        ...(request.cursor ? { cursor: fromPageCursor(request.cursor) } : {}),
       });
-      return { workflows: page.workflows.map(trackedView), total: page.total, next_cursor: page.nextCursor };
+      return {
+        workflows: page.workflows.map(trackedView),
+        total: page.total,
+        next_cursor: page.nextCursor === null ? null : toPageCursor(page.nextCursor),
+      };
     });
   }
 

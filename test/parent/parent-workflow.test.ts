@@ -1,4 +1,4 @@
-import { introspectWorkflowInstance } from "cloudflare:test";
+import { introspectWorkflowInstance, type WorkflowInstanceIntrospector } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ const startParent = (id: string, params: Record<string, unknown>) =>
 /** Introspects every child of a parent before it exists; children skip their settlement sleep. */
 async function introspectChildren(parentId: string, count: number) {
   const ids = await childIds(parentId, count);
-  const children = [];
+  const children: WorkflowInstanceIntrospector[] = [];
   for (const id of ids) {
     const child = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
     await child.modify(async (m) => m.disableSleeps());
