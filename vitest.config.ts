@@ -31,6 +31,8 @@ export default defineConfig({
           name: "worker",
           include: ["test/**/*.test.ts"],
           exclude: ["test/rate-limit/**"],
+          // Workflows run for real here; a shared, busy machine can take seconds.
+          testTimeout: 30_000,
         },
       },
       {

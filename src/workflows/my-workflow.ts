@@ -152,6 +152,10 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
         shipment_id: shipmentId,
       }, agent);
     } catch (thrown) {
+      // Pause, terminate and restart reach a running `run` as a thrown "Aborting engine"
+      // error. Rethrow it untouched and run no step: the engine must see its own abort,
+      // or it would record a failure (and roll back) instead of pausing.
+      if (isEngineAbort(thrown)) throw thrown;
       // The instance's error says what failed and what was rolled back.
       const error = withRollbackNote(thrown, rollbacks);
       // A failing child still tells its parent, then fails as it would have.
@@ -212,4 +216,9 @@ function withRollbackNote(error: unknown, rollbacks: readonly string[]): unknown
   if (rollbacks.length === 0 || !(error instanceof Error)) return error;
   error.message = `${error.message}; rolled back: ${rollbacks.join(", ")}`;
   return error;
+}
+
+/** The runtime interrupts `run` for pause, terminate, restart and delete with these. */
+function isEngineAbort(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("Aborting engine:");
 }

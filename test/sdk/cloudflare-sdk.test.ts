@@ -1,6 +1,7 @@
 import Cloudflare from "cloudflare";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { WORKFLOWS } from "../../src/workflows/registry";
 import { API_TOKEN, largeOrder, smallOrder, uniqueId } from "../helpers";
 
 // The official SDK, unchanged, with its base URL pointed at this Worker. Its requests
@@ -27,7 +28,7 @@ describe("the cloudflare SDK against this Worker", () => {
   it("lists and gets workflows", async () => {
     const names: string[] = [];
     for await (const workflow of client.workflows.list({ account_id })) names.push((workflow as { name: string }).name);
-    expect(names).toEqual(["my-workflow", "parent-workflow"]);
+    expect(names).toEqual(WORKFLOWS.map((w) => w.name));
     const one = await client.workflows.get("parent-workflow", { account_id });
     expect(one).toMatchObject({ name: "parent-workflow", class_name: "ParentWorkflow" });
   });
