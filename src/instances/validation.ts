@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { invalid, InstanceError } from "./errors";
+import { PAYLOAD_MAX_DEPTH, nestingDepth } from "./nesting";
 
 /** Platform limits for Workflows (see the Cloudflare Workflows limits page). */
 export const LIMITS = {
@@ -8,12 +9,8 @@ export const LIMITS = {
   eventTypeMax: 100,
   payloadBytes: 1024 * 1024,
   batchMax: 100,
-  /**
-   * Not a documented platform limit: passing a value to a binding clones it
-   * recursively, and a payload nested tens of thousands deep overflows the stack
-   * there (a 500). No real payload comes near 64 levels.
-   */
-  payloadDepth: 64,
+  /** Nesting of objects and arrays in a payload (see nesting.ts). */
+  payloadDepth: PAYLOAD_MAX_DEPTH,
 } as const;
 
 export const INSTANCE_ID_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9-_]*$/;
@@ -114,20 +111,6 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown, root: stri
   const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
   const field = [root, ...path.map(String)].filter(Boolean).join(".");
   throw invalid(field || "body", issue.code === "unrecognized_keys" ? "is not an accepted field" : issue.message);
-}
-
-/** How deeply `value` nests objects and arrays, counted without recursion, stopping past `max`. */
-export function nestingDepth(value: unknown, max: number): number {
-  let deepest = 0;
-  const pending: [unknown, number][] = [[value, 0]];
-  while (pending.length) {
-    const [current, depth] = pending.pop()!;
-    if (current === null || typeof current !== "object") continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > max) return deepest;
-    for (const child of Object.values(current)) pending.push([child, depth + 1]);
-  }
-  return deepest;
 }
 
 /** Bytes of `value` as JSON (the platform limit applies to the serialized form), and its nesting. */
