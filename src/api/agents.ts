@@ -1,5 +1,6 @@
 import { getAgentByName } from "agents";
 import { Hono, type Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { parseAgentName, parseListRequest, parseScheduleRequest, parseStartRequest } from "../agents/scheduler-input";
 import { ok } from "./envelope";
 import { jsonBody, limitBody, methodNotAllowed, onError, onNotFound } from "./middleware";
@@ -28,7 +29,7 @@ const agentOf = (c: Context<AppEnv>) =>
   getAgentByName(c.env.WORKFLOW_SCHEDULER, parseAgentName(c.req.param("name")));
 
 const reply = <T>(c: Context<AppEnv>, result: RpcResult<T>, successStatus: 200 | 201 = 200) =>
-  c.json(rpcEnvelope(result), rpcStatus(result, successStatus) as 200);
+  c.json(rpcEnvelope(result), rpcStatus(result, successStatus) as ContentfulStatusCode);
 
 export const agentsApi = new Hono<AppEnv>()
   .get("/workflow-scheduler/:name", async (c) => {
