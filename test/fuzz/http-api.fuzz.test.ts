@@ -52,9 +52,38 @@ const routeRequest: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc.oneof(
       ids: validIds(id),
     })),
   fc
-    .array(arb.segment(fc.oneof(fc.constantFrom("api", "workflows", "instances", "batch", "status", "events", "health", "..", "."), fc.string({ maxLength: 12 }))), { maxLength: 8 })
+    .array(arb.segment(fc.oneof(fc.constantFrom("api", "workflows", "instances", "batch", "status", "events", "health", "agents", "workflow-scheduler", "..", "."), fc.string({ maxLength: 12 }))), { maxLength: 8 })
     .map((segments) => ({ path: `/${segments.join("/")}`, ids: [] })),
 );
+
+/** The WorkflowScheduler Agent's routes: schedules and tracked workflows. */
+const agentRequest: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc
+    .tuple(
+      arb.segment(fc.oneof(fc.constantFrom("fuzz-agent", "a"), fc.string({ maxLength: 80 }))),
+      fc.constantFrom("", "/schedules", "/workflows", "/workflows/refresh", "/schedules/x"),
+      fc.oneof(
+        fc
+          .record(
+            {
+              workflow: fc.oneof(arb.workflowName, arb.anyJson),
+              params: arb.anyJson,
+              instance_id: fc.oneof(arb.instanceId, arb.anyJson),
+              delay_seconds: fc.oneof(fc.integer({ min: -10, max: 40_000_000 }), fc.double(), arb.anyJson),
+              at: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
+              cron: fc.oneof(fc.constantFrom("* * * * *", "*/5 * * * *", "61 * * * *", "@daily", ""), fc.string()),
+            },
+            { requiredKeys: [] },
+          )
+          .map((b) => JSON.stringify(b)),
+        arb.rawBody,
+      ),
+    )
+    .map(([name, rest, body]) => ({
+      path: `/agents/workflow-scheduler/${name}${rest}`,
+      body,
+      // An Agent schedule fires later; only a direct start could create at once.
+      ids: rest === "/workflows" ? validIds(...safeIds(body)) : [],
+    }));
 
 function safeIds(body: string): unknown[] {
   try {
@@ -64,13 +93,13 @@ function safeIds(body: string): unknown[] {
   }
 }
 
-const fuzzed: fc.Arbitrary<Fuzzed> = fc
-  .tuple(routeRequest, arb.method, arb.authorization(API_TOKEN), arb.extraHeaders)
-  .map(([route, method, authorization, extra]) => ({
+const withMethodAndHeaders = (routes: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">>): fc.Arbitrary<Fuzzed> =>
+  fc.tuple(routes, arb.method, arb.authorization(API_TOKEN), arb.extraHeaders).map(([route, method, authorization, extra]) => ({
     ...route,
     method,
     headers: { ...extra, ...(authorization === undefined ? {} : { authorization }) },
   }));
+const fuzzed = withMethodAndHeaders(routeRequest);
 
 function toRequest(f: Fuzzed): Request | undefined {
   try {
@@ -98,6 +127,35 @@ async function instanceExists(binding: Workflow, id: string): Promise<boolean> {
 const isPreflight = (f: Fuzzed) =>
   f.method === "OPTIONS" && "origin" in f.headers && "access-control-request-method" in f.headers;
 
+/**
+ * Sends `f` and checks what every answer must be: below 500 and, unless HEAD or a
+ * preflight, the v4 envelope as JSON. When refused, no instance it names exists.
+ * Resolves with the status and body, or undefined when nothing could be sent.
+ */
+async function sendAndCheck(f: Fuzzed): Promise<{ status: number; body: unknown } | undefined> {
+  const request = toRequest(f);
+  if (!request) return undefined;
+  const res = await exports.default.fetch(request);
+  const text = await res.text();
+  expect(res.status, `${f.method} ${f.path} -> ${res.status} ${text.slice(0, 200)}`).toBeLessThan(500);
+  if (f.method === "HEAD") return { status: res.status, body: undefined }; // no body by definition
+  if (isPreflight(f) && res.status === 204) {
+    expect(text).toBe("");
+    return { status: res.status, body: undefined };
+  }
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  let body: unknown;
+  expect(() => (body = JSON.parse(text)), `${f.method} ${f.path}: ${text.slice(0, 200)}`).not.toThrow();
+  expectEnvelope(res.status, body);
+  if (res.status >= 400) {
+    for (const id of f.ids) {
+      expect(await instanceExists(env.MY_WORKFLOW, id), `my-workflow/${id} after ${res.status}`).toBe(false);
+      expect(await instanceExists(env.PARENT_WORKFLOW, id), `parent-workflow/${id} after ${res.status}`).toBe(false);
+    }
+  }
+  return { status: res.status, body };
+}
+
 describe("HTTP API under random input", () => {
   it("never answers 5xx or outside the envelope, and refused requests never reach a binding", async () => {
     await using orders = await introspectWorkflow(env.MY_WORKFLOW);
@@ -109,35 +167,13 @@ describe("HTTP API under random input", () => {
 
     await fc.assert(
       fc.asyncProperty(fuzzed, async (f) => {
-        const request = toRequest(f);
-        fc.pre(request !== undefined);
+        const answer = await sendAndCheck(f);
+        fc.pre(answer !== undefined);
         sent++;
-        const res = await exports.default.fetch(request!);
-        const text = await res.text();
-        expect(res.status, `${f.method} ${f.path} -> ${res.status} ${text.slice(0, 200)}`).toBeLessThan(500);
-
-        if (f.method === "HEAD") return; // no body by definition
-        if (isPreflight(f) && res.status === 204) {
-          expect(text).toBe("");
-          return;
-        }
-        expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-        let body: unknown;
-        expect(() => (body = JSON.parse(text)), `${f.method} ${f.path}: ${text.slice(0, 200)}`).not.toThrow();
-        expectEnvelope(res.status, body);
-
-        if (res.status === 201) {
+        if (answer!.status === 201) {
           const workflow = decodeURIComponent(f.path.split("/")[3]!);
-          const result = (body as { result: unknown }).result;
+          const result = (answer!.body as { result: unknown }).result;
           created[workflow] = (created[workflow] ?? 0) + (Array.isArray(result) ? result.length : 1);
-          return;
-        }
-        // Refused: no instance named by the request exists.
-        if (res.status >= 400) {
-          for (const id of f.ids) {
-            expect(await instanceExists(env.MY_WORKFLOW, id), `my-workflow/${id} after ${res.status}`).toBe(false);
-            expect(await instanceExists(env.PARENT_WORKFLOW, id), `parent-workflow/${id} after ${res.status}`).toBe(false);
-          }
         }
       }),
       { numRuns: 200 },
@@ -147,6 +183,19 @@ describe("HTTP API under random input", () => {
     // Every instance the platform started answers to a 201 of this run: nothing else got through.
     expect(await orders.get()).toHaveLength(created["my-workflow"]!);
     expect(await parents.get()).toHaveLength(created["parent-workflow"]!);
+  }, 60_000);
+
+  it("the Agent's routes never answer 5xx or outside the envelope either", async () => {
+    let sent = 0;
+    await fc.assert(
+      fc.asyncProperty(withMethodAndHeaders(agentRequest), async (f) => {
+        const answer = await sendAndCheck(f);
+        fc.pre(answer !== undefined);
+        sent++;
+      }),
+      { numRuns: 100 },
+    );
+    expect(sent).toBeGreaterThan(70);
   }, 60_000);
 
   const oversized: [string, string, string, number][] = [
