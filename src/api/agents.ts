@@ -3,7 +3,7 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { parseAgentName, parseListRequest, parseScheduleRequest, parseStartRequest } from "../agents/scheduler-input";
 import { ok } from "./envelope";
-import { jsonBody, limitBody, methodNotAllowed, onError, onNotFound } from "./middleware";
+import { jsonBody, methodNotAllowed } from "./middleware";
 import { limitCreates } from "./rate-limit";
 import { rpcEnvelope, rpcStatus, type RpcResult } from "../rpc/result";
 import type { AppEnv } from "./types";
@@ -21,8 +21,8 @@ import type { AppEnv } from "./types";
  *
  * Inputs are validated here, before a Durable Object wakes, and again by the Agent
  * (same functions, src/agents/scheduler-input.ts). No auth here: the public app
- * mounts this behind the bearer token; trusted service-binding callers use
- * `handleAgentsRequest` without it.
+ * (src/api/app.ts) mounts this behind the bearer token; WorkflowService's `fetch`
+ * (src/rpc/service-app.ts) serves it without, to trusted service-binding callers.
  */
 
 const agentOf = (c: Context<AppEnv>) =>
@@ -68,19 +68,3 @@ export const agentsApi = new Hono<AppEnv>()
   .all("/workflow-scheduler/:name/workflows", methodNotAllowed("GET", "POST"))
   .post("/workflow-scheduler/:name/workflows/refresh", async (c) => reply(c, await (await agentOf(c)).refreshStatuses()))
   .all("/workflow-scheduler/:name/workflows/refresh", methodNotAllowed("POST"));
-
-/** `/agents/*` without the token, for a trusted caller's `fetch` (a service binding). */
-const trustedAgentsApp = new Hono<AppEnv>()
-  .use("/agents/*", limitBody())
-  .route("/agents", agentsApi)
-  .notFound(onNotFound)
-  .onError(onError);
-
-/**
- * Serves `/agents/...` (HTTP and WebSocket) with no bearer token, or returns null
- * for any other path. For WorkflowService's `fetch`, whose callers are trusted.
- */
-export async function handleAgentsRequest(request: Request, env: Env, ctx: ExecutionContext): Promise<Response | null> {
-  if (!new URL(request.url).pathname.startsWith("/agents/")) return null;
-  return trustedAgentsApp.fetch(request, env, ctx);
-}

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
+import { agentsApi } from "../api/agents";
 import { ok } from "../api/envelope";
 import { limitBody, onError, onNotFound } from "../api/middleware";
 import type { AppEnv } from "../api/types";
@@ -17,5 +18,8 @@ export const serviceApp = new Hono<AppEnv>()
   .get("/health", (c) => c.json(ok({ status: "ok" })))
   .use("/api/*", limitBody())
   .route("/api/workflows", workflowsApi)
+  // The Agent too (HTTP and its WebSocket), so a browser on the Pages app can watch it.
+  .use("/agents/*", limitBody())
+  .route("/agents", agentsApi)
   .notFound(onNotFound)
   .onError(onError);

@@ -1,29 +1,27 @@
-import { createExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { handleAgentsRequest } from "../../src/api/agents";
 import type { Envelope } from "../../src/api/envelope";
 import type { TrackedWorkflow } from "../../src/agents/scheduler-views";
 import { smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
-/** What WorkflowService's fetch would do with a request from a trusted service binding. */
+/** A trusted caller: WorkflowService's `fetch` through a loopback service binding. */
 const trusted = (path: string, init?: RequestInit) =>
-  handleAgentsRequest(new Request(`https://worker.internal${path}`, init), env, createExecutionContext());
+  exports.WorkflowService.fetch(new Request(`https://worker.internal${path}`, init));
 
-describe("handleAgentsRequest (for trusted callers, no token)", () => {
+describe("the Agent through WorkflowService's fetch (trusted callers, no token)", () => {
   it("serves the Agent's routes without a token", async () => {
     const name = uniqueId("agent");
-    const res = (await trusted(`/agents/workflow-scheduler/${name}/workflows`, {
+    const res = await trusted(`/agents/workflow-scheduler/${name}/workflows`, {
       method: "POST",
       body: JSON.stringify({ workflow: "my-workflow", params: smallOrder() }),
-    }))!;
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as Envelope<TrackedWorkflow>;
     await waitForApiStatus("my-workflow", body.result!.id, "complete");
   });
 
   it("upgrades to the Agent's WebSocket without a token", async () => {
-    const res = (await trusted(`/agents/workflow-scheduler/${uniqueId("agent")}`, { headers: { Upgrade: "websocket" } }))!;
+    const res = await trusted(`/agents/workflow-scheduler/${uniqueId("agent")}`, { headers: { Upgrade: "websocket" } });
     expect(res.status).toBe(101);
     const socket = res.webSocket!;
     socket.accept();
@@ -34,10 +32,14 @@ describe("handleAgentsRequest (for trusted callers, no token)", () => {
     socket.close(1000, "done");
   });
 
-  it("validates like the public routes, and leaves other paths to the caller", async () => {
-    const bad = (await trusted(`/agents/workflow-scheduler/x/schedules`, { method: "POST", body: "{}" }))!;
+  it("validates like the public routes", async () => {
+    const bad = await trusted(`/agents/workflow-scheduler/x/schedules`, { method: "POST", body: "{}" });
     expect(bad.status).toBe(400);
-    expect(await trusted("/api/workflows")).toBeNull();
-    expect(await trusted("/agentsx/workflow-scheduler/x")).toBeNull();
+    expect((await trusted("/agentsx/workflow-scheduler/x")).status).toBe(404);
+  });
+
+  it("still requires the token on the public API", async () => {
+    const res = await exports.default.fetch(new Request("https://worker.test/agents/workflow-scheduler/x"));
+    expect(res.status).toBe(401);
   });
 });
