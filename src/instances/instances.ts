@@ -235,21 +235,28 @@ export async function createBatch(
     const taken = ids.filter((_, i) => existing[i]);
     if (taken.length) throw conflict(`instances of ${definition.name} already exist: ${taken.join(", ")}`);
 
-    let created: WorkflowInstance[];
+    let outcome: WorkflowBatchCreateResult;
     try {
-      created = await bindingOf(env, definition).createBatch(options);
+      // The object form reports each instance it could not create (the array form
+      // drops them silently).
+      outcome = await bindingOf(env, definition).createBatch({ instances: options });
     } catch (error) {
       throw mapPlatformError(error, definition.name);
     }
-    if (created.length !== options.length) {
-      const made = new Set(created.map((c) => c.id));
-      throw conflict(`instances of ${definition.name} already exist: ${ids.filter((id) => !made.has(id)).join(", ")}`);
-    }
     results = await Promise.all(
-      created.map(async (instance) =>
+      outcome.created.map(async (instance) =>
         createdView(env, definition, instance.id, (await readStatus(instance)).status, trigger),
       ),
     );
+    if (outcome.errors.length) {
+      // Another caller won a race for an id: what was created is still recorded.
+      await recordCreated(env, definition.name, results, trigger);
+      const failed = outcome.errors.map((e) => e.id ?? `#${e.index}`).join(", ");
+      const first = mapPlatformError(new Error(outcome.errors[0]!.message), definition.name);
+      throw first instanceof InstanceError && first.kind === "conflict"
+        ? conflict(`instances of ${definition.name} already exist: ${failed}`)
+        : first;
+    }
   } finally {
     release();
   }
