@@ -26,6 +26,21 @@ export async function recordCreated(
   }
 }
 
+/**
+ * A run that `schedules` on a workflow binding started was created by the platform,
+ * not by this Worker's code, so no creating path recorded it: the run records itself.
+ * Call it inside a step (it writes); recording is idempotent, so a retry is harmless.
+ */
+export async function recordIfScheduled(
+  env: Env,
+  workflow: string,
+  event: { instanceId: string; schedule?: unknown },
+): Promise<boolean> {
+  if (!event.schedule) return false;
+  await recordCreated(env, workflow, [{ id: event.instanceId, status: "running" }], "schedule");
+  return true;
+}
+
 const STATUSES = [
   "queued",
   "running",

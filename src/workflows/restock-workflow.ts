@@ -1,5 +1,6 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
+import { recordIfScheduled } from "../instances/listing";
 import { splitAgentOrigin } from "./agent-report";
 import { RestockParams, type RestockOutput, type RestockParamsInput, type RestockTrigger } from "./restock-schema";
 
@@ -45,6 +46,7 @@ export class RestockWorkflow extends WorkflowEntrypoint<Env, RestockParamsInput>
         const issue = parsed.error.issues[0];
         throw new NonRetryableError(`invalid params: ${issue?.path.join(".") || "params"}: ${issue?.message ?? "invalid"}`);
       }
+      await recordIfScheduled(this.env, "restock-workflow", event);
       return { skus: parsed.data.skus, trigger: describeTrigger(event.schedule, parsed.data) };
     });
 

@@ -168,3 +168,19 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
     expect(res.body.errors[0]!.field).toBe(field);
   });
 });
+
+describe("runs started by a binding's `schedules`", () => {
+  it("record themselves once, as started by schedule", async () => {
+    const { recordIfScheduled } = await import("../../src/instances/listing");
+    const id = uniqueId("sched");
+    // What the platform hands a scheduled run (it cannot be fired locally).
+    const event = { instanceId: id, schedule: { cron: "0 3 * * *", scheduledTime: Date.now() } };
+    expect(await recordIfScheduled(env, "restock-workflow", event)).toBe(true);
+    expect(await recordIfScheduled(env, "restock-workflow", event)).toBe(true);
+    expect(await recordIfScheduled(env, "restock-workflow", { instanceId: uniqueId("direct") })).toBe(false);
+
+    const res = await api<InstanceSummary[]>("GET", "/api/workflows/restock-workflow/instances?per_page=100");
+    const mine = res.body.result!.filter((i) => i.id === id);
+    expect(mine).toEqual([expect.objectContaining({ started_by: "schedule", trigger_source: "cron" })]);
+  });
+});
