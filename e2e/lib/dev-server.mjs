@@ -31,9 +31,10 @@ export const newToken = () => `e2e-${randomBytes(24).toString("hex")}`;
 
 /**
  * Starts `wrangler dev` and waits until /health answers.
- * @param {{ stateDir: string, token: string, vars?: Record<string, string>, port?: number, log?: string }} options
+ * @param {{ stateDir: string, token: string, vars?: Record<string, string>, port?: number, env?: Record<string, string>, timeoutMs?: number }} options
+ *   env: extra environment for wrangler (e.g. WRANGLER_REGISTRY_PATH, its own dev registry)
  */
-export async function startDevServer({ stateDir, token, vars = {}, port, timeoutMs = 90_000 }) {
+export async function startDevServer({ stateDir, token, vars = {}, port, env = {}, timeoutMs = 90_000 }) {
   port ??= await freePort();
   const inspectorPort = await freePort();
   // The secret goes through an env file of our own (mode 0600): with --env-file, wrangler
@@ -57,7 +58,7 @@ export async function startDevServer({ stateDir, token, vars = {}, port, timeout
     cwd: new URL("../..", import.meta.url).pathname,
     detached: true, // its own process group: kill(-pid) reaches workerd too
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, API_TOKEN: token, WRANGLER_SEND_METRICS: "false", CI: "true" },
+    env: { ...process.env, ...env, API_TOKEN: token, WRANGLER_SEND_METRICS: "false", CI: "true" },
   });
   child.stdout.on("data", (d) => output.push(String(d)));
   child.stderr.on("data", (d) => output.push(String(d)));

@@ -1,0 +1,162 @@
+// The whole local stack for browser tests: the Worker (`wrangler dev`) and the Pages app
+// (`wrangler pages dev`) as two processes, as `npm run dev` runs them, each on a free
+// port with its own state directory. They share a dev registry of their own
+// (WRANGLER_REGISTRY_PATH), so the Pages app's WORKFLOW_SERVICE binding finds this
+// Worker and never another copy of the project running on the same machine.
+// Both are stopped by process group id (wrangler and the workerd it spawns).
+import { spawn } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, newStateDir, newToken, sleep, startDevServer } from "./dev-server.mjs";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
+
+/** Process groups still running, killed if this process exits without stopping them. */
+const running = new Set();
+process.on("exit", () => {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => process.exit(130));
+
+/**
+ * Starts `wrangler pages dev` for pages-app/ and waits until its Functions reach the
+ * Worker through the service binding (GET /worker/health answers 200).
+ * @param {{ stateDir: string, token: string, workerUrl: string, env: Record<string, string>, timeoutMs?: number }} options
+ */
+async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 90_000 }) {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const args = [
+    WRANGLER, "pages", "dev",
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", join(stateDir, "pages-state"),
+    // `wrangler pages dev` ignores --env-file (it reads pages-app/.dev.vars, the user's
+    // token, when present); a --binding overrides it. A random token, for this run only.
+    "--binding", `API_TOKEN=${token}`,
+    "--binding", `WORKER_URL=${workerUrl}`,
+    "--show-interactive-dev-session=false",
+    "--log-level", "warn",
+  ];
+  const output = [];
+  const child = spawn(process.execPath, args, {
+    cwd: join(root, "pages-app"),
+    detached: true, // its own process group: kill(-pid) reaches workerd too
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+  });
+  running.add(child.pid);
+  child.stdout.on("data", (d) => output.push(String(d)));
+  child.stderr.on("data", (d) => output.push(String(d)));
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const server = {
+    baseUrl,
+    pid: child.pid,
+    output: () => output.join(""),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {
+          // already gone
+        }
+        const timer = setTimeout(() => {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }, 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      running.delete(child.pid);
+    },
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.exitCode === null) {
+    try {
+      const res = await fetch(`${baseUrl}/worker/health`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) return server;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  await server.stop();
+  throw new Error(`wrangler pages dev did not reach the Worker on ${baseUrl}:\n${server.output().slice(-4000)}`);
+}
+
+/** Starts the Worker, then the Pages app bound to it. */
+export async function startStack() {
+  const stateDir = newStateDir("wf-dashboard");
+  const registry = join(stateDir, "registry");
+  mkdirSync(registry);
+  const env = { WRANGLER_REGISTRY_PATH: registry };
+  const token = newToken();
+  const worker = await startDevServer({ stateDir, token, env });
+  running.add(worker.pid);
+  let pages;
+  try {
+    pages = await startPagesServer({ stateDir, token, workerUrl: worker.baseUrl, env });
+  } catch (error) {
+    await worker.stop();
+    throw error;
+  }
+  return {
+    worker,
+    pages,
+    token,
+    /** Stops both process groups and removes their state. */
+    async stop() {
+      await Promise.all([pages.stop(), worker.stop()]);
+      running.delete(worker.pid);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches Debian's Chromium with a fresh profile. */
+export async function launchChromium() {
+  const { chromium } = await import("playwright-core");
+  const profile = newStateDir("wf-chromium");
+  // launchPersistentContext takes the profile directory (a --user-data-dir of its own).
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+    viewport: { width: 1400, height: 1000 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
