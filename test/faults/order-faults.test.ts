@@ -4,7 +4,7 @@ import { NonRetryableError } from "cloudflare:workflows";
 import { describe, expect, it } from "vitest";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
-import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 /** Every event the platform recorded for an instance, in order (its subscription ends at the terminal event). */
 async function history(id: string): Promise<WorkflowInstanceEvent[]> {
@@ -43,6 +43,7 @@ describe("MyWorkflow under faults", () => {
     // The delays the configured backoff asks for (5 s, doubling), even with delays disabled here.
     const delays = errorsOf(events, ORDER_STEPS.charge).map((e) => e.retryDelayMs);
     expect(delays).toHaveLength(3);
+    expect(delays[0]).toBe(5_000);
     expect(delays[1]).toBe(2 * delays[0]!);
     expect(delays[2]).toBe(2 * delays[1]!);
     expect(rolledBack(events)).toEqual([]);
@@ -133,6 +134,22 @@ describe("MyWorkflow under faults", () => {
       `carrier rejected the address; rolled back: refunded payment pay-${id}, released reservation res-${id}`,
     );
     expect(rolledBack(await history(id))).toEqual([ORDER_STEPS.charge, ORDER_STEPS.reserve]);
+  });
+});
+
+describe("terminate with rollback", () => {
+  it("PATCH status terminate + rollback releases the reservation of an order waiting for approval", async () => {
+    const id = uniqueId("terminate-rollback");
+    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => m.disableSleeps());
+    const created = await api("POST", "/api/workflows/my-workflow/instances", { instance_id: id, params: largeOrder() });
+    expect(created.status).toBe(201);
+    // The reservation is done; the instance goes on to wait for its approval.
+    expect(await instance.waitForStepResult({ name: ORDER_STEPS.reserve })).toBe(`res-${id}`);
+    const res = await api("PATCH", `/api/workflows/my-workflow/instances/${id}/status`, { status: "terminate", rollback: true });
+    expect(res.status).toBe(200);
+    await waitForApiStatus("my-workflow", id, "terminated");
+    expect(rolledBack(await history(id))).toEqual([ORDER_STEPS.reserve]);
   });
 });
 
