@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
@@ -12,6 +13,14 @@ export const TEST_API_TOKEN = "test-token-0123456789";
 
 export default defineConfig({
   test: {
+    // One workerd per test worker, reused by the files it runs, instead of a fresh one per
+    // file: starting a runtime and importing the Worker costs a second or more per file.
+    // Files run one at a time per runtime and share its storage, so tests use their own
+    // ids (uniqueId) and never assert on instances they did not create.
+    isolate: false,
+    // Tests mostly wait on Workflows running in workerd, so two runtimes in parallel pay
+    // off even on a two-core machine (Vitest's default there is one).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       // The Pages Functions with the built Worker beside them (`pretest` builds both).
       "pages-app/vitest.config.ts",

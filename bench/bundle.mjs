@@ -1,7 +1,7 @@
 // Builds the deploy bundle exactly as `wrangler deploy` would (dry run) and measures it:
 // total and gzip size (computed as wrangler computes them), and what it is made of.
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -42,6 +42,10 @@ export async function build(outdir, entry) {
 
 /** The entry module of a build (`index.js`, or named after another entry script). */
 export function mainModule(outdir) {
+  if (!existsSync(join(outdir, "meta.json"))) {
+    const scripts = readdirSync(outdir).filter((f) => /\.m?js$/.test(f));
+    return scripts.includes("index.js") || scripts.length !== 1 ? "index.js" : scripts[0];
+  }
   const meta = JSON.parse(readFileSync(join(outdir, "meta.json"), "utf8"));
   const entry = Object.entries(meta.outputs).find(([, output]) => output.entryPoint);
   if (!entry) throw new Error(`no entry point in ${outdir}/meta.json`);

@@ -376,10 +376,11 @@ try {
   await createThroughApi(candidate, 10);
   await createInWorker(baseline, "binding", 10);
   await createInWorker(baseline, "core", 10);
+  await createThroughApi(baseline, 10);
 
   const reads = { api: [], baseline: [], ratio: [] };
-  const creates = { api: [], core: [], binding: [], vsBinding: [], vsCore: [] };
-  const ends = { api: [], core: [], binding: [], vsBinding: [] };
+  const creates = { api: [], plain: [], core: [], binding: [], vsBinding: [], vsPlain: [], vsCore: [] };
+  const ends = { api: [], plain: [], core: [], binding: [], vsBinding: [] };
   for (let r = 0; r < ROUNDS; r++) {
     log(`round ${r + 1}/${ROUNDS}: status reads`);
     const order = r % 2 === 0 ? ["baseline", "api"] : ["api", "baseline"];
@@ -391,14 +392,18 @@ try {
     }
     reads.ratio.push(round.api.perSecond / round.baseline.perSecond);
   }
-  const SIDES = ["api", "binding", "core"];
+  // api: Hono over HTTP; plain: the baseline's fetch handler over HTTP; core: createInstance
+  // in a loop inside the Worker; binding: env.MY_WORKFLOW.create in a loop inside the Worker.
+  const SIDES = ["api", "binding", "plain", "core"];
   for (let r = 0; r < ROUNDS; r++) {
     log(`round ${r + 1}/${ROUNDS}: ${INSTANCES} creates per side, each until all complete`);
     // Rotate the order so no side always runs first (or right after the same other side).
     const order = SIDES.map((_, i) => SIDES[(i + r) % SIDES.length]);
     const round = {};
     for (const side of order) {
-      round[side] = side === "api" ? await createThroughApi(candidate) : await createInWorker(baseline, side);
+      if (side === "api") round[side] = await createThroughApi(candidate);
+      else if (side === "plain") round[side] = await createThroughApi(baseline);
+      else round[side] = await createInWorker(baseline, side);
     }
     for (const side of SIDES) {
       const m = round[side];
@@ -409,7 +414,8 @@ try {
       ends[side].push((INSTANCES / m.endToEndMs) * 1000);
     }
     creates.vsBinding.push(creates.api.at(-1) / creates.binding.at(-1));
-    creates.vsCore.push(creates.api.at(-1) / creates.core.at(-1));
+    creates.vsPlain.push(creates.api.at(-1) / creates.plain.at(-1));
+    creates.vsCore.push(creates.plain.at(-1) / creates.core.at(-1));
     ends.vsBinding.push(ends.api.at(-1) / ends.binding.at(-1));
   }
   await stopServers();
@@ -439,11 +445,25 @@ try {
     `>= 0.9 (${verdict(createRatio >= 0.9)})`,
   ]);
   rows.push([
-    "instance creation, creates/s: API vs the instance core's createInstance loop in the Worker (no HTTP)",
+    "instance creation, creates/s: API vs the plain fetch handler (both over HTTP)",
     fmt(median(creates.api), 1),
+    fmt(median(creates.plain), 1),
+    fmt(median(creates.vsPlain), 3),
+    "what Hono and its middleware cost",
+  ]);
+  rows.push([
+    "instance creation, creates/s: plain fetch handler vs createInstance loop in the Worker",
+    fmt(median(creates.plain), 1),
     fmt(median(creates.core), 1),
     fmt(median(creates.vsCore), 3),
-    "(shows what HTTP + Hono add)",
+    "what one HTTP request per create costs",
+  ]);
+  rows.push([
+    "instance creation, creates/s: createInstance loop vs env.MY_WORKFLOW.create loop",
+    fmt(median(creates.core), 1),
+    fmt(median(creates.binding), 1),
+    fmt(median(creates.core.map((c, i) => c / creates.binding[i])), 3),
+    "what the core adds (validation, status read, instance index)",
   ]);
   rows.push([
     `end to end: ${INSTANCES} small orders (MyWorkflow, settlement 0) from first create until all complete (polled over HTTP), instances/s`,
