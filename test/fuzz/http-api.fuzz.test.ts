@@ -7,6 +7,7 @@ import { INSTANCE_ID_PATTERN } from "../../src/instances/validation";
 import { API_TOKEN, auth, largeOrder, smallOrder } from "../helpers";
 import * as arb from "./arbitraries";
 import { expectEnvelope } from "./envelope";
+import { startedIds, startedParams } from "./started";
 
 /** One generated HTTP request, plus the well-formed instance ids it names. */
 interface Fuzzed {
@@ -85,6 +86,27 @@ const agentRequest: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc
       ids: rest === "/workflows" ? validIds(...safeIds(body)) : [],
     }));
 
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The params of each create in a request body (one or a batch), as JSON. */
+function paramsIn(body: string | undefined): string[] {
+  try {
+    const value = JSON.parse(body ?? "") as unknown;
+    return (Array.isArray(value) ? value : [value])
+      .map((item) => (item && typeof item === "object" ? (item as { params?: unknown }).params : undefined))
+      .filter((params) => params !== undefined)
+      .map((params) => JSON.stringify(params));
+  } catch {
+    return [];
+  }
+}
+
 function safeIds(body: string): unknown[] {
   try {
     return idsInBody(JSON.parse(body));
@@ -162,7 +184,9 @@ describe("HTTP API under random input", () => {
     await using parents = await introspectWorkflow(env.PARENT_WORKFLOW);
     // Instances a fuzzed request may legitimately create finish at once.
     await orders.modifyAll(async (m) => m.disableSleeps());
-    const created = { "my-workflow": 0, "parent-workflow": 0 } as Record<string, number>;
+    const created: Record<string, string[]> = { "my-workflow": [], "parent-workflow": [] };
+    // The params of refused creates: no instance may have started with any of them.
+    const refusedParams = new Set<string>();
     let sent = 0;
 
     await fc.assert(
@@ -170,19 +194,31 @@ describe("HTTP API under random input", () => {
         const answer = await sendAndCheck(f);
         fc.pre(answer !== undefined);
         sent++;
+        const workflow = safeDecode(f.path.split("/")[3] ?? "");
         if (answer!.status === 201) {
-          const workflow = decodeURIComponent(f.path.split("/")[3]!);
-          const result = (answer!.body as { result: unknown }).result;
-          created[workflow] = (created[workflow] ?? 0) + (Array.isArray(result) ? result.length : 1);
+          const result = (answer!.body as { result: { id: string } | { id: string }[] }).result;
+          created[workflow]?.push(...(Array.isArray(result) ? result : [result]).map((r) => r.id));
+        } else if (answer!.status >= 400 && f.method === "POST" && /\/instances(\/batch)?$/.test(f.path)) {
+          for (const params of paramsIn(f.body)) refusedParams.add(params);
         }
       }),
       { numRuns: 200 },
     );
 
     expect(sent).toBeGreaterThan(150);
-    // Every instance the platform started answers to a 201 of this run: nothing else got through.
-    expect(await orders.get()).toHaveLength(created["my-workflow"]!);
-    expect(await parents.get()).toHaveLength(created["parent-workflow"]!);
+    for (const [workflow, introspector, binding] of [
+      ["my-workflow", orders, env.MY_WORKFLOW],
+      ["parent-workflow", parents, env.PARENT_WORKFLOW],
+    ] as const) {
+      const started = await startedIds(introspector);
+      // Each 201 started exactly one instance...
+      for (const id of created[workflow]!) expect(started.filter((s) => s === id), `${workflow}/${id}`).toHaveLength(1);
+      // ...and nothing else started from this run: no instance with a refused request's params.
+      const ours = new Set(created[workflow]);
+      for (const id of started.filter((s) => !ours.has(s))) {
+        expect(refusedParams.has(JSON.stringify(await startedParams(binding, id))), `${workflow}/${id}`).toBe(false);
+      }
+    }
   }, 60_000);
 
   it("the Agent's routes never answer 5xx or outside the envelope either", async () => {
@@ -203,21 +239,27 @@ describe("HTTP API under random input", () => {
     [
       "params over 1 MiB inside an accepted body size",
       "/api/workflows/my-workflow/instances",
-      JSON.stringify({ params: { ...smallOrder(), pad: "x".repeat(1024 * 1024) } }),
+      JSON.stringify({ instance_id: arb.freshId(), params: { ...smallOrder(), pad: "x".repeat(1024 * 1024) } }),
       413,
     ],
     ["a body just over the limit", "/api/workflows/my-workflow/instances", " ".repeat(MAX_BODY_BYTES + 1), 413],
     ["JSON nested 100,000 deep", "/api/workflows/my-workflow/instances", "[".repeat(100_000) + "]".repeat(100_000), 400],
     ["a batch nested 100,000 deep", "/api/workflows/my-workflow/instances/batch", "[".repeat(100_000) + "]".repeat(100_000), 400],
+    [
+      "params nested 65 deep",
+      "/api/workflows/my-workflow/instances",
+      JSON.stringify({ instance_id: arb.freshId(), params: JSON.parse('{"a":'.repeat(65) + "1" + "}".repeat(65)) as unknown }),
+      400,
+    ],
   ];
   it.each(oversized)("refuses %s (%s) with the right 4xx and the envelope", async (_, path, body, status) => {
-    await using orders = await introspectWorkflow(env.MY_WORKFLOW);
     const res = await exports.default.fetch(
       new Request(`https://worker.test${path}`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body }),
     );
     expect(res.status).toBe(status);
     expectEnvelope(res.status, await res.json());
-    expect(await orders.get()).toHaveLength(0);
+    const named = body.startsWith("{") ? (JSON.parse(body) as { instance_id: string }).instance_id : undefined;
+    if (named) expect(await instanceExists(env.MY_WORKFLOW, named)).toBe(false);
   });
 
   it("refuses oversized and pathological event payloads to a live instance, which keeps waiting", async () => {

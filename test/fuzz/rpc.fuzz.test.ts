@@ -7,6 +7,7 @@ import type { RpcResult } from "../../src/rpc/result";
 import { largeOrder } from "../helpers";
 import * as arb from "./arbitraries";
 import { expectEnvelope } from "./envelope";
+import { startedIds, startedParams } from "./started";
 
 /**
  * WorkflowService (the RPC entrypoint) under random arguments, through
@@ -63,6 +64,15 @@ function namedIds(c: Call): string[] {
   return found.filter((v): v is string => typeof v === "string" && v.length <= 100 && INSTANCE_ID_PATTERN.test(v));
 }
 
+/** The params of each create a call asks for, as JSON. */
+function paramsOf(c: Call): string[] {
+  const options =
+    c.method === "create" ? [c.args[1]] : c.method === "createBatch" && Array.isArray(c.args[1]) ? c.args[1] : [];
+  const params = options.map((o) => (o && typeof o === "object" ? (o as { params?: unknown }).params : undefined));
+  if (c.method === "createInstance") params.push(c.args[0]);
+  return params.filter((p) => p !== undefined).map((p) => JSON.stringify(p));
+}
+
 async function instanceExists(binding: Workflow, id: string): Promise<boolean> {
   try {
     await (await binding.get(id)).status();
@@ -97,7 +107,9 @@ describe("WorkflowService (RPC) under random arguments", () => {
     const live = arb.freshId();
     const started = await service.create("my-workflow", { instance_id: live, params: largeOrder() as never });
     expect(started.ok).toBe(true);
-    const created = { "my-workflow": 1, "parent-workflow": 0 } as Record<string, number>;
+    const created: Record<string, string[]> = { "my-workflow": [live], "parent-workflow": [] };
+    // The params of refused creates: no instance may have started with any of them.
+    const refusedParams = new Set<string>();
 
     await fc.assert(
       fc.asyncProperty(calls, fc.boolean(), async (c, aimAtLive) => {
@@ -116,17 +128,18 @@ describe("WorkflowService (RPC) under random arguments", () => {
           if (res.status === 200) expect(body).toMatchObject({ id: expect.any(String), details: { status: expect.any(String) } });
           else expectEnvelope(res.status, body);
           ok = res.status === 200;
-          if (ok) created["my-workflow"]!++;
+          if (ok) created["my-workflow"]!.push((body as { id: string }).id);
         } else {
           const result = outcome as RpcResult<unknown>;
           expectRpcResult(c, result);
           ok = result.ok;
           if (ok && (c.method === "create" || c.method === "createBatch")) {
-            const workflow = c.args[0] as string;
-            created[workflow] = (created[workflow] ?? 0) + (Array.isArray((result as { result: unknown }).result) ? ((result as { result: unknown[] }).result.length) : 1);
+            const made = (result as { result: { id: string } | { id: string }[] }).result;
+            created[c.args[0] as string]?.push(...(Array.isArray(made) ? made : [made]).map((m) => m.id));
           }
         }
         if (!ok) {
+          for (const params of paramsOf(c)) refusedParams.add(params);
           for (const id of namedIds(c).filter((id) => id !== live)) {
             expect(await instanceExists(env.MY_WORKFLOW, id), `${c.method}: my-workflow/${id}`).toBe(false);
             expect(await instanceExists(env.PARENT_WORKFLOW, id), `${c.method}: parent-workflow/${id}`).toBe(false);
@@ -136,7 +149,18 @@ describe("WorkflowService (RPC) under random arguments", () => {
       { numRuns: 200 },
     );
 
-    expect(await orders.get()).toHaveLength(created["my-workflow"]!);
-    expect(await parents.get()).toHaveLength(created["parent-workflow"]!);
+    for (const [workflow, introspector, binding] of [
+      ["my-workflow", orders, env.MY_WORKFLOW],
+      ["parent-workflow", parents, env.PARENT_WORKFLOW],
+    ] as const) {
+      const started = await startedIds(introspector);
+      // Each successful create started exactly one instance...
+      for (const id of created[workflow]!) expect(started.filter((s) => s === id), `${workflow}/${id}`).toHaveLength(1);
+      // ...and no instance started with the params of a refused call.
+      const ours = new Set(created[workflow]);
+      for (const id of started.filter((s) => !ours.has(s))) {
+        expect(refusedParams.has(JSON.stringify(await startedParams(binding, id))), `${workflow}/${id}`).toBe(false);
+      }
+    }
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { introspectWorkflow } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { startedIds, startedParams } from "../fuzz/started";
 import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const CONCURRENT = 20;
@@ -23,11 +24,12 @@ describe("creating with an instance_id is idempotent under concurrency", () => {
       expect(conflict.body).toMatchObject({ success: false, result: null });
       expect(conflict.body.errors[0]).toMatchObject({ code: 40900, message: expect.stringContaining("already exists") });
     }
-    const created = responses.find((r) => r.status === 201)!;
-    expect(created.body.result!.id).toBe(id);
+    const winner = responses.findIndex((r) => r.status === 201);
+    expect(responses[winner]!.body.result!.id).toBe(id);
 
-    // The platform started exactly one instance.
-    expect(await workflow.get()).toHaveLength(1);
+    // One instance, started with the winning request's params.
+    expect((await startedIds(workflow)).filter((started) => started === id)).toHaveLength(1);
+    expect(await startedParams(env.MY_WORKFLOW, id)).toMatchObject({ order_id: `attempt-${winner}` });
     const done = await waitForApiStatus("my-workflow", id, "complete");
     expect(done.output).toMatchObject({ outcome: "fulfilled" });
   });
@@ -41,7 +43,7 @@ describe("creating with an instance_id is idempotent under concurrency", () => {
       ),
     );
     expect(responses.map((r) => r.status).sort()).toEqual([201, ...Array<number>(CONCURRENT / 2 - 1).fill(409)]);
-    expect(await workflow.get()).toHaveLength(1);
+    expect((await startedIds(workflow)).filter((started) => started === id)).toHaveLength(1);
   });
 
   it("a create racing a batch for the same id: one wins, one 409", async () => {

@@ -1,0 +1,19 @@
+import type { WorkflowIntrospector } from "cloudflare:test";
+
+/**
+ * What the platform started while an introspector was active, by id. Test files share
+ * one runtime, so instances of other files (a parent's children, an Agent's schedule)
+ * can start meanwhile too: tests attribute instances by id and params, never by count.
+ */
+export async function startedIds(introspector: WorkflowIntrospector): Promise<string[]> {
+  // The handles carry their instance id; the plugin's types do not declare it.
+  return (await introspector.get()).map((handle) => (handle as unknown as { instanceId: string }).instanceId);
+}
+
+/** The params an instance was started with, from its recorded `workflow_started` event. */
+export async function startedParams(binding: Workflow, id: string): Promise<unknown> {
+  const instance = await binding.get(id);
+  using subscription = await instance.subscribe({ filter: ["workflow_started"] });
+  const next = await subscription.next();
+  return next.done ? undefined : (next.value as { params?: unknown }).params;
+}
