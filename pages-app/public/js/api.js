@@ -42,7 +42,8 @@ export const onRequest = (/** @type {(record: RequestRecord) => void} */ fn) => 
  */
 export async function call(method, path, body, { log = method !== "GET", quiet = false } = {}) {
   const started = performance.now();
-  const record = (/** @type {number} */ status, /** @type {string} [error] */ error) => {
+  /** @param {number} status @param {string} [error] */
+  const record = (status, error) => {
     if (log || (error && !quiet)) for (const fn of listeners) fn({ method, path, status, ms: Math.round(performance.now() - started), error });
   };
   let res;

@@ -95,16 +95,17 @@ function instanceView(app, workflowName, id) {
     "div",
     { dataset: { workflow: workflowName, instanceId: id } },
     h("p", { class: "ident" }, h("code", { class: "id" }, id), " ", status),
-    facts,
     h(
       "div",
-      { class: "progress-block" },
-      h("label", { for: "inspector-progress" }, "Progress"),
-      bar,
-      caption,
-      source,
+      { class: "overview" },
+      facts,
+      h(
+        "div",
+        {},
+        h("div", { class: "progress-block" }, h("label", { for: "inspector-progress" }, "Progress"), bar, caption, source),
+        h("div", { class: "steps-block" }, h("h4", {}, "Steps"), steps, stepsHint),
+      ),
     ),
-    h("div", { class: "steps-block" }, h("h4", {}, "Steps"), steps, stepsHint),
     childSpec ? h("div", { class: "children-block" }, h("h4", {}, "Children"), childNote, childList) : null,
     errorBox,
     outputBlock,
@@ -164,7 +165,7 @@ function instanceView(app, workflowName, id) {
   async function loadChildren(spec) {
     const fromOutput = Array.isArray(details?.output?.children) ? details.output.children : null;
     const ids = fromOutput ? fromOutput.map((/** @type {any} */ c) => String(c.id)) : (children ?? []).map((c) => c.id);
-    /** @type {{ id: string, status: string, outcome?: string }[]} */
+    /** @type {any[]} instance details of each child */
     const found = [];
     const read = async (/** @type {string} */ childId) =>
       (await call("GET", instancePath(app.readPath, spec.workflow, childId), undefined, { log: false, quiet: true })).result;

@@ -35,7 +35,7 @@ function instanceList(app, workflow) {
   let page = 1;
   let totalPages = 1;
   let loaded = false;
-  /** @type {Map<string, { li: HTMLLIElement, update: (item: any) => void }>} */
+  /** @type {Map<string, ReturnType<typeof row>>} */
   const rows = new Map();
   const titleId = `list-${workflow.name}`;
   const count = h("span", { class: "count" });
@@ -55,7 +55,7 @@ function instanceList(app, workflow) {
     "section",
     { class: "card", "aria-labelledby": titleId, dataset: { workflow: workflow.name } },
     h("div", { class: "card-head" }, h("h3", { id: titleId }, workflow.name, " ", count), h("label", { class: "inline" }, "Status ", filter)),
-    h("p", { class: "hint" }, `${workflow.class_name}: ${workflow.description}`),
+    h("p", { class: "hint", title: workflow.description }, `${workflow.class_name}, binding ${workflow.binding}`),
     note,
     ul,
     pager,
