@@ -43,7 +43,7 @@ export function quantile(sorted, q) {
  * `maxMs` passed. `makeRequest(i)` gives the i-th request; a response whose status is
  * not `expectStatus` counts as an error (and its latency still counts); the others go
  * to `onResponse`.
- * @returns {Promise<{ requests: number, errors: number, firstError?: string, elapsedMs: number, perSecond: number, p50: number, p99: number }>}
+ * @returns {Promise<{ latencies: number[], requests: number, errors: number, firstError?: string, elapsedMs: number, perSecond: number, p50: number, p99: number }>}
  */
 export async function runLoad({ baseUrl, makeRequest, concurrency, maxRequests, maxMs, expectStatus, onResponse }) {
   const agent = keepAliveAgent(concurrency);
@@ -78,6 +78,7 @@ export async function runLoad({ baseUrl, makeRequest, concurrency, maxRequests, 
   agent.destroy();
   latencies.sort((a, b) => a - b);
   return {
+    latencies,
     requests: latencies.length,
     errors,
     firstError,

@@ -10,7 +10,8 @@
 // Both Workers are built with `wrangler deploy --dry-run` and served by Miniflare
 // (workerd, no dev proxy) on free loopback ports, each with its own state directory,
 // and stopped by their own PID. Measurements alternate baseline and candidate, in
-// swapped order each round; each figure is the median over the rounds.
+// swapped order each round; each figure is the median over the rounds, each ratio the
+// median of the per-round ratios.
 //
 // Knobs (environment): BENCH_ROUNDS (5), BENCH_STATUS_MS (2000), BENCH_CONCURRENCY (8),
 // BENCH_INSTANCES (100), BENCH_STARTUP_RUNS (3), BENCH_TEST_RUNS (1; 0 skips npm test),
@@ -22,7 +23,7 @@ import { SourceMap } from "node:module";
 import os from "node:os";
 import { join } from "node:path";
 import { build, bundleSize, contributors, kib, ownerOf, wrangler } from "./bundle.mjs";
-import { keepAliveAgent, request, runLoad } from "./load.mjs";
+import { keepAliveAgent, quantile, request, runLoad } from "./load.mjs";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const STATUS_MS = Number(process.env.BENCH_STATUS_MS ?? 2000);
@@ -44,6 +45,7 @@ const SMALL_ORDER = {
 };
 
 const started = performance.now();
+const loadAtStart = os.loadavg().map((l) => l.toFixed(1)).join(" ");
 const work = mkdtempSync(join(os.tmpdir(), "workflows-bench-"));
 // Server state (Workflow engines, Durable Object SQLite) on tmpfs when there is one, so
 // disk flushes do not drown the code being measured. BENCH_STATE_ROOT=/tmp measures with them.
@@ -342,8 +344,10 @@ async function timeTests() {
       child.on("close", (c) => resolve({ code: c, output: out }));
     });
     const seconds = (performance.now() - t0) / 1000;
-    const tests = /Tests\s+(.+?)\s*$/m.exec(output.replace(/\x1b\[[0-9;]*m/g, ""))?.[1] ?? "?";
-    runs.push({ seconds, ok: code === 0, tests });
+    const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+    const tests = /^\s*Tests\s+(\d.*?)\s*$/m.exec(plain)?.[1] ?? "?";
+    const failed = [...new Set(plain.match(/^\s*FAIL\s.*$/gm) ?? [])].map((l) => l.trim()).slice(0, 5);
+    runs.push({ seconds, ok: code === 0, tests, failed });
   }
   return runs;
 }
@@ -383,14 +387,21 @@ try {
   const ends = { api: [], plain: [], core: [], binding: [], vsBinding: [] };
   for (let r = 0; r < ROUNDS; r++) {
     log(`round ${r + 1}/${ROUNDS}: status reads`);
-    const order = r % 2 === 0 ? ["baseline", "api"] : ["api", "baseline"];
-    const round = {};
-    for (const side of order) round[side] = await statusRead(side === "api" ? candidate : baseline);
-    for (const side of order) {
-      if (round[side].errors) throw new Error(`${side} status read: ${round[side].errors} errors, first: ${round[side].firstError}`);
-      reads[side].push(round[side]);
+    // Four half slices in A B B A order (the other way round next round), so a load
+    // change on the machine during the round weighs on both sides alike.
+    const [first, second] = r % 2 === 0 ? ["baseline", "api"] : ["api", "baseline"];
+    const slices = { api: [], baseline: [] };
+    for (const side of [first, second, second, first]) {
+      const slice = await statusRead(side === "api" ? candidate : baseline, STATUS_MS / 2);
+      if (slice.errors) throw new Error(`${side} status read: ${slice.errors} errors, first: ${slice.firstError}`);
+      slices[side].push(slice);
     }
-    reads.ratio.push(round.api.perSecond / round.baseline.perSecond);
+    for (const side of ["api", "baseline"]) {
+      const latencies = slices[side].flatMap((x) => x.latencies).sort((a, b) => a - b);
+      const elapsedMs = slices[side].reduce((sum, x) => sum + x.elapsedMs, 0);
+      reads[side].push({ perSecond: (latencies.length / elapsedMs) * 1000, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) });
+    }
+    reads.ratio.push(reads.api.at(-1).perSecond / reads.baseline.at(-1).perSecond);
   }
   // api: Hono over HTTP; plain: the baseline's fetch handler over HTTP; core: createInstance
   // in a loop inside the Worker; binding: env.MY_WORKFLOW.create in a loop inside the Worker.
@@ -503,6 +514,7 @@ try {
     const runs = await timeTests();
     const seconds = median(runs.map((r) => r.seconds));
     const allOk = runs.every((r) => r.ok);
+    for (const run of runs.filter((r) => !r.ok)) log(`npm test failed (${run.tests}):\n  ${run.failed.join("\n  ")}`);
     rows.push([
       `npm test wall time, s, median of ${runs.length}`,
       `${fmt(seconds, 1)} (${allOk ? "passed" : "FAILED"}: ${runs[0].tests})`,
@@ -513,8 +525,9 @@ try {
   }
 
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(" ");
   console.log(
-    `\nMachine: ${os.availableParallelism()} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${os.platform()} ${os.release()}, ${new Date().toISOString()}`,
+    `\nMachine: nproc ${os.availableParallelism()} (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${os.platform()} ${os.release()}, ${new Date().toISOString()}; load average at start ${loadAtStart}, at end ${load}`,
   );
   console.log(
     `Rounds: ${ROUNDS}, interleaved (order swapped each round); figures are medians, ratios the median of per-round ratios. Wall time ${((performance.now() - started) / 1000).toFixed(0)} s.\n`,
