@@ -69,7 +69,7 @@ function instanceView(app, workflowName, id) {
   const childNote = h("p", { class: "note" }, "Looking for children…");
   /** @type {Map<string, { li: HTMLLIElement, badge: HTMLSpanElement, outcome: HTMLSpanElement }>} */
   const childRows = new Map();
-  const output = h("pre", { class: "json", tabindex: 0, "aria-label": "Output" });
+  const output = h("pre", { class: "json", tabIndex: 0, "aria-label": "Output" });
   const outputBlock = h("div", { hidden: true }, h("h4", {}, "Output"), output);
   const errorBox = h("p", { class: "alert", hidden: true });
   const message = h("p", { class: "message", role: "status" });

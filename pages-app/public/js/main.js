@@ -46,6 +46,9 @@ const inspector = createInspector(app);
 const startForm = createStartForm(app);
 const agentPanel = createAgentPanel(app, (name) => {
   app.agentName = name;
+  const address = new URL(location.href);
+  address.searchParams.set("agent", name);
+  history.replaceState(null, "", address);
   app.runs.clear();
   app.steps.clear();
   agentPanel.redrawRuns();
