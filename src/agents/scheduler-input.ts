@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { invalid } from "../instances/errors";
 import { workflowNamed } from "../instances/instances";
-import { InstanceId, assertPayloadSize, parse } from "../instances/validation";
+import { INSTANCE_STATUSES, InstanceId, assertPayloadSize, parse } from "../instances/validation";
 import type { JsonValue } from "../rpc/result";
 import type { WorkflowDefinition } from "../workflows/registry";
 
@@ -33,19 +33,7 @@ export const AgentName = z
   .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, '-' or '_'");
 
 /** Statuses a tracked workflow can have (the platform's InstanceStatus). */
-export const WORKFLOW_STATUSES = [
-  "queued",
-  "running",
-  "paused",
-  "errored",
-  "terminated",
-  "complete",
-  "waiting",
-  "waitingForPause",
-  "rollingBack",
-  "unknown",
-] as const satisfies readonly InstanceStatus["status"][];
-export type WorkflowStatusName = (typeof WORKFLOW_STATUSES)[number];
+export type WorkflowStatusName = (typeof INSTANCE_STATUSES)[number];
 
 /** Statuses that may still change: the status refresh polls these. */
 export const ACTIVE_STATUSES: WorkflowStatusName[] = [
@@ -137,7 +125,7 @@ export const ScheduleBody = z
 
 export const StartBody = z.strictObject(Target);
 
-const Status = z.enum(WORKFLOW_STATUSES);
+const Status = z.enum(INSTANCE_STATUSES);
 
 export const ListQuery = z.strictObject({
   status: z

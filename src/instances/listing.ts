@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { invalid } from "./errors";
 import type { IndexRow, Trigger } from "./instance-index";
-import { parse } from "./validation";
+import { INSTANCE_STATUSES, parse } from "./validation";
 
 /** The index of one workflow's instances (one Durable Object per workflow name). */
 export function indexOf(env: Env, workflow: string) {
@@ -41,23 +41,10 @@ export async function recordIfScheduled(
   return true;
 }
 
-const STATUSES = [
-  "queued",
-  "running",
-  "paused",
-  "errored",
-  "terminated",
-  "complete",
-  "waiting",
-  "waitingForPause",
-  "rollingBack",
-  "unknown",
-] as const;
-
 /** The REST API's list query: `status`, `page`, `per_page`, `cursor`, `direction`, dates. */
 export const ListQuery = z
   .object({
-    status: z.enum(STATUSES).optional(),
+    status: z.enum(INSTANCE_STATUSES).optional(),
     page: z.coerce.number().int().min(1).max(1_000_000).default(1),
     per_page: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be a cursor from a previous page").optional(),

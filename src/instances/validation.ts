@@ -16,6 +16,20 @@ export const LIMITS = {
 export const INSTANCE_ID_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9-_]*$/;
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+$/;
 
+/** Every status an instance can report (the platform's InstanceStatus). */
+export const INSTANCE_STATUSES = [
+  "queued",
+  "running",
+  "paused",
+  "errored",
+  "terminated",
+  "complete",
+  "waiting",
+  "waitingForPause",
+  "rollingBack",
+  "unknown",
+] as const satisfies readonly InstanceStatus["status"][];
+
 export const InstanceId = z
   .string()
   .min(1, "must not be empty")

@@ -10,6 +10,7 @@ import {
 } from "./order-schema";
 import { notifyParent } from "./child-signal";
 import { reportToAgent, splitAgentOrigin, type AgentOrigin, type WorkflowReport } from "./agent-report";
+import { validateParams } from "./validate-params";
 
 /** Step names are part of the contract: tests mock them and the dashboard shows them. */
 export const ORDER_STEPS = {
@@ -41,19 +42,10 @@ export const ORDER_STEPS = {
  */
 export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
   override async run(event: WorkflowEvent<OrderParamsInput>, step: WorkflowStep): Promise<OrderOutput> {
-    // Invalid input can never succeed on retry: NonRetryableError fails the instance at
-    // once. Keep its default name: the runtime recognises it by `name === "NonRetryableError"`.
+    // Invalid input can never succeed on retry: validateParams fails the instance at once.
     // Set when the WorkflowScheduler Agent started this instance: it gets progress reports.
     const { params, origin: agent } = splitAgentOrigin(event.payload);
-    const order = await step.do(ORDER_STEPS.validate, async () => {
-      const parsed = OrderParams.safeParse(params);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const field = issue?.path.join(".") || "params";
-        throw new NonRetryableError(`invalid params: ${field}: ${issue?.message ?? "invalid"}`);
-      }
-      return parsed.data;
-    });
+    const order = await step.do(ORDER_STEPS.validate, async () => validateParams(OrderParams, params));
 
     // What the platform rolls back, newest first, if a step fails for good. Deterministic,
     // so a replay rebuilds the same list.

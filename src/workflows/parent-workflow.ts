@@ -1,7 +1,7 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { NonRetryableError } from "cloudflare:workflows";
 import { recordCreated } from "../instances/listing";
 import { splitAgentOrigin } from "./agent-report";
+import { validateParams } from "./validate-params";
 import { ChildOutput, ChildSignalSchema } from "./child-signal";
 import type { OrderParamsInput } from "./order-schema";
 import { ParentParams, type ChildSummary, type ParentOutput, type ParentParamsInput } from "./parent-schema";
@@ -34,16 +34,9 @@ export async function childIds(parentId: string, count: number): Promise<string[
 
 export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
   override async run(event: WorkflowEvent<ParentParamsInput>, step: WorkflowStep): Promise<ParentOutput> {
-    const batch = await step.do(PARENT_STEPS.validate, async () => {
-      const parsed = ParentParams.safeParse(splitAgentOrigin(event.payload).params);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new NonRetryableError(
-          `invalid params: ${issue?.path.join(".") || "params"}: ${issue?.message ?? "invalid"}`,
-        );
-      }
-      return parsed.data;
-    });
+    const batch = await step.do(PARENT_STEPS.validate, async () =>
+      validateParams(ParentParams, splitAgentOrigin(event.payload).params),
+    );
 
     // Creating instances is a side effect, so it lives in a step. createBatch starts
     // up to 100 at once and reports each id it could not create. "Already exists" means

@@ -1,7 +1,7 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { NonRetryableError } from "cloudflare:workflows";
 import { recordIfScheduled } from "../instances/listing";
 import { splitAgentOrigin } from "./agent-report";
+import { validateParams } from "./validate-params";
 import { RestockParams, type RestockOutput, type RestockParamsInput, type RestockTrigger } from "./restock-schema";
 
 export const RESTOCK_STEPS = {
@@ -41,13 +41,9 @@ export function describeTrigger(
 export class RestockWorkflow extends WorkflowEntrypoint<Env, RestockParamsInput> {
   override async run(event: WorkflowEvent<RestockParamsInput>, step: WorkflowStep): Promise<RestockOutput> {
     const plan = await step.do(RESTOCK_STEPS.plan, async () => {
-      const parsed = RestockParams.safeParse(splitAgentOrigin(event.payload).params);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new NonRetryableError(`invalid params: ${issue?.path.join(".") || "params"}: ${issue?.message ?? "invalid"}`);
-      }
+      const params = validateParams(RestockParams, splitAgentOrigin(event.payload).params);
       await recordIfScheduled(this.env, "restock-workflow", event);
-      return { skus: parsed.data.skus, trigger: describeTrigger(event.schedule, parsed.data) };
+      return { skus: params.skus, trigger: describeTrigger(event.schedule, params) };
     });
 
     // The supplier call would be keyed by the instance id, so a retry cannot order twice.
