@@ -30,6 +30,64 @@ export const newStateDir = (name) => mkdtempSync(join(tmpdir(), `${name}-`));
 export const newToken = () => `e2e-${randomBytes(24).toString("hex")}`;
 
 /**
+ * Runs wrangler with `args` in its own process group (so a kill reaches the workerd it
+ * spawns too) and waits until `readyPath` on the port answers 200.
+ * @param {{ args: string[], cwd: string, port: number, readyPath: string, env?: Record<string, string>, timeoutMs?: number, what: string }} options
+ */
+export async function spawnWrangler({ args, cwd, port, readyPath, env = {}, timeoutMs = 90_000, what }) {
+  const output = [];
+  const child = spawn(process.execPath, [WRANGLER, ...args], {
+    cwd,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+  });
+  child.stdout.on("data", (d) => output.push(String(d)));
+  child.stderr.on("data", (d) => output.push(String(d)));
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const killGroup = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const server = {
+    baseUrl,
+    port,
+    pid: child.pid,
+    output: () => output.join(""),
+    /** Sends `signal` to wrangler's whole process group and waits for wrangler to exit. */
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        killGroup("SIGKILL");
+        return exited;
+      }
+      killGroup(signal);
+      const timer = setTimeout(() => killGroup("SIGKILL"), 10_000);
+      const result = await exited;
+      clearTimeout(timer);
+      // workerd may outlive wrangler for a moment; make sure the group is gone.
+      killGroup("SIGKILL");
+      return result;
+    },
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    try {
+      const res = await fetch(`${baseUrl}${readyPath}`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) return server;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  await server.stop("SIGKILL");
+  throw new Error(`${what} did not become ready on ${baseUrl}:\n${server.output().slice(-4000)}`);
+}
+
+/**
  * Starts `wrangler dev` and waits until /health answers.
  * @param {{ stateDir: string, token: string, vars?: Record<string, string>, port?: number, env?: Record<string, string>, timeoutMs?: number }} options
  *   env: extra environment for wrangler (e.g. WRANGLER_REGISTRY_PATH, its own dev registry)
@@ -42,79 +100,25 @@ export async function startDevServer({ stateDir, token, vars = {}, port, env = {
   const envFile = join(stateDir, "e2e.env");
   writeFileSync(envFile, `API_TOKEN=${token}\n`);
   chmodSync(envFile, 0o600);
-  const args = [
-    WRANGLER, "dev",
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", join(stateDir, "state"),
-    "--env-file", envFile,
-    "--show-interactive-dev-session=false",
-    "--log-level", "warn",
-    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-  ];
-  const output = [];
-  const child = spawn(process.execPath, args, {
+  return spawnWrangler({
+    what: "wrangler dev",
+    args: [
+      "dev",
+      "--ip", "127.0.0.1",
+      "--port", String(port),
+      "--inspector-port", String(inspectorPort),
+      "--persist-to", join(stateDir, "state"),
+      "--env-file", envFile,
+      "--show-interactive-dev-session=false",
+      "--log-level", "warn",
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ],
     cwd: new URL("../..", import.meta.url).pathname,
-    detached: true, // its own process group: kill(-pid) reaches workerd too
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env, API_TOKEN: token, WRANGLER_SEND_METRICS: "false", CI: "true" },
-  });
-  child.stdout.on("data", (d) => output.push(String(d)));
-  child.stderr.on("data", (d) => output.push(String(d)));
-  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  let ready = false;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) break;
-    try {
-      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) {
-        ready = true;
-        break;
-      }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const server = {
-    baseUrl,
     port,
-    pid: child.pid,
-    output: () => output.join(""),
-    /** Sends `signal` to wrangler's whole process group and waits for wrangler to exit. */
-    async stop(signal = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }, 10_000);
-      const result = await exited;
-      clearTimeout(timer);
-      // workerd may outlive wrangler for a moment after SIGKILL; make sure the group is gone.
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      return result;
-    },
-  };
-  if (!ready) {
-    await server.stop("SIGKILL");
-    throw new Error(`wrangler dev did not become ready on ${baseUrl}:\n${server.output().slice(-4000)}`);
-  }
-  return server;
+    readyPath: "/health",
+    env: { ...env, API_TOKEN: token },
+    timeoutMs,
+  });
 }
 
 /** A small JSON client for the Worker's API with the run's token. */

@@ -4,15 +4,12 @@
 // (WRANGLER_REGISTRY_PATH), so the Pages app's WORKFLOW_SERVICE binding finds this
 // Worker and never another copy of the project running on the same machine.
 // Both are stopped by process group id (wrangler and the workerd it spawns).
-import { spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, newStateDir, newToken, sleep, startDevServer } from "./dev-server.mjs";
+import { freePort, newStateDir, newToken, spawnWrangler, startDevServer } from "./dev-server.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
 
 /** Process groups still running, killed if this process exits without stopping them. */
 const running = new Set();
@@ -36,7 +33,7 @@ async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 9
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = [
-    WRANGLER, "pages", "dev",
+    "pages", "dev",
     "--ip", "127.0.0.1",
     "--port", String(port),
     "--inspector-port", String(inspectorPort),
@@ -48,59 +45,18 @@ async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 9
     "--show-interactive-dev-session=false",
     "--log-level", "warn",
   ];
-  const output = [];
-  const child = spawn(process.execPath, args, {
+  const server = await spawnWrangler({
+    what: "wrangler pages dev (reaching the Worker through its service binding)",
+    args,
     cwd: join(root, "pages-app"),
-    detached: true, // its own process group: kill(-pid) reaches workerd too
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+    port,
+    // Its Functions reach the Worker through the service binding.
+    readyPath: "/worker/health",
+    env,
+    timeoutMs,
   });
-  running.add(child.pid);
-  child.stdout.on("data", (d) => output.push(String(d)));
-  child.stderr.on("data", (d) => output.push(String(d)));
-  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const server = {
-    baseUrl,
-    pid: child.pid,
-    output: () => output.join(""),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        try {
-          process.kill(-child.pid, "SIGTERM");
-        } catch {
-          // already gone
-        }
-        const timer = setTimeout(() => {
-          try {
-            process.kill(-child.pid, "SIGKILL");
-          } catch {
-            // already gone
-          }
-        }, 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      running.delete(child.pid);
-    },
-  };
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && child.exitCode === null) {
-    try {
-      const res = await fetch(`${baseUrl}/worker/health`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return server;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  await server.stop();
-  throw new Error(`wrangler pages dev did not reach the Worker on ${baseUrl}:\n${server.output().slice(-4000)}`);
+  running.add(server.pid);
+  return server;
 }
 
 /** Starts the Worker, then the Pages app bound to it. */
@@ -127,6 +83,7 @@ export async function startStack() {
     async stop() {
       await Promise.all([pages.stop(), worker.stop()]);
       running.delete(worker.pid);
+      running.delete(pages.pid);
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
