@@ -15,7 +15,7 @@
  * serves it with Miniflare.
  */
 import { failure, ok, okPage } from "../src/api/envelope";
-import { MAX_BODY_BYTES } from "../src/api/middleware";
+import { MAX_BODY_BYTES, tokenMatches } from "../src/api/middleware";
 import { InstanceError } from "../src/instances/errors";
 import type { OrderParamsInput } from "../src/workflows/order-schema";
 import {
@@ -61,10 +61,9 @@ const fail = (status: number, code: number, message: string, field?: string, ext
   json(failure(code, message, field), status, extra);
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
-const encoder = new TextEncoder();
 
-/** Constant-time comparison of the bearer token with `API_TOKEN`; fails closed when unset. */
-function checkToken(request: Request, env: Env): Response | undefined {
+/** The same bearer-token rules as the API: constant-time, fail closed when unset. */
+async function checkToken(request: Request, env: Env): Promise<Response | undefined> {
   const header = request.headers.get("authorization");
   const challenge = { "WWW-Authenticate": 'Bearer realm=""' };
   if (!header) return fail(401, 40100, "missing Authorization: Bearer <API_TOKEN> header", undefined, challenge);
@@ -74,15 +73,8 @@ function checkToken(request: Request, env: Env): Response | undefined {
       "WWW-Authenticate": 'Bearer error="invalid_request"',
     });
   }
-  const expected = env.API_TOKEN;
-  if (typeof expected === "string" && expected.length > 0) {
-    const a = encoder.encode(token);
-    const b = encoder.encode(expected);
-    // Compare equal-length buffers only; on a length mismatch still spend the time.
-    const same = a.byteLength === b.byteLength ? crypto.subtle.timingSafeEqual(a, b) : !crypto.subtle.timingSafeEqual(a, a);
-    if (same) return undefined;
-  }
-  const message = expected
+  if (await tokenMatches(env.API_TOKEN, token)) return undefined;
+  const message = env.API_TOKEN
     ? "invalid API token"
     : "API_TOKEN is not configured on this Worker; every request is refused";
   return fail(401, 40100, message, undefined, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
@@ -197,7 +189,7 @@ export default {
         return request.method === "GET" ? json(ok({ status: "ok" })) : notFound(request.method, path);
       }
       if (path === "/api" || path.startsWith("/api/") || path.startsWith("/bench/")) {
-        const refused = checkToken(request, env);
+        const refused = await checkToken(request, env);
         if (refused) return refused;
       }
       if (path === "/bench/create-loop" && request.method === "POST") {

@@ -18,7 +18,7 @@
 // BENCH_STATE_ROOT (where server state goes: /dev/shm when present, else the temp dir).
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { SourceMap } from "node:module";
 import os from "node:os";
 import { join } from "node:path";
@@ -60,6 +60,27 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU seconds used so far by the workerd child of a server (Linux /proc; undefined
+ * elsewhere). Unlike throughput, CPU per request hardly moves when other processes
+ * compete for the machine.
+ */
+function workerdCpuSeconds(server) {
+  try {
+    const pid = (server.workerdPid ??= readdirSync("/proc").find((entry) => {
+      if (!/^\d+$/.test(entry)) return false;
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const [, comm] = /\((.*)\)/.exec(stat) ?? [];
+      return comm === "workerd" && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === server.pid;
+    }));
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [utime, stime] = fields.slice(fields.lastIndexOf(")") + 2).split(" ").slice(11, 13).map(Number);
+    return (utime + stime) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 // ---------------------------------------------------------------- servers
 
@@ -392,14 +413,23 @@ try {
     const [first, second] = r % 2 === 0 ? ["baseline", "api"] : ["api", "baseline"];
     const slices = { api: [], baseline: [] };
     for (const side of [first, second, second, first]) {
-      const slice = await statusRead(side === "api" ? candidate : baseline, STATUS_MS / 2);
+      const server = side === "api" ? candidate : baseline;
+      const cpuBefore = workerdCpuSeconds(server);
+      const slice = await statusRead(server, STATUS_MS / 2);
+      slice.cpuSeconds = workerdCpuSeconds(server) - cpuBefore;
       if (slice.errors) throw new Error(`${side} status read: ${slice.errors} errors, first: ${slice.firstError}`);
       slices[side].push(slice);
     }
     for (const side of ["api", "baseline"]) {
       const latencies = slices[side].flatMap((x) => x.latencies).sort((a, b) => a - b);
       const elapsedMs = slices[side].reduce((sum, x) => sum + x.elapsedMs, 0);
-      reads[side].push({ perSecond: (latencies.length / elapsedMs) * 1000, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) });
+      const cpuMs = slices[side].reduce((sum, x) => sum + x.cpuSeconds, 0) * 1000;
+      reads[side].push({
+        perSecond: (latencies.length / elapsedMs) * 1000,
+        p50: quantile(latencies, 0.5),
+        p99: quantile(latencies, 0.99),
+        cpuPerRequest: cpuMs / latencies.length,
+      });
     }
     reads.ratio.push(reads.api.at(-1).perSecond / reads.baseline.at(-1).perSecond);
   }
@@ -447,6 +477,16 @@ try {
     "",
     "",
   ]);
+  const cpuPerRead = (side) => median(reads[side].map((x) => x.cpuPerRequest));
+  if (Number.isFinite(cpuPerRead("api"))) {
+    rows.push([
+      "status read, workerd CPU ms per request (cost: lower is better)",
+      fmt(cpuPerRead("api"), 3),
+      fmt(cpuPerRead("baseline"), 3),
+      fmt(cpuPerRead("api") / cpuPerRead("baseline"), 3),
+      "steadier than req/s on a busy machine",
+    ]);
+  }
   const createRatio = median(creates.vsBinding);
   rows.push([
     `instance creation, creates/s: API vs env.MY_WORKFLOW.create loop in the Worker, ${CONCURRENCY} concurrent`,

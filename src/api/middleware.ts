@@ -3,11 +3,28 @@ import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { timingSafeEqual } from "hono/utils/buffer";
 import { InstanceError } from "../instances/errors";
 import { LIMITS } from "../instances/validation";
 import { errorResponse, failure, kindResponse } from "./envelope";
 import type { AppEnv } from "./types";
+
+const encoder = new TextEncoder();
+const sha256 = (text: string) => crypto.subtle.digest("SHA-256", encoder.encode(text));
+
+/** The configured token's digest, computed once per isolate instead of on every request. */
+let expectedDigest: { token: string; digest: ArrayBuffer } | undefined;
+
+/**
+ * Whether `given` is the configured token, in constant time: both sides are hashed to
+ * 32 bytes first, so neither the comparison's duration nor a length mismatch tells
+ * anything about the secret. An unset or empty secret matches nothing (fail closed).
+ */
+export async function tokenMatches(expected: string | undefined, given: string): Promise<boolean> {
+  if (typeof expected !== "string" || expected.length === 0) return false;
+  if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: await sha256(expected) };
+  const digest = expectedDigest.digest;
+  return crypto.subtle.timingSafeEqual(digest, await sha256(given));
+}
 
 /**
  * Bearer-token auth against the `API_TOKEN` secret. The comparison is constant-time,
@@ -16,10 +33,7 @@ import type { AppEnv } from "./types";
  */
 export const requireToken = () =>
   bearerAuth({
-    verifyToken: async (token, c: Context<AppEnv>) => {
-      const expected = c.env.API_TOKEN;
-      return typeof expected === "string" && expected.length > 0 && (await timingSafeEqual(expected, token));
-    },
+    verifyToken: (token, c: Context<AppEnv>) => tokenMatches(c.env.API_TOKEN, token),
     noAuthenticationHeader: { message: (c) => unauthorized(c, "missing Authorization: Bearer <API_TOKEN> header") },
     invalidAuthenticationHeader: { message: (c) => unauthorized(c, "malformed Authorization header; expected Bearer <token>") },
     invalidToken: {
