@@ -13,7 +13,8 @@
 // swapped order each round; each figure is the median over the rounds, each ratio the
 // median of the per-round ratios.
 //
-// Knobs (environment): BENCH_ROUNDS (5), BENCH_STATUS_MS (2000), BENCH_CONCURRENCY (8),
+// Knobs (environment): BENCH_ROUNDS (5, creation), BENCH_READ_ROUNDS (9), BENCH_STATUS_MS
+// (1600 per side per round), BENCH_CONCURRENCY (8),
 // BENCH_INSTANCES (100), BENCH_STARTUP_RUNS (3), BENCH_TEST_RUNS (1; 0 skips npm test),
 // BENCH_STATE_ROOT (where server state goes: /dev/shm when present, else the temp dir).
 import { spawn } from "node:child_process";
@@ -26,7 +27,9 @@ import { build, bundleSize, contributors, kib, ownerOf, wrangler } from "./bundl
 import { keepAliveAgent, quantile, request, runLoad } from "./load.mjs";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const STATUS_MS = Number(process.env.BENCH_STATUS_MS ?? 2000);
+// Status reads are cheap and noisy on a shared machine: more, shorter rounds.
+const READ_ROUNDS = Number(process.env.BENCH_READ_ROUNDS ?? 9);
+const STATUS_MS = Number(process.env.BENCH_STATUS_MS ?? 1600);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100);
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
@@ -406,8 +409,8 @@ try {
   const reads = { api: [], baseline: [], ratio: [] };
   const creates = { api: [], plain: [], core: [], binding: [], vsBinding: [], vsPlain: [], vsCore: [] };
   const ends = { api: [], plain: [], core: [], binding: [], vsBinding: [] };
-  for (let r = 0; r < ROUNDS; r++) {
-    log(`round ${r + 1}/${ROUNDS}: status reads`);
+  for (let r = 0; r < READ_ROUNDS; r++) {
+    log(`round ${r + 1}/${READ_ROUNDS}: status reads`);
     // Four half slices in A B B A order (the other way round next round), so a load
     // change on the machine during the round weighs on both sides alike.
     const [first, second] = r % 2 === 0 ? ["baseline", "api"] : ["api", "baseline"];
@@ -432,6 +435,8 @@ try {
       });
     }
     reads.ratio.push(reads.api.at(-1).perSecond / reads.baseline.at(-1).perSecond);
+    const [a, b] = [reads.api.at(-1), reads.baseline.at(-1)];
+    log(`  API ${a.perSecond.toFixed(0)} req/s ${a.cpuPerRequest.toFixed(2)} ms CPU; baseline ${b.perSecond.toFixed(0)} req/s ${b.cpuPerRequest.toFixed(2)} ms CPU`);
   }
   // api: Hono over HTTP; plain: the baseline's fetch handler over HTTP; core: createInstance
   // in a loop inside the Worker; binding: env.MY_WORKFLOW.create in a loop inside the Worker.
@@ -570,7 +575,7 @@ try {
     `\nMachine: nproc ${os.availableParallelism()} (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${os.platform()} ${os.release()}, ${new Date().toISOString()}; load average at start ${loadAtStart}, at end ${load}`,
   );
   console.log(
-    `Rounds: ${ROUNDS}, interleaved (order swapped each round); figures are medians, ratios the median of per-round ratios. Wall time ${((performance.now() - started) / 1000).toFixed(0)} s.\n`,
+    `Rounds: ${READ_ROUNDS} for status reads (A-B-B-A slices), ${ROUNDS} for creation (order rotated); figures are medians, ratios the median of per-round ratios. Wall time ${((performance.now() - started) / 1000).toFixed(0)} s.\n`,
   );
   const header = ["benchmark", "API / candidate", "baseline", "ratio", "target"];
   const table = [header, header.map(() => "---"), ...rows];
