@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import { APPROVAL_EVENT, type OrderOutput } from "../../src/workflows/order-schema";
 import { largeOrder, smallOrder, uniqueId } from "../helpers";
+import { attemptsOf, history } from "../workflow-history";
 
 // Unit tests of one workflow through the binding, steered with the introspection
 // helpers: each sets up its introspector before `create`, and `await using` disposes it.
@@ -58,20 +59,25 @@ describe("MyWorkflow", () => {
     expect((await instance.getError()).message).toContain("inventory service unavailable");
   });
 
-  it("fails invalid params at once with NonRetryableError (no retries)", async () => {
+  it("fails invalid params at once with NonRetryableError (one attempt, no retries)", async () => {
     const id = uniqueId("invalid");
     await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    // Without delays a retried step would run its retries at once, so the attempt
+    // count below tells one attempt from several without waiting on a clock.
+    await instance.modify(async (m) => m.disableRetryDelays());
 
     await env.MY_WORKFLOW.create({ id, params: { order_id: "x", customer_email: "not-an-email", items: [] } });
 
-    // Retry delays are left on: the default policy (5 retries, 10 s exponential) would
-    // hold the instance for minutes, so reaching `errored` within the test timeout
-    // shows the step was not retried.
     await instance.waitForStatus("errored");
     const error = await instance.getError();
-    expect(error.message).toMatch(/invalid params: customer_email/);
-    // The step itself failed (the introspector reports its error without the message).
-    await expect(instance.waitForStepResult({ name: ORDER_STEPS.validate })).rejects.toThrow();
+    expect(error.name).toBe("NonRetryableError");
+    expect(error.message).toMatch(/^invalid params: customer_email: /);
+    // The validate step ran exactly once: the default policy would have retried it 5 times.
+    const events = await history(env.MY_WORKFLOW, id);
+    expect(attemptsOf(events, ORDER_STEPS.validate)).toBe(1);
+    expect(events.filter((e) => e.type === "attempt_errored")).toHaveLength(1);
+    // Nothing after it ran.
+    expect(attemptsOf(events, ORDER_STEPS.reserve)).toBe(0);
   });
 
   it("waits for approval and completes when the approval event arrives", async () => {
