@@ -58,7 +58,7 @@ describe.each(["rpc", "http"] as const)("Pages Functions, /%s path", (path) => {
     );
     expect(created).toMatchObject({
       status: 201,
-      body: { success: true, errors: [], messages: [], result: { id, workflow: "my-workflow", status: "running" } },
+      body: { success: true, errors: [], messages: [], result: { id, workflow: "my-workflow", status: "queued" } },
     });
 
     const done = await waitForStatus(path, id, "complete");

@@ -53,6 +53,12 @@ export function mapPlatformError(error: unknown, workflow: string, id?: string):
   if (error instanceof InstanceError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const which = id ? `instance ${id} of ${workflow}` : `instance of ${workflow}`;
+  // Checked before "not found": a restart `from` a step the instance never ran says
+  // `(instance.cannot_restart) Step "x" not found in execution history`.
+  if (/not found in execution history/i.test(message)) {
+    return invalid("from.name", "names no step in this instance's execution history");
+  }
+  if (/cannot_restart/i.test(message)) return conflict(`${which} cannot be restarted now`);
   if (/instance\.not_found|not found/i.test(message)) return notFound(which);
   if (/instance\.already_exists|already exists/i.test(message)) return conflict(`${which} already exists`);
   if (/cannot_terminate/i.test(message)) return conflict(`${which} has already finished and cannot be terminated`);

@@ -157,16 +157,15 @@ function createOptions(definition: WorkflowDefinition, body: CreateBody, field: 
 /** The deployed Worker version (the `version_metadata` binding). */
 const versionOf = (env: Env) => env.CF_VERSION_METADATA.id;
 
-const createdView = (
-  env: Env,
-  definition: WorkflowDefinition,
-  id: string,
-  status: InstanceStatusName,
-  trigger: Trigger,
-): CreatedInstance => ({
+/**
+ * A create answers `queued`, as the Cloudflare REST API does for a new instance: the
+ * engine has accepted it and starts it on its own schedule. Reading its live status here
+ * would cost two more engine round trips per create; `GET .../instances/:id` reads it.
+ */
+const createdView = (env: Env, definition: WorkflowDefinition, id: string, trigger: Trigger): CreatedInstance => ({
   id,
   workflow: definition.name,
-  status,
+  status: "queued",
   workflow_id: definition.name,
   version_id: versionOf(env),
   trigger_source: triggerSource(trigger),
@@ -182,6 +181,15 @@ async function handle(env: Env, definition: WorkflowDefinition, id: string): Pro
 
 async function readStatus(instance: WorkflowInstance): Promise<InstanceStatus> {
   return instance.status();
+}
+
+/**
+ * Resolves once a new instance answers status(), that is once its engine has stored it:
+ * only then does a concurrent create of the same id see it (see create-claims.ts). Needed
+ * only for ids the caller chose; the binding's own ids cannot collide.
+ */
+async function becameVisible(instance: WorkflowInstance): Promise<void> {
+  await instance.status();
 }
 
 /**
@@ -201,7 +209,8 @@ export async function createInstance(
   const release = claimIds(definition.name, options.id ? [options.id] : []);
   try {
     const instance = await bindingOf(env, definition).create(options);
-    created = createdView(env, definition, instance.id, (await readStatus(instance)).status, trigger);
+    if (options.id) await becameVisible(instance);
+    created = createdView(env, definition, instance.id, trigger);
   } catch (error) {
     throw mapPlatformError(error, definition.name, options.id);
   } finally {
@@ -243,11 +252,9 @@ export async function createBatch(
     } catch (error) {
       throw mapPlatformError(error, definition.name);
     }
-    results = await Promise.all(
-      outcome.created.map(async (instance) =>
-        createdView(env, definition, instance.id, (await readStatus(instance)).status, trigger),
-      ),
-    );
+    const chosen = new Set(ids);
+    await Promise.all(outcome.created.filter((instance) => chosen.has(instance.id)).map(becameVisible));
+    results = outcome.created.map((instance) => createdView(env, definition, instance.id, trigger));
     if (outcome.errors.length) {
       // Another caller won a race for an id: what was created is still recorded.
       await recordCreated(env, definition.name, results, trigger);

@@ -44,7 +44,7 @@ describe("WorkflowService over RPC", () => {
   it("creates an instance and reads it to completion", async () => {
     const id = uniqueId("rpc");
     const created = await service.create("my-workflow", { instance_id: id, params: smallOrder() });
-    expect(created).toMatchObject({ ok: true, result: { id, workflow: "my-workflow", status: "running" } });
+    expect(created).toMatchObject({ ok: true, result: { id, workflow: "my-workflow", status: "queued" } });
 
     const done = await waitForRpcStatus("my-workflow", id, "complete");
     expect(done.output).toMatchObject({ outcome: "fulfilled", total_cents: 3000, payment_id: `pay-${id}` });
