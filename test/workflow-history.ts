@@ -1,3 +1,6 @@
+import type { WorkflowIntrospector } from "cloudflare:test";
+import { startedIds, startedParams } from "./fuzz/started";
+
 /**
  * Reading what the platform recorded for an instance, as test/faults/order-faults.test.ts
  * does: its event history, and how many attempts a step made.
@@ -18,3 +21,18 @@ export const stepOf = (stepName: string) => stepName.replace(/-\d+$/, "");
 /** How many attempts of the step named `stepName` the platform started. */
 export const attemptsOf = (events: WorkflowInstanceEvent[], stepName: string) =>
   events.filter((e) => e.type === "attempt_started" && stepOf(e.stepName) === stepName).length;
+
+/**
+ * The ids of the instances an introspector saw start whose params satisfy `match`.
+ * Instances of other tests can start meanwhile, so a test counts its own starts by their
+ * params (an order_id, a firing time), which also catches a second start under another id.
+ */
+export async function startedMatching(
+  introspector: WorkflowIntrospector,
+  binding: Workflow,
+  match: (params: unknown) => boolean,
+): Promise<string[]> {
+  const ids = await startedIds(introspector);
+  const params = await Promise.all(ids.map((id) => startedParams(binding, id)));
+  return ids.filter((_, i) => match(params[i]));
+}

@@ -1,10 +1,11 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, introspectWorkflowInstance } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, introspectWorkflow, introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import entry from "../../src/index";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
 import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { startedMatching } from "../workflow-history";
 
 const handler: ExportedHandler<Env> = entry;
 
@@ -21,6 +22,9 @@ async function deliver(messages: { id: string; body: unknown; attempts?: number 
 
 const hexId = () => crypto.randomUUID().replaceAll("-", "");
 
+/** Matches the params of an order with this order_id. */
+const isOrder = (orderId: string) => (params: unknown) => (params as { order_id?: unknown } | undefined)?.order_id === orderId;
+
 describe("queue consumer", () => {
   it("starts one instance per message, with an id from the message", async () => {
     const messageId = hexId();
@@ -35,26 +39,31 @@ describe("queue consumer", () => {
   });
 
   it("a redelivered message is acked and starts nothing new", async () => {
+    await using workflow = await introspectWorkflow(env.MY_WORKFLOW);
     const messageId = hexId();
-    const message = { id: messageId, body: { instance_id: uniqueId("order"), params: smallOrder() } };
-    await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, message.body.instance_id);
+    const orderId = uniqueId("redelivered");
+    const message = { id: messageId, body: { instance_id: uniqueId("order"), params: smallOrder({ order_id: orderId }) } };
     expect((await deliver([message])).explicitAcks).toEqual([messageId]);
-    await instance.waitForStatus("complete");
+    await waitForApiStatus("my-workflow", message.body.instance_id, "complete");
 
     const again = await deliver([{ ...message, attempts: 2 }]);
     expect(again.explicitAcks).toEqual([messageId]);
     expect(again.retryMessages).toEqual([]);
-    const list = await api<{ id: string }[]>("GET", "/api/workflows/my-workflow/instances?per_page=100");
-    expect(list.body.result!.filter((i) => i.id === message.body.instance_id)).toHaveLength(1);
+    // Both deliveries have returned, so any instance they started is counted here:
+    // exactly one carries this message's order, under the message's id.
+    expect(await startedMatching(workflow, env.MY_WORKFLOW, isOrder(orderId))).toEqual([message.body.instance_id]);
     const after = await api<{ status: string }>("GET", `/api/workflows/my-workflow/instances/${message.body.instance_id}`);
     expect(after.body.result!.status).toBe("complete");
   });
 
   it("the same message twice in one batch starts one instance", async () => {
+    await using workflow = await introspectWorkflow(env.MY_WORKFLOW);
     const messageId = hexId();
-    const body = { params: smallOrder() };
+    const orderId = uniqueId("twice");
+    const body = { params: smallOrder({ order_id: orderId }) };
     const result = await deliver([{ id: messageId, body }, { id: messageId, body }]);
     expect(result.explicitAcks).toEqual([messageId, messageId]);
+    expect(await startedMatching(workflow, env.MY_WORKFLOW, isOrder(orderId))).toEqual([`queue-${messageId}`]);
     await waitForApiStatus("my-workflow", `queue-${messageId}`, "complete");
   });
 

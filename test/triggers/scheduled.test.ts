@@ -1,10 +1,17 @@
-import { createExecutionContext, createScheduledController, introspectWorkflowInstance, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  introspectWorkflow,
+  introspectWorkflowInstance,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import entry from "../../src/index";
 import { CRON_JOBS, cronInstanceId } from "../../src/triggers/scheduled";
-import type { RestockOutput } from "../../src/workflows/restock-schema";
-import { api } from "../helpers";
+import type { RestockOutput, RestockParamsInput } from "../../src/workflows/restock-schema";
+import { api, waitForApiStatus } from "../helpers";
+import { startedMatching } from "../workflow-history";
 
 const CRON = "0 * * * *";
 const handler: ExportedHandler<Env> = entry;
@@ -39,16 +46,19 @@ describe("Cron Trigger (scheduled handler)", () => {
   });
 
   it("a second delivery of the same firing starts nothing new", async () => {
+    await using workflow = await introspectWorkflow(env.RESTOCK_WORKFLOW);
     const scheduledTime = nextFiring();
     const id = cronInstanceId(CRON, scheduledTime);
-    await using instance = await introspectWorkflowInstance(env.RESTOCK_WORKFLOW, id);
     await fireCron(CRON, scheduledTime);
-    await instance.waitForStatus("complete");
+    await waitForApiStatus("restock-workflow", id, "complete");
 
     // The handler does not fail on the repeat: the existing instance is the answer.
     await fireCron(CRON, scheduledTime);
-    const list = await api<{ id: string }[]>("GET", "/api/workflows/restock-workflow/instances?per_page=100");
-    expect(list.body.result!.filter((i) => i.id === id)).toHaveLength(1);
+    // Both firings have returned, so any instance they started is counted here: exactly
+    // one was started for this firing time, under the firing's id.
+    const ofThisFiring = (params: unknown) =>
+      (params as RestockParamsInput | undefined)?.cron_trigger?.scheduled_time === scheduledTime;
+    expect(await startedMatching(workflow, env.RESTOCK_WORKFLOW, ofThisFiring)).toEqual([id]);
     const after = await api<{ status: string; output: RestockOutput }>("GET", `/api/workflows/restock-workflow/instances/${id}`);
     expect(after.body.result).toMatchObject({ status: "complete", output: { purchase_order_id: `po-${id}` } });
   });
