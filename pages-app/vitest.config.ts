@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 
 /**
  * The Pages Functions inside workerd, next to the real Worker.
@@ -11,7 +11,8 @@ import { unstable_getMiniflareWorkerOptions } from "wrangler";
  * `wrangler deploy --dry-run` into dist/worker. The built Functions are the Worker
  * under test; the built Worker runs beside it as `workflows-starter`, with the
  * bindings wrangler.jsonc gives it (workflows included), so:
- * - WORKFLOW_SERVICE is a real service binding to its WorkflowService entrypoint;
+ * - the service bindings of pages-app/wrangler.jsonc (WORKFLOW_SERVICE and the guide's
+ *   WORKFLOWS_SERVICE) are real service bindings to its WorkflowService entrypoint;
  * - every outbound `fetch` of the Functions goes to that Worker (`outboundService`),
  *   so WORKER_URL can be any host and the fetch path crosses real HTTP handling.
  */
@@ -33,12 +34,27 @@ const builtWorker = {
   bindings: { ...workerOptions.bindings, API_TOKEN: TEST_API_TOKEN },
 };
 
+// The Pages project's config, read the way `wrangler pages dev` reads it.
+const pagesConfig = unstable_readConfig({ config: here("wrangler.jsonc") });
+
+/**
+ * Its service bindings, each as miniflare wires it: by binding name, to the named
+ * Worker's entrypoint. Every one must target the Worker under test (it is the only
+ * Worker here), so a binding added to wrangler.jsonc is wired without editing this file.
+ */
+const serviceBindings = Object.fromEntries(
+  pagesConfig.services.map(({ binding, service, entrypoint }) => {
+    if (service !== WORKER_NAME) throw new Error(`pages-app/wrangler.jsonc: ${binding} binds ${service}, not ${WORKER_NAME}`);
+    return [binding, { name: WORKER_NAME, ...(entrypoint ? { entrypoint } : {}) }];
+  }),
+);
+
 /** The Pages project's bindings as pages-app/wrangler.jsonc declares them, plus its secret. */
 const pagesBindings = (apiToken: string) => ({
-  compatibilityDate: "2026-11-01",
-  compatibilityFlags: ["nodejs_compat"],
+  compatibilityDate: pagesConfig.compatibility_date,
+  compatibilityFlags: pagesConfig.compatibility_flags,
   bindings: { API_TOKEN: apiToken, WORKER_URL },
-  serviceBindings: { WORKFLOW_SERVICE: { name: WORKER_NAME, entrypoint: "WorkflowService" } },
+  serviceBindings,
   outboundService: WORKER_NAME,
 });
 

@@ -150,7 +150,43 @@ describe("Pages Functions, the fetch path's token", () => {
   });
 });
 
-describe("the guide's Pages Function (/seed/create)", () => {
+describe("the guide's Pages Function, verbatim (/guide/create)", () => {
+  // functions/guide/create.js is the guide's JavaScript Function byte for byte: it calls
+  // createInstance({ hello: "world" }) on the WORKFLOWS_SERVICE binding. That payload is
+  // not MyWorkflow params, so the validating Worker answers 400 with the v4 envelope
+  // naming the first field at fault, and starts nothing.
+  const expected = {
+    success: false,
+    errors: [
+      {
+        code: 40000,
+        message: "params.order_id: Invalid input: expected string, received undefined",
+        field: "params.order_id",
+      },
+    ],
+    messages: [],
+    result: null,
+  };
+
+  it("reaches WorkflowService.createInstance through WORKFLOWS_SERVICE and gets the Worker's 400", async () => {
+    for (const method of ["GET", "POST"]) {
+      const res = await pages("/guide/create", { method });
+      expect(res.status, method).toBe(400);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual(expected);
+    }
+  });
+
+  it("answers as the Worker's other fronts answer the same params", async () => {
+    const body = { params: { hello: "world" } };
+    for (const path of ["rpc", "http"] as const) {
+      const res = await read(await pages(`/${path}/workflows/my-workflow/instances`, json("POST", body)));
+      expect(res, path).toEqual({ status: 400, body: expected });
+    }
+  });
+});
+
+describe("the guide's Pages Function, adapted (/seed/create)", () => {
   it("creates a MyWorkflow instance through createInstance(payload) and returns { id, details }", async () => {
     const res = await pages("/seed/create", { method: "POST" });
     expect(res.status).toBe(200);
