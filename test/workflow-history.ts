@@ -36,3 +36,7 @@ export async function startedMatching(
   const params = await Promise.all(ids.map((id) => startedParams(binding, id)));
   return ids.filter((_, i) => match(params[i]));
 }
+
+/** Matches the params of an order (MyWorkflow) with this order_id. */
+export const isOrder = (orderId: string) => (params: unknown) =>
+  (params as { order_id?: unknown } | undefined)?.order_id === orderId;

@@ -1,8 +1,10 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { introspectWorkflow, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ScheduleView, TrackedWorkflow } from "../../src/agents/scheduler-views";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { isOrder, startedMatching } from "../workflow-history";
 import { agentPath, allSchedules, connect, fireSchedule, schedulerStub, waitForTracked } from "./agent-helpers";
 
 const schedule = (name: string, body: unknown) => api<ScheduleView>("POST", agentPath(name, "/schedules"), body);
@@ -77,20 +79,35 @@ describe("WorkflowScheduler: schedules", () => {
     expect((await api<ScheduleView[]>("GET", agentPath(name, "/schedules"))).body.result).toHaveLength(1);
   });
 
-  it("a cancelled schedule never fires", async () => {
+  it("a cancelled schedule never fires, even once its time has passed", async () => {
+    await using workflow = await introspectWorkflow(env.MY_WORKFLOW);
     const name = uniqueId("agent");
-    const res = await schedule(name, { workflow: "my-workflow", params: smallOrder(), delay_seconds: 3600 });
+    const cancelledOrder = uniqueId("cancelled");
+    const controlOrder = uniqueId("control");
+    const res = await schedule(name, { workflow: "my-workflow", params: smallOrder({ order_id: cancelledOrder }), delay_seconds: 1 });
+    expect(res.status).toBe(201);
     const id = res.body.result!.id;
+    // A control schedule due a second later: once it has fired, the Agent's alarm has
+    // run past the cancelled schedule's time, so no clock is read here.
+    const control = (await schedule(name, { workflow: "my-workflow", params: smallOrder({ order_id: controlOrder }), delay_seconds: 2 }))
+      .body.result!;
+
     const cancel = await api("DELETE", agentPath(name, `/schedules/${id}`));
     expect(cancel.status).toBe(200);
     expect(cancel.body.result).toEqual({ id, cancelled: true });
-    expect((await api<ScheduleView[]>("GET", agentPath(name, "/schedules"))).body.result).toEqual([]);
+    expect((await api<ScheduleView[]>("GET", agentPath(name, "/schedules"))).body.result!.map((s) => s.id)).toEqual([control.id]);
+    expect((await api("DELETE", agentPath(name, `/schedules/${id}`))).status).toBe(404);
 
-    const again = await api("DELETE", agentPath(name, `/schedules/${id}`));
-    expect(again.status).toBe(404);
-    // Its alarm, if any is left, starts nothing.
+    // The alarms fire on their own; the control's start is tracked.
+    const page = await waitForTracked(name, (p) => p.total >= 1);
+    expect(page.workflows.map((w) => w.id)).toEqual([`sched-${control.id}`]);
+    // One more alarm run, if any is set, starts nothing either.
     await runDurableObjectAlarm(schedulerStub(name));
-    expect((await api<{ total: number }>("GET", agentPath(name, "/workflows"))).body.result!.total).toBe(0);
+    expect((await api<{ total: number }>("GET", agentPath(name, "/workflows"))).body.result!.total).toBe(1);
+    // And the platform started only the control: nothing carries the cancelled order.
+    expect(await startedMatching(workflow, env.MY_WORKFLOW, isOrder(cancelledOrder))).toEqual([]);
+    expect(await startedMatching(workflow, env.MY_WORKFLOW, isOrder(controlOrder))).toEqual([`sched-${control.id}`]);
+    expect((await api("GET", `/api/workflows/my-workflow/instances/sched-${id}`)).status).toBe(404);
   });
 
   it("the status refresh cannot be cancelled as a workflow schedule", async () => {

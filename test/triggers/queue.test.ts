@@ -5,7 +5,7 @@ import entry from "../../src/index";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
 import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
-import { startedMatching } from "../workflow-history";
+import { isOrder, startedMatching } from "../workflow-history";
 
 const handler: ExportedHandler<Env> = entry;
 
@@ -21,9 +21,6 @@ async function deliver(messages: { id: string; body: unknown; attempts?: number 
 }
 
 const hexId = () => crypto.randomUUID().replaceAll("-", "");
-
-/** Matches the params of an order with this order_id. */
-const isOrder = (orderId: string) => (params: unknown) => (params as { order_id?: unknown } | undefined)?.order_id === orderId;
 
 describe("queue consumer", () => {
   it("starts one instance per message, with an id from the message", async () => {
