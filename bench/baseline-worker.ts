@@ -9,7 +9,8 @@
  *
  * It also carries the bench-only route `POST /bench/create-loop`, which creates
  * instances in a loop inside the Worker: on the Workflow binding directly (the
- * baseline for creation), or through the instance core without HTTP.
+ * baseline for creation), on the binding plus the instance index's record (what the
+ * index costs a create), or through the instance core without HTTP.
  *
  * Never deployed: `npm run bench` builds it with `wrangler deploy --dry-run` and
  * serves it with Miniflare.
@@ -17,6 +18,7 @@
 import { failure, ok, okPage } from "../src/api/envelope";
 import { MAX_BODY_BYTES, tokenMatches } from "../src/api/middleware";
 import { InstanceError } from "../src/instances/errors";
+import { recordCreated } from "../src/instances/listing";
 import type { OrderParamsInput } from "../src/workflows/order-schema";
 import {
   bulkChangeStatus,
@@ -153,8 +155,11 @@ async function route(request: Request, env: Env, url: URL): Promise<Response> {
 const notFound = (method: string, path: string) => fail(404, 40400, `no route for ${method} ${path}`);
 
 interface CreateLoop {
-  /** `binding`: env.MY_WORKFLOW.create only; `core`: the API's createInstance (validation, index). */
-  mode: "binding" | "core";
+  /**
+   * `binding`: env.MY_WORKFLOW.create only; `indexed`: the same plus the instance index's
+   * record, as the core writes it; `core`: the API's createInstance (validation, index).
+   */
+  mode: "binding" | "indexed" | "core";
   count: number;
   concurrency: number;
   params: OrderParamsInput;
@@ -169,10 +174,12 @@ async function createLoop(env: Env, body: CreateLoop): Promise<Response> {
     Array.from({ length: body.concurrency }, async () => {
       while (next < body.count) {
         next++;
-        const instance =
-          body.mode === "core"
-            ? await createInstance(env, "my-workflow", { params: body.params })
-            : await env.MY_WORKFLOW.create({ params: body.params });
+        if (body.mode === "core") {
+          ids.push((await createInstance(env, "my-workflow", { params: body.params })).id);
+          continue;
+        }
+        const instance = await env.MY_WORKFLOW.create({ params: body.params });
+        if (body.mode === "indexed") await recordCreated(env, "my-workflow", [{ id: instance.id, status: "queued" }], "api");
         ids.push(instance.id);
       }
     }),

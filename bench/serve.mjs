@@ -6,10 +6,16 @@
 // Prints one JSON line `{"url": ...}` when ready. Stops (and stops workerd) on SIGTERM,
 // SIGINT, or when its stdin pipe closes, so it never outlives the bench that started it.
 import { fstatSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { pathToFileURL } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { moduleFiles } from "./bundle.mjs";
+
+// The Miniflare (and so the workerd) that this project's wrangler runs for `wrangler dev`,
+// not whichever copy the package manager hoisted (the test plugin brings an older one).
+const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
+const { Log, LogLevel, Miniflare, convertV4MiniflareOptions } = await import(pathToFileURL(fromWrangler.resolve("miniflare")).href);
 
 const [bundleDir, stateDir, token] = process.argv.slice(2);
 if (!bundleDir || !stateDir || !token) {
