@@ -1,11 +1,24 @@
-import { env } from "cloudflare:workers";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { TrackedWorkflow } from "../../src/agents/scheduler-views";
 import type { Envelope } from "../../src/api/envelope";
+import entry from "../../src/index";
 import type { BulkResult, CreatedInstance, InstanceDetails } from "../../src/instances/instances";
 import type { InstanceSummary } from "../../src/instances/listing";
+import { ORDER_QUEUE } from "../../src/triggers/queue";
+import { cronInstanceId } from "../../src/triggers/scheduled";
+import { agentPath } from "../agents/agent-helpers";
 import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
+const handler: ExportedHandler<Env> = entry;
 
 type Page = Envelope<InstanceSummary[]> & { result_info: { page: number; per_page: number; count: number; total_count: number; total_pages: number; cursor?: string } };
 
@@ -59,6 +72,66 @@ describe("GET /api/workflows/:name/instances", () => {
     expect(triggers.api).toHaveLength(23);
     expect(triggers.parent?.map((i) => i.id).sort()).toEqual([`${parentId}-c1`, `${parentId}-c2`]);
     expect(triggers.parent![0]).toMatchObject({ trigger_source: "binding", workflow_id: "my-workflow", version_id: env.CF_VERSION_METADATA.id });
+  });
+
+  it("shows who started each instance: the HTTP API, RPC, the Agent, the queue consumer, the cron handler", async () => {
+    const since = new Date().toISOString();
+    const viaApi = uniqueId("by-api");
+    expect((await api("POST", INSTANCES, { instance_id: viaApi, params: smallOrder() })).status).toBe(201);
+
+    const viaRpc = uniqueId("by-rpc");
+    expect(await exports.WorkflowService.create("my-workflow", { instance_id: viaRpc, params: smallOrder() })).toMatchObject({ ok: true });
+
+    const viaAgent = uniqueId("by-agent");
+    const tracked = await api<TrackedWorkflow>("POST", agentPath(uniqueId("agent"), "/workflows"), {
+      workflow: "my-workflow",
+      instance_id: viaAgent,
+      params: smallOrder(),
+    });
+    expect(tracked.status).toBe(201);
+
+    // The queue consumer and the cron handler, invoked as the platform invokes them.
+    const messageId = crypto.randomUUID().replaceAll("-", "");
+    const batch = createMessageBatch(ORDER_QUEUE, [{ id: messageId, timestamp: new Date(), attempts: 1, body: { params: smallOrder() } }]);
+    const queueCtx = createExecutionContext();
+    await handler.queue!(batch, env, queueCtx);
+    expect((await getQueueResult(batch, queueCtx)).explicitAcks).toEqual([messageId]);
+    const viaQueue = `queue-${messageId}`;
+
+    // The Cron Trigger's job is the restock workflow (src/triggers/scheduled.ts), so
+    // its instance is listed under restock-workflow. A firing time of this test's own.
+    const cron = "0 * * * *";
+    const scheduledTime = Date.UTC(2040, 0, 1) + Math.floor(Math.random() * 1_000_000) * 3600_000;
+    const cronCtx = createExecutionContext();
+    await handler.scheduled!(createScheduledController({ cron, scheduledTime }), env, cronCtx);
+    await waitOnExecutionContext(cronCtx);
+    const viaCron = cronInstanceId(cron, scheduledTime);
+
+    /** Every instance of `workflow` listed since the start of this test, all pages. */
+    const listed = async (workflow: string) => {
+      const all: InstanceSummary[] = [];
+      for (let page = 1; ; page++) {
+        const res = await api<InstanceSummary[]>(
+          "GET",
+          `/api/workflows/${workflow}/instances?per_page=100&page=${page}&date_start=${encodeURIComponent(since)}`,
+        );
+        expect(res.status).toBe(200);
+        if (res.body.result!.length === 0) return all;
+        all.push(...res.body.result!);
+      }
+    };
+    const startedBy = (items: InstanceSummary[], ids: string[]) =>
+      Object.fromEntries(items.filter((i) => ids.includes(i.id)).map((i) => [i.id, i.started_by]));
+
+    expect(startedBy(await listed("my-workflow"), [viaApi, viaRpc, viaAgent, viaQueue])).toEqual({
+      [viaApi]: "api",
+      [viaRpc]: "rpc",
+      [viaAgent]: "agent",
+      [viaQueue]: "queue",
+    });
+    expect(startedBy(await listed("restock-workflow"), [viaCron])).toEqual({ [viaCron]: "cron" });
+    for (const id of [viaApi, viaRpc, viaAgent, viaQueue]) await waitForApiStatus("my-workflow", id, "complete");
+    await waitForApiStatus("restock-workflow", viaCron, "complete");
   });
 
   it("filters by current status, kept up to date at read time", async () => {
