@@ -6,9 +6,17 @@ import { api, uniqueId } from "../helpers";
 
 /**
  * `schedules` on a workflow binding are run by the Workflows platform once deployed.
- * The local runtime (wrangler 4.164, its Miniflare and this test runtime) accepts the
- * setting but never fires it, so these tests cover what the workflow does with
- * `event.schedule` and the configuration itself.
+ * The local runtime (wrangler 4.164, miniflare 5.20261102, @cloudflare/vitest-plugin 1.5)
+ * accepts the setting but never fires it, and nothing local can create an instance whose
+ * event carries `schedule`:
+ * - wrangler's `workflowEntry` (wrangler-dist/cli.js), which builds Miniflare's `workflows`
+ *   option for `wrangler dev` and for this plugin (`unstable_getMiniflareWorkerOptions`),
+ *   passes name, className, scriptName and the step limit, not `schedules`; Miniflare's
+ *   `workflows` option schema has no such field either;
+ * - Miniflare's `WorkflowBinding` (src/workers/workflows/binding.worker.js) builds every
+ *   event as `{ timestamp, payload, instanceId, workflowName }`, and the introspection
+ *   modifiers change step results, errors, events and timers, never the event itself.
+ * So these tests cover what the workflow does with `event.schedule` and the configuration.
  */
 describe("schedules on the RESTOCK_WORKFLOW binding", () => {
   it("the binding declares its schedule", async () => {
