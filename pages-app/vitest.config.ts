@@ -38,25 +38,56 @@ const builtWorker = {
 const pagesConfig = unstable_readConfig({ config: here("wrangler.jsonc") });
 
 /**
- * Its service bindings, each as miniflare wires it: by binding name, to the named
- * Worker's entrypoint. Every one must target the Worker under test (it is the only
- * Worker here), so a binding added to wrangler.jsonc is wired without editing this file.
+ * Its service bindings, each as miniflare wires it: by binding name, to the Worker's
+ * entrypoint. Every one must name the Worker under test (the only `service` here), so a
+ * binding added to wrangler.jsonc is wired without editing this file. `worker` picks
+ * which running copy of it they reach.
  */
-const serviceBindings = Object.fromEntries(
-  pagesConfig.services.map(({ binding, service, entrypoint }) => {
-    if (service !== WORKER_NAME) throw new Error(`pages-app/wrangler.jsonc: ${binding} binds ${service}, not ${WORKER_NAME}`);
-    return [binding, { name: WORKER_NAME, ...(entrypoint ? { entrypoint } : {}) }];
-  }),
-);
+const serviceBindingsTo = (worker: string) =>
+  Object.fromEntries(
+    pagesConfig.services.map(({ binding, service, entrypoint }) => {
+      if (service !== WORKER_NAME) throw new Error(`pages-app/wrangler.jsonc: ${binding} binds ${service}, not ${WORKER_NAME}`);
+      return [binding, { name: worker, ...(entrypoint ? { entrypoint } : {}) }];
+    }),
+  );
 
 /** The Pages project's bindings as pages-app/wrangler.jsonc declares them, plus its secret. */
-const pagesBindings = (apiToken: string) => ({
+const pagesBindings = (apiToken: string, worker = WORKER_NAME) => ({
   compatibilityDate: pagesConfig.compatibility_date,
   compatibilityFlags: pagesConfig.compatibility_flags,
   bindings: { API_TOKEN: apiToken, WORKER_URL },
-  serviceBindings,
-  outboundService: WORKER_NAME,
+  serviceBindings: serviceBindingsTo(worker),
+  outboundService: worker,
 });
+
+/**
+ * For the rate-limit test only, a second copy of the same built Worker. Its
+ * CREATE_RATE_LIMITER is the real binding with wrangler.jsonc's limit and period, in a
+ * namespace of its own: miniflare keeps one set of counters per `namespace_id`, and the
+ * fetch path's creates all share one key (the token, no client address), so spending
+ * the budget on the Worker above would limit every other test's creates for a minute.
+ * Its workflows are renamed (miniflare's workflow names are global) and it consumes no
+ * queue (a queue has one consumer: the Worker above).
+ */
+const RATE_LIMITED_WORKER = `${WORKER_NAME}-rate-limited`;
+const rateLimitedWorker = {
+  ...builtWorker,
+  name: RATE_LIMITED_WORKER,
+  ratelimits: Object.fromEntries(
+    Object.entries(workerOptions.ratelimits ?? {}).map(([binding, limiter]) => [
+      binding,
+      { ...limiter, namespace_id: `${limiter.namespace_id}-pages-test` },
+    ]),
+  ),
+  workflows: Object.fromEntries(
+    Object.entries(workerOptions.workflows ?? {}).map(([binding, workflow]) => [
+      binding,
+      { ...workflow, name: `${workflow.name}-rate-limited` },
+    ]),
+  ),
+  queueConsumers: {},
+};
+const createRateLimit = workerOptions.ratelimits?.CREATE_RATE_LIMITER?.simple;
 
 export default defineConfig({
   plugins: [
@@ -64,16 +95,25 @@ export default defineConfig({
       main: here("dist/functions/index.js"),
       miniflare: {
         ...pagesBindings(TEST_API_TOKEN),
-        // The same Functions deployed with a token the Worker does not accept.
         serviceBindings: {
           ...pagesBindings(TEST_API_TOKEN).serviceBindings,
+          // The same Functions deployed with a token the Worker does not accept ...
           PAGES_WITH_WRONG_TOKEN: "pages-with-wrong-token",
+          // ... and in front of the rate-limited copy of the Worker.
+          PAGES_RATE_LIMITED: "pages-rate-limited",
         },
         workers: [
           builtWorker,
+          rateLimitedWorker,
           {
             ...pagesBindings("not-the-worker-token"),
             name: "pages-with-wrong-token",
+            modules: true,
+            scriptPath: here("dist/functions/index.js"),
+          },
+          {
+            ...pagesBindings(TEST_API_TOKEN, RATE_LIMITED_WORKER),
+            name: "pages-rate-limited",
             modules: true,
             scriptPath: here("dist/functions/index.js"),
           },
@@ -85,5 +125,6 @@ export default defineConfig({
     name: "pages",
     root: here("."),
     include: ["test/**/*.test.ts"],
+    provide: { createRateLimit },
   },
 });

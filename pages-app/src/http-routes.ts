@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { hc } from "hono/client";
 import type { App } from "../../src/api/app";
-import { limitBody, onError, onNotFound, WorkerUnreachable } from "./respond";
+import { limitBody, onError, onNotFound, relay, WorkerUnreachable } from "./respond";
 import type { PagesAppEnv } from "./types";
 
 /**
@@ -9,7 +9,8 @@ import type { PagesAppEnv } from "./types";
  * API at WORKER_URL with the bearer token (the `API_TOKEN` secret). The client is
  * typed from the Worker's own route table (`App`), so a wrong path or a missing
  * path parameter fails to compile. The Worker's status and v4 envelope come back
- * unchanged, a 401 for a wrong token included.
+ * unchanged, a 401 for a wrong token included, with the headers callers act on
+ * (`relay`).
  */
 const worker = (c: Context<PagesAppEnv>) =>
   hc<App>(c.env.WORKER_URL, {
@@ -39,13 +40,6 @@ const forwardBody = async (c: Context<PagesAppEnv>) => ({
   headers: { "content-type": "application/json" },
   init: { body: await c.req.text() },
 });
-
-/** The Worker's answer as this function's answer: same status, same envelope. */
-const relay = (res: Pick<Response, "body" | "status" | "headers">) =>
-  new Response(res.body, {
-    status: res.status,
-    headers: { "content-type": res.headers.get("content-type") ?? "application/json" },
-  });
 
 export const httpRoutes = new Hono<PagesAppEnv>()
   .basePath("/http/workflows")

@@ -62,5 +62,23 @@ export const onError: ErrorHandler<PagesAppEnv> = (error, c) => {
   return c.json(failure(50200, `the workflows Worker could not be reached: ${why}`), 502);
 };
 
+/**
+ * The Worker's response headers a caller acts on, passed back with its status and body:
+ * `Retry-After` (its 429s), `Allow` (its 405s), `x-should-retry` (`false` on its 409s,
+ * read by the `cloudflare` SDK) and `x-request-id` (the id its logs carry). Others stay
+ * behind: the Worker's security and CORS headers are its own, not this origin's.
+ */
+export const RELAYED_HEADERS = ["content-type", "retry-after", "allow", "x-should-retry", "x-request-id"] as const;
+
+/** The Worker's answer as this function's answer: same status, same body, the headers above. */
+export function relay(res: Pick<Response, "body" | "status" | "headers">): Response {
+  const headers = new Headers({ "content-type": "application/json" });
+  for (const name of RELAYED_HEADERS) {
+    const value = res.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  return new Response(res.body, { status: res.status, headers });
+}
+
 export const onNotFound: NotFoundHandler<PagesAppEnv> = (c) =>
   c.json(failure(40400, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404);

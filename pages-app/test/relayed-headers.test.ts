@@ -1,0 +1,131 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, inject, it } from "vitest";
+import type { Envelope } from "../../src/api/envelope";
+import { RETRY_AFTER_SECONDS } from "../../src/api/rate-limit";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    createRateLimit: { limit: number; period: number } | undefined;
+  }
+}
+
+/**
+ * The Worker's response headers that callers act on come back through the Pages
+ * Functions: `x-should-retry` on a 409, `Retry-After` on a 429, and
+ * the Worker's `x-request-id` on every answer of the fetch path. All provoked for real,
+ * against the built Worker and its real rate limiter binding.
+ */
+const pages = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`https://pages.test${path}`, init));
+const bound = env as unknown as { PAGES_WITH_WRONG_TOKEN: Fetcher; PAGES_RATE_LIMITED: Fetcher };
+
+let counter = 0;
+const uniqueId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+const order = () => ({
+  order_id: "ord-headers",
+  customer_email: "ada@example.com",
+  items: [{ sku: "book", quantity: 1, unit_price_cents: 1500 }],
+  settlement_seconds: 0,
+});
+
+const json = (method: string, body: unknown): RequestInit => ({
+  method,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+const errorsOf = async (res: Response) => ((await res.json()) as Envelope<null>).errors;
+
+describe("the fetch path (/http) relays the Worker's headers", () => {
+  it("every answer carries the Worker's x-request-id", async () => {
+    const id = uniqueId("reqid");
+    const answers: [string, Response][] = [
+      ["list", await pages("/http/workflows")],
+      ["create", await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }))],
+      ["status", await pages(`/http/workflows/my-workflow/instances/${id}`)],
+      ["missing", await pages(`/http/workflows/my-workflow/instances/${uniqueId("missing")}`)],
+      ["invalid", await pages("/http/workflows/my-workflow/instances", json("POST", { params: { hello: "world" } }))],
+      ["duplicate", await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }))],
+      ["wrong token", await bound.PAGES_WITH_WRONG_TOKEN.fetch("https://pages.test/http/workflows")],
+    ];
+    expect(answers.map(([what, res]) => [what, res.status])).toEqual([
+      ["list", 200],
+      ["create", 201],
+      ["status", 200],
+      ["missing", 404],
+      ["invalid", 400],
+      ["duplicate", 409],
+      ["wrong token", 401],
+    ]);
+    const ids = answers.map(([what, res]) => {
+      const requestId = res.headers.get("x-request-id");
+      expect(requestId, what).toMatch(/^[0-9a-f-]{36}$/);
+      return requestId;
+    });
+    // One per request: the Worker's, not one the Pages app made up.
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("a 409 carries the Worker's x-should-retry: false", async () => {
+    const id = uniqueId("no-retry");
+    expect((await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }))).status).toBe(201);
+    const res = await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }));
+    expect(res.status).toBe(409);
+    expect(res.headers.get("x-should-retry")).toBe("false");
+  });
+
+  it("keeps the Worker's own security headers to itself", async () => {
+    const res = await pages("/http/workflows");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toBeNull();
+    expect(res.headers.get("x-frame-options")).toBeNull();
+  });
+});
+
+describe("the fetch path (/http) under the Worker's create rate limit", () => {
+  const configured = inject("createRateLimit");
+  const limited = (path: string, init?: RequestInit) => bound.PAGES_RATE_LIMITED.fetch(`https://pages.test${path}`, init);
+  const windowOf = (period: number) => Math.floor(Date.now() / (period * 1000));
+
+  it("is the limit wrangler.jsonc configures", () => {
+    expect(configured).toBeDefined();
+    expect(configured!.limit).toBeGreaterThan(0);
+  });
+
+  it("answers 429 with the Worker's Retry-After once the budget is spent, creating nothing", async () => {
+    const { limit, period } = configured!;
+    // Spend the budget with creates that fail validation (they count: the limiter sits
+    // before validation). The binding counts per fixed window: if one ends meanwhile, retry.
+    let spent = false;
+    for (let attempt = 0; attempt < 2 && !spent; attempt++) {
+      const started = windowOf(period);
+      const statuses = new Set<number>();
+      for (let i = 0; i < limit; i++) {
+        statuses.add((await limited("/http/workflows/my-workflow/instances", json("POST", { instance_id: "not valid!" }))).status);
+      }
+      // A later attempt finds part of the budget spent already: 429s are fine then.
+      expect([...statuses].every((s) => s === 400 || (attempt > 0 && s === 429))).toBe(true);
+      spent = windowOf(period) === started;
+    }
+    expect(spent, "could not spend the budget within one rate-limit window").toBe(true);
+
+    const id = uniqueId("limited");
+    const res = await limited("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }));
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe(String(RETRY_AFTER_SECONDS));
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await res.json()).toEqual({
+      success: false,
+      errors: [{ code: 42900, message: expect.stringContaining("too many instance creations") }],
+      messages: [],
+      result: null,
+    });
+
+    const batch = await limited("/http/workflows/my-workflow/instances/batch", json("POST", [{ params: order() }]));
+    expect(batch.status).toBe(429);
+    expect(batch.headers.get("retry-after")).toBe(String(RETRY_AFTER_SECONDS));
+
+    // Nothing was created, and reads are not limited.
+    expect((await limited(`/http/workflows/my-workflow/instances/${id}`)).status).toBe(404);
+  });
+});
