@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { hc } from "hono/client";
 import type { App } from "../../src/api/app";
-import { limitBody, onError, onNotFound, relay, WorkerUnreachable } from "./respond";
+import { forwardedRequest, limitBody, onError, onNotFound, relay, WorkerUnreachable } from "./respond";
 import type { PagesAppEnv } from "./types";
 
 /**
@@ -10,7 +10,8 @@ import type { PagesAppEnv } from "./types";
  * typed from the Worker's own route table (`App`), so a wrong path or a missing
  * path parameter fails to compile. The Worker's status and v4 envelope come back
  * unchanged, a 401 for a wrong token included, with the headers callers act on
- * (`relay`).
+ * (`relay`). Any other method or path under /http/workflows goes to the Worker as it
+ * came, so a wrong method gets the Worker's 405 with `Allow`.
  */
 const worker = (c: Context<PagesAppEnv>) =>
   hc<App>(c.env.WORKER_URL, {
@@ -41,8 +42,18 @@ const forwardBody = async (c: Context<PagesAppEnv>) => ({
   init: { body: await c.req.text() },
 });
 
+const BASE_PATH = "/http/workflows";
+
+/** What the typed routes do not serve, to the Worker's `/api/workflows` with the token. */
+async function passThrough(c: Context<PagesAppEnv>) {
+  const request = await forwardedRequest(c, BASE_PATH, worker(c).$url(), {
+    authorization: `Bearer ${c.env.API_TOKEN ?? ""}`,
+  });
+  return request ? relay(await send(c, request)) : onNotFound(c);
+}
+
 export const httpRoutes = new Hono<PagesAppEnv>()
-  .basePath("/http/workflows")
+  .basePath(BASE_PATH)
   .use(limitBody())
   .get("/", async (c) => relay(await worker(c).$get()))
   .get("/:name/instances", async (c) =>
@@ -75,5 +86,6 @@ export const httpRoutes = new Hono<PagesAppEnv>()
       ),
     ),
   )
+  .all("/*", passThrough)
   .notFound(onNotFound)
   .onError(onError);

@@ -80,5 +80,35 @@ export function relay(res: Pick<Response, "body" | "status" | "headers">): Respo
   return new Response(res.body, { status: res.status, headers });
 }
 
+/**
+ * A request the typed routes do not serve (another method, another path under the
+ * base path), as a request for `target` (the Worker's `/api/workflows`): same method,
+ * same rest of the path and query, same body and content type. The Worker then answers
+ * it as it answers any caller (405 with `Allow`, 404, ...), so these routes keep no
+ * list of methods or paths of their own.
+ */
+export async function forwardedRequest(
+  c: Context<PagesAppEnv>,
+  basePath: string,
+  target: URL,
+  headers: Record<string, string> = {},
+): Promise<Request | undefined> {
+  const url = new URL(c.req.url);
+  if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) return undefined;
+  const base = target.pathname.replace(/\/+$/, "");
+  target.pathname = base + url.pathname.slice(basePath.length);
+  target.search = url.search;
+  // The incoming path is already normalized, so this holds; checked anyway, since the
+  // token (on the fetch path) must only ever go to the workflows API.
+  if (target.pathname !== base && !target.pathname.startsWith(`${base}/`)) return undefined;
+  const contentType = c.req.header("content-type");
+  const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
+  return new Request(target, {
+    method: c.req.method,
+    headers: { ...(contentType ? { "content-type": contentType } : {}), ...headers },
+    ...(hasBody ? { body: await c.req.arrayBuffer() } : {}),
+  });
+}
+
 export const onNotFound: NotFoundHandler<PagesAppEnv> = (c) =>
   c.json(failure(40400, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404);

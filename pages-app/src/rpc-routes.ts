@@ -3,7 +3,7 @@ import { okPage } from "../../src/api/envelope";
 import { rpcResponse } from "../../src/rpc/result";
 import type { JsonValue } from "../../src/rpc/result";
 import type { CreateOptions, ListInstancesQuery, StatusRequest } from "../../src/rpc/workflow-service";
-import { limitBody, onError, onNotFound, readJson } from "./respond";
+import { forwardedRequest, limitBody, onError, onNotFound, readJson, relay } from "./respond";
 import type { PagesAppEnv } from "./types";
 
 /**
@@ -12,9 +12,14 @@ import type { PagesAppEnv } from "./types";
  * resolves to a result union; `rpcResponse` turns it into the status and v4 envelope
  * the Worker's HTTP API would give. Bodies are passed on unchecked: the Worker's
  * instance core validates them and names the field at fault.
+ *
+ * Any other method or path under /rpc/workflows goes to the binding's `fetch` (the
+ * Worker's own routes, src/rpc/service-app.ts), so this path answers those as the
+ * fetch path does: a wrong method gets the Worker's 405 with `Allow`.
  */
+const BASE_PATH = "/rpc/workflows";
 export const rpcRoutes = new Hono<PagesAppEnv>()
-  .basePath("/rpc/workflows")
+  .basePath(BASE_PATH)
   .use(limitBody())
   .get("/", async (c) => rpcResponse(await c.env.WORKFLOW_SERVICE.listWorkflows()))
   .get("/:name/instances", async (c) => {
@@ -58,5 +63,10 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
       202,
     ),
   )
+  .all("/*", async (c) => {
+    // A service binding's fetch needs an absolute URL; the host is not used.
+    const request = await forwardedRequest(c, BASE_PATH, new URL("https://workflows-starter/api/workflows"));
+    return request ? relay(await c.env.WORKFLOW_SERVICE.fetch(request)) : onNotFound(c);
+  })
   .notFound(onNotFound)
   .onError(onError);

@@ -11,7 +11,7 @@ declare module "vitest" {
 
 /**
  * The Worker's response headers that callers act on come back through the Pages
- * Functions: `x-should-retry` on a 409, `Retry-After` on a 429, and
+ * Functions: `Allow` on a 405, `x-should-retry` on a 409, `Retry-After` on a 429, and
  * the Worker's `x-request-id` on every answer of the fetch path. All provoked for real,
  * against the built Worker and its real rate limiter binding.
  */
@@ -36,6 +36,27 @@ const json = (method: string, body: unknown): RequestInit => ({
 
 const errorsOf = async (res: Response) => ((await res.json()) as Envelope<null>).errors;
 
+describe.each(["http", "rpc"] as const)("a wrong method on the /%s path", (path) => {
+  it.each([
+    ["PUT", "/workflows/my-workflow/instances", "GET, POST"],
+    ["DELETE", "/workflows/my-workflow/instances/some-id", "GET"],
+    ["GET", "/workflows/my-workflow/instances/some-id/status", "PATCH"],
+    ["PATCH", "/workflows/my-workflow/instances/some-id/events/approval", "POST"],
+    ["POST", "/workflows", "GET"],
+  ])("%s %s gets the Worker's 405 with Allow: %s", async (method, route, allow) => {
+    const res = await pages(`/${path}${route}`, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe(allow);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await errorsOf(res)).toEqual([{ code: 40500, message: expect.stringContaining(`${method} is not allowed here`) }]);
+
+    // Exactly what the Worker answers its own callers.
+    const direct = await pages(`/worker/api${route}`, { method });
+    expect(direct.status).toBe(405);
+    expect(direct.headers.get("allow")).toBe(allow);
+  });
+});
+
 describe("the fetch path (/http) relays the Worker's headers", () => {
   it("every answer carries the Worker's x-request-id", async () => {
     const id = uniqueId("reqid");
@@ -46,6 +67,7 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
       ["missing", await pages(`/http/workflows/my-workflow/instances/${uniqueId("missing")}`)],
       ["invalid", await pages("/http/workflows/my-workflow/instances", json("POST", { params: { hello: "world" } }))],
       ["duplicate", await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }))],
+      ["wrong method", await pages("/http/workflows/my-workflow/instances", { method: "PUT" })],
       ["wrong token", await bound.PAGES_WITH_WRONG_TOKEN.fetch("https://pages.test/http/workflows")],
     ];
     expect(answers.map(([what, res]) => [what, res.status])).toEqual([
@@ -55,6 +77,7 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
       ["missing", 404],
       ["invalid", 400],
       ["duplicate", 409],
+      ["wrong method", 405],
       ["wrong token", 401],
     ]);
     const ids = answers.map(([what, res]) => {
