@@ -89,10 +89,13 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it("a 409 carries the Worker's x-should-retry: false", async () => {
-    const id = uniqueId("no-retry");
-    expect((await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }))).status).toBe(201);
-    const res = await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }));
+  it.each(["http", "rpc"])("a 409 on /%s carries x-should-retry: false", async (path) => {
+    const id = uniqueId(`no-retry-${path}`);
+    const create = () => pages(`/${path}/workflows/my-workflow/instances`, json("POST", { instance_id: id, params: order() }));
+    const first = await create();
+    expect(first.status).toBe(201);
+    expect(first.headers.get("x-should-retry")).toBeNull();
+    const res = await create();
     expect(res.status).toBe(409);
     expect(res.headers.get("x-should-retry")).toBe("false");
   });

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ERROR_CODE, InstanceError, type ErrorKind } from "../instances/errors";
+import { ERROR_CODE, InstanceError, errorHeaders, type ErrorKind } from "../instances/errors";
 import type { ResultInfo } from "../instances/listing";
 
 /** The Cloudflare v4 API envelope, so clients of the REST API read ours the same way. */
@@ -25,9 +25,7 @@ export const failure = (code: number, message: string, field?: string): Envelope
 });
 
 export function errorResponse(c: Context, status: ContentfulStatusCode, code: number, message: string, field?: string) {
-  // Clients such as the `cloudflare` SDK retry a 409 unless told not to; ours are final.
-  if (status === 409) c.header("x-should-retry", "false");
-  return c.json(failure(code, message, field), status);
+  return c.json(failure(code, message, field), status, errorHeaders(status));
 }
 
 export function kindResponse(c: Context, kind: ErrorKind, message: string) {

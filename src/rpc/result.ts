@@ -1,5 +1,5 @@
 import type { Envelope } from "../api/envelope";
-import type { ErrorKind } from "../instances/errors";
+import { errorHeaders, type ErrorKind } from "../instances/errors";
 
 /**
  * How WorkflowService reports outcomes across a service binding.
@@ -70,5 +70,6 @@ export function rpcStatus(result: RpcResult<unknown>, successStatus = 200): numb
 }
 
 export function rpcResponse<T>(result: RpcResult<T>, successStatus = 200): Response {
-  return Response.json(rpcEnvelope(result), { status: rpcStatus(result, successStatus) });
+  const status = rpcStatus(result, successStatus);
+  return Response.json(rpcEnvelope(result), { status, headers: errorHeaders(status) });
 }
