@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { bindingFor } from "../workflows/registry";
+import { MAX_MILESTONES, boundReport, type Milestone, type MilestoneReport } from "./progress";
 
 /** How an instance was started. */
 export const TRIGGERS = ["api", "rpc", "agent", "parent", "cron", "schedule", "queue", "unknown"] as const;
@@ -12,6 +13,12 @@ export interface IndexRow {
   created_on: string;
   modified_on: string;
   ended_on: string | null;
+}
+
+/** An instance's row (null if no creating path recorded it) and the milestones it reported. */
+export interface IndexDetails {
+  row: IndexRow | null;
+  milestones: Milestone[];
 }
 
 export interface IndexQuery {
@@ -46,6 +53,14 @@ const REFRESH_CONCURRENCY = 16;
  * Statuses are kept current at read time: a listing first re-reads, from the binding,
  * the status of every instance not yet finished (unless read in the last second).
  * That is O(unfinished instances) per listing: fine for thousands, not for millions.
+ *
+ * The milestones instances report (src/instances/progress.ts) live in a table of their
+ * own, `progress`, keyed by instance id, not in columns of `instances`: an instance can
+ * report before any creating path recorded it (a parent records its children after
+ * starting them) or without ever being recorded (created through the binding directly),
+ * and a placeholder row would list it with a wrong trigger and creation time. A new
+ * table also needs no migration of existing state: `CREATE TABLE IF NOT EXISTS` adds it
+ * to an index created before it existed (test/progress/progress.test.ts checks that).
  */
 export class InstanceIndex extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -64,6 +79,12 @@ export class InstanceIndex extends DurableObject<Env> {
       checked_at INTEGER NOT NULL DEFAULT 0
     )`);
     this.sql.exec("CREATE INDEX IF NOT EXISTS instances_status ON instances (status, seq)");
+    // milestones: a JSON array of Milestone, oldest first, at most MAX_MILESTONES.
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS progress (
+      id TEXT PRIMARY KEY,
+      milestones TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`);
   }
 
   /**
@@ -96,6 +117,51 @@ export class InstanceIndex extends DurableObject<Env> {
 
   get(id: string): IndexRow | null {
     return (this.sql.exec(`SELECT ${COLUMNS} FROM instances WHERE id = ?`, id).toArray()[0] as unknown as IndexRow | undefined) ?? null;
+  }
+
+  /**
+   * What `GET .../instances/:id` needs from the index, in one call: stores the status
+   * the caller has just read from the binding, then returns the row and the milestones.
+   */
+  details(id: string, status: string): IndexDetails {
+    this.write(id, status, Date.now());
+    return { row: this.get(id), milestones: this.milestones(id) };
+  }
+
+  milestones(id: string): Milestone[] {
+    const found = this.sql.exec("SELECT milestones FROM progress WHERE id = ?", id).toArray()[0];
+    return found ? (JSON.parse(found.milestones as string) as Milestone[]) : [];
+  }
+
+  /**
+   * Appends a milestone, stamped with the time it is recorded. A step reported again
+   * means the run went back to it (a restart, a restart from a step, a step retried
+   * after its report was stored): that milestone and every later one are dropped
+   * first, so the log is always the current run's.
+   */
+  recordMilestone(id: string, report: MilestoneReport): Milestone[] {
+    const milestone: Milestone = { ...boundReport(report), at: new Date().toISOString() };
+    let log = this.milestones(id);
+    const seen = log.findIndex((m) => m.step === milestone.step);
+    if (seen !== -1) log = log.slice(0, seen);
+    log = [...log, milestone].slice(-MAX_MILESTONES);
+    this.sql.exec(
+      `INSERT INTO progress (id, milestones, updated_at) VALUES (?1, ?2, ?3)
+       ON CONFLICT (id) DO UPDATE SET milestones = ?2, updated_at = ?3`,
+      id,
+      JSON.stringify(log),
+      milestone.at,
+    );
+    return log;
+  }
+
+  /** Drops the milestones recorded before `before` (ISO 8601): those of a run that was restarted. */
+  clearMilestones(id: string, before: string): void {
+    const log = this.milestones(id);
+    const kept = log.filter((m) => m.at >= before);
+    if (kept.length === log.length) return;
+    if (kept.length === 0) this.sql.exec("DELETE FROM progress WHERE id = ?", id);
+    else this.sql.exec("UPDATE progress SET milestones = ? WHERE id = ?", JSON.stringify(kept), id);
   }
 
   async list(workflow: string, query: IndexQuery): Promise<IndexPage> {

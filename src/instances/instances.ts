@@ -3,6 +3,7 @@ import { WORKFLOWS, bindingOf, findWorkflow, type WorkflowDefinition } from "../
 import { claimIds } from "./create-claims";
 import { InstanceError, conflict, invalid, mapPlatformError, notFound } from "./errors";
 import type { Trigger } from "./instance-index";
+import type { Milestone } from "./progress";
 import {
   WorkflowListQuery,
   encodeCursor,
@@ -72,6 +73,21 @@ export interface InstanceDetails {
   success: boolean | null;
   trigger: { source: ReturnType<typeof triggerSource> };
   versionId: string;
+  /**
+   * The latest milestone the instance reported (the last of `milestones`), or null if
+   * it reported none: `{ step, percent, message, type, at }`. `step` is the step it
+   * reached (`reserve inventory`, `wait for approval`, `create shipment`) or `complete` /
+   * `failed`; `percent` is 0 to 1; `type` is `progress`, `complete` or `error`; `at` is when
+   * the Worker recorded it (ISO 8601). MyWorkflow and ParentWorkflow report for every
+   * instance, however it was started; RestockWorkflow reports nothing.
+   */
+  progress: Milestone | null;
+  /**
+   * Every milestone of the current run, oldest first (at most 20, the newest kept). A
+   * restart clears them; a step reported again (a restart from a step) drops it and
+   * every later one before it is recorded anew.
+   */
+  milestones: Milestone[];
 }
 
 export interface InstanceList {
@@ -292,10 +308,8 @@ export async function getInstance(env: Env, workflow: unknown, id: unknown): Pro
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }
-  const index = indexOf(env, definition.name);
   // The read doubles as a status update for the index (a restart, for example).
-  await index.setStatus(instanceId, status.status);
-  const row = await index.get(instanceId);
+  const { row, milestones } = await indexOf(env, definition.name).details(instanceId, status.status);
   const startedBy = row?.trigger ?? "unknown";
   // status() carries local-only fields; return the documented ones.
   return {
@@ -312,6 +326,8 @@ export async function getInstance(env: Env, workflow: unknown, id: unknown): Pro
     success: status.status === "complete" ? true : status.status === "errored" ? false : null,
     trigger: { source: triggerSource(startedBy) },
     versionId: versionOf(env),
+    progress: milestones[milestones.length - 1] ?? null,
+    milestones,
   };
 }
 
@@ -366,6 +382,8 @@ async function applyStatus(
   const action = request.status;
   const instance = await handle(env, definition, instanceId);
   let change: StatusChange;
+  // A full restart runs every step again: the milestones recorded before it are the old run's.
+  const restartedAt = new Date().toISOString();
   try {
     const current = (await readStatus(instance)).status;
     if (!ALLOWED_FROM[action](current)) {
@@ -378,7 +396,12 @@ async function applyStatus(
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }
-  await indexOf(env, definition.name).setStatus(instanceId, change.status);
+  const index = indexOf(env, definition.name);
+  await index.setStatus(instanceId, change.status);
+  if (action === "restart" && !request.from) {
+    // Best effort: the restart happened; a stale milestone is dropped when reported again anyway.
+    await index.clearMilestones(instanceId, restartedAt).catch((error) => console.warn(`milestones of ${instanceId} not cleared`, error));
+  }
   return change;
 }
 

@@ -17,6 +17,7 @@ import {
   type WorkflowInfo,
 } from "../instances/instances";
 import type { ListQuery } from "../instances/listing";
+import type { Milestone } from "../instances/progress";
 import type { StatusBody } from "../instances/validation";
 import type { JsonObject, JsonValue, RpcError, RpcResult } from "./result";
 import { serviceApp } from "./service-app";
@@ -34,8 +35,12 @@ export type RpcWorkflowInfo = Omit<WorkflowInfo, "params_schema" | "example_para
   example_params: JsonValue;
   events: { type: string; payload_schema: JsonObject }[];
 };
+/**
+ * `status()`'s result: the HTTP API's `GET .../instances/:id`, including `progress` (the
+ * latest milestone, or null) and `milestones` (oldest first), both plain data.
+ */
 export type RpcInstanceDetails = Omit<InstanceDetails, "output"> & { output?: JsonValue };
-export type { CreatedInstance, InstanceList, StatusChange };
+export type { CreatedInstance, InstanceList, Milestone, StatusChange };
 
 /** The HTTP API's `PATCH .../status` body: `{ status, rollback?, from? }`. */
 export type StatusRequest = z.input<typeof StatusBody>;
