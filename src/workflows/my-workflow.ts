@@ -9,7 +9,8 @@ import {
   type OrderParamsInput,
 } from "./order-schema";
 import { notifyParent } from "./child-signal";
-import { reportToAgent, splitAgentOrigin, type AgentOrigin, type WorkflowReport } from "./agent-report";
+import { splitAgentOrigin } from "./agent-report";
+import { REPORT_STEP, progressReporter, type ProgressReporter } from "./progress-report";
 import { validateParams } from "./validate-params";
 
 /** Step names are part of the contract: tests mock them and the dashboard shows them. */
@@ -22,13 +23,16 @@ export const ORDER_STEPS = {
   charge: "charge payment",
   ship: "create shipment",
   notifyParent: "notify parent",
-  reportToAgent: "report to agent",
+  /** `report progress (reserved)`, `(awaiting approval)`, `(shipped)`, `(complete)`, `(failed)`. */
+  report: REPORT_STEP,
 } as const;
 
 /**
  * An order: validate, reserve stock, let payment settle, wait for a human when the
  * order is large, then charge and ship. A rejected or expired approval releases the
- * reservation instead. When a step fails for good (retries exhausted, a timeout, or a
+ * reservation instead. Every instance reports its milestones (stock reserved 25%, waiting for
+ * approval 50%, shipped 90%, complete or failed) to the instance index, and to the Agent
+ * that started it, if one did (see progress-report.ts). When a step fails for good (retries exhausted, a timeout, or a
  * NonRetryableError), the completed steps are compensated: the payment is refunded and
  * the reservation released, newest first.
  *
@@ -43,9 +47,11 @@ export const ORDER_STEPS = {
 export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
   override async run(event: WorkflowEvent<OrderParamsInput>, step: WorkflowStep): Promise<OrderOutput> {
     // Invalid input can never succeed on retry: validateParams fails the instance at once.
-    // Set when the WorkflowScheduler Agent started this instance: it gets progress reports.
+    // Set when the WorkflowScheduler Agent started this instance: it gets the reports too.
     const { params, origin: agent } = splitAgentOrigin(event.payload);
     const order = await step.do(ORDER_STEPS.validate, async () => validateParams(OrderParams, params));
+    // Every instance reports its milestones to the instance index (GET .../instances/:id).
+    const report = progressReporter(this.env, step, "my-workflow", event.instanceId, agent);
 
     // What the platform rolls back, newest first, if a step fails for good. Deterministic,
     // so a replay rebuilds the same list.
@@ -72,20 +78,14 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
         // The inventory system's "release res-<instance id>" call goes here.
         { rollback: async () => {} },
       );
-      await this.report(step, agent, event.instanceId, "reserved", {
-        type: "progress",
-        progress: { step: ORDER_STEPS.reserve, percent: 0.25, message: "stock reserved" },
-      });
+      await report.progress("reserved", ORDER_STEPS.reserve, 0.25, "stock reserved");
 
       // A durable timer: the instance hibernates and costs nothing while it sleeps.
       await step.sleep(ORDER_STEPS.settle, order.settlement_seconds * 1000);
 
       const approval: OrderOutput["approval"] = { required: total > order.approval_threshold_cents };
       if (approval.required) {
-        await this.report(step, agent, event.instanceId, "awaiting approval", {
-          type: "progress",
-          progress: { step: ORDER_STEPS.approval, percent: 0.5, message: "waiting for approval" },
-        });
+        await report.progress("awaiting approval", ORDER_STEPS.approval, 0.5, "waiting for approval");
         let decision: ApprovalPayload | undefined;
         try {
           const received = await step.waitForEvent<ApprovalPayload>(ORDER_STEPS.approval, {
@@ -106,7 +106,7 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
             reservation_id: reservationId,
             approval: { ...approval, by: decision?.by, note: decision?.note },
           };
-          return await this.finish(order, event.instanceId, step, output, agent);
+          return await this.finish(order, event.instanceId, step, output, report);
         }
         approval.by = decision.by;
         approval.note = decision.note;
@@ -129,10 +129,7 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
         failIfSimulated(order, ORDER_STEPS.ship);
         return `shp-${event.instanceId}`;
       });
-      await this.report(step, agent, event.instanceId, "shipped", {
-        type: "progress",
-        progress: { step: ORDER_STEPS.ship, percent: 0.9, message: "shipment created" },
-      });
+      await report.progress("shipped", ORDER_STEPS.ship, 0.9, "shipment created");
 
       return await this.finish(order, event.instanceId, step, {
         order_id: order.order_id,
@@ -142,7 +139,7 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
         approval,
         payment_id: paymentId,
         shipment_id: shipmentId,
-      }, agent);
+      }, report);
     } catch (thrown) {
       // Pause, terminate and restart reach a running `run` as a thrown "Aborting engine"
       // error. Rethrow it untouched and run no step: the engine must see its own abort,
@@ -157,10 +154,7 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
           notifyParent(this.env, order.parent!, event.instanceId, { ok: false, error: message }),
         );
       }
-      await this.report(step, agent, event.instanceId, "failed", {
-        type: "error",
-        error: error instanceof Error ? error.message : String(error),
-      });
+      await report.failed(error instanceof Error ? error.message : String(error));
       throw error;
     }
   }
@@ -170,31 +164,23 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
     instanceId: string,
     step: WorkflowStep,
     output: OrderOutput,
-    agent?: AgentOrigin,
+    report: ProgressReporter,
   ) {
     if (order.parent) {
       await step.do(ORDER_STEPS.notifyParent, async () =>
         notifyParent(this.env, order.parent!, instanceId, { ok: true, output }),
       );
     }
-    await this.report(step, agent, instanceId, "complete", { type: "complete", result: { ...output } });
+    await report.complete(OUTCOME_MESSAGES[output.outcome], { ...output });
     return output;
   }
-
-  /** Reports to the Agent that started this instance, if one did. A step, so sent once. */
-  private async report(
-    step: WorkflowStep,
-    agent: AgentOrigin | undefined,
-    instanceId: string,
-    label: string,
-    report: WorkflowReport,
-  ) {
-    if (!agent) return;
-    await step.do(`${ORDER_STEPS.reportToAgent} (${label})`, async () =>
-      reportToAgent(this.env, agent, instanceId, report),
-    );
-  }
 }
+
+const OUTCOME_MESSAGES: Record<OrderOutput["outcome"], string> = {
+  fulfilled: "order fulfilled",
+  rejected: "approval rejected; stock released",
+  expired: "no approval in time; stock released",
+};
 
 /** Throws inside the step named in `simulate.fail_step`: a permanent failure, not retried. */
 function failIfSimulated(order: OrderParams, stepName: (typeof FAILABLE_STEPS)[number]): void {

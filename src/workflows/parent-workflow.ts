@@ -1,6 +1,7 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { recordCreated } from "../instances/listing";
 import { splitAgentOrigin } from "./agent-report";
+import { REPORT_STEP, progressReporter } from "./progress-report";
 import { validateParams } from "./validate-params";
 import { ChildOutput, ChildSignalSchema } from "./child-signal";
 import type { OrderParamsInput } from "./order-schema";
@@ -12,6 +13,10 @@ export const PARENT_STEPS = {
   continue: "continue with other work",
   waitFor: (index: number) => `wait for child ${index}`,
   collect: "collect unreported children",
+  /** The milestone the fan-in reports (not a step of its own). */
+  children: "wait for children",
+  /** `report progress (children started)`, `(children reported)`, `(complete)`. */
+  report: REPORT_STEP,
 } as const;
 
 /** The event type child `index` reports with. */
@@ -37,6 +42,9 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
     const batch = await step.do(PARENT_STEPS.validate, async () =>
       validateParams(ParentParams, splitAgentOrigin(event.payload).params),
     );
+    // Milestones go to the instance index only: the Agent learns a parent's status from
+    // its status refresh.
+    const report = progressReporter(this.env, step, "parent-workflow", event.instanceId);
 
     // Creating instances is a side effect, so it lives in a step. createBatch starts
     // up to 100 at once and reports each id it could not create. "Already exists" means
@@ -75,9 +83,15 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
 
     // The children run on their own; the parent is not blocked by them.
     await step.do(PARENT_STEPS.continue, async () => ({ started: ids.length }));
+    await report.progress(
+      "children started",
+      PARENT_STEPS.spawn,
+      0.2,
+      `${ids.length} children started${batch.wait_for_children ? "; waiting for their reports" : ""}`,
+    );
 
     if (!batch.wait_for_children) {
-      return summarize(batch.batch_id, false, ids.map((id) => ({ id, outcome: "started" as const })));
+      return this.finish(report, summarize(batch.batch_id, false, ids.map((id) => ({ id, outcome: "started" as const }))));
     }
 
     // Fan-in: one wait per child, all in parallel, each on its own event type so an
@@ -106,12 +120,27 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
     // have finished with its report lost. Its status says which: read it once, in a
     // step, so a replay sees the same answer.
     const missing = ids.filter((_, i) => !reports[i]);
+    await report.progress(
+      "children reported",
+      PARENT_STEPS.children,
+      0.9,
+      `${ids.length - missing.length} of ${ids.length} children reported${missing.length ? `; reading the status of ${missing.length}` : ""}`,
+    );
     const late = missing.length
       ? await step.do(PARENT_STEPS.collect, async () => Promise.all(missing.map((id) => this.childStatus(id))))
       : [];
 
     const children = ids.map((id, i) => reports[i] ?? late.find((c) => c.id === id)!);
-    return summarize(batch.batch_id, true, children);
+    return this.finish(report, summarize(batch.batch_id, true, children));
+  }
+
+  private async finish(report: ReturnType<typeof progressReporter>, output: ParentOutput): Promise<ParentOutput> {
+    await report.complete(
+      output.waited
+        ? `${output.fulfilled} of ${output.children.length} children fulfilled`
+        : `${output.children.length} children started, not awaited`,
+    );
+    return output;
   }
 
   /** What a child's status says about it, for one that did not report. */

@@ -1,0 +1,54 @@
+import type { WorkflowStep } from "cloudflare:workers";
+import { recordMilestone, type MilestoneReport } from "../instances/progress";
+import type { JsonValue } from "../rpc/result";
+import { reportToAgent, type AgentOrigin, type WorkflowReport } from "./agent-report";
+
+/** Report steps are named `report progress (<label>)`: one step per milestone. */
+export const REPORT_STEP = "report progress";
+
+/**
+ * How a workflow reports its milestones: each in one `step.do`, so a replay does not
+ * report it again, to the instance index (every instance: `GET .../instances/:id`
+ * returns them as `progress` and `milestones`) and, for a run an Agent started, to
+ * that Agent too (its state, broadcast live to WebSocket clients).
+ *
+ * Both deliveries are best effort: each logs its failure and the step returns what was
+ * delivered, so a report never fails (or retries) the step, nor the instance. Code
+ * between steps must be deterministic: the reporter only remembers the last percent,
+ * which a replay rebuilds by passing the same reports again.
+ */
+export function progressReporter(
+  env: Env,
+  step: WorkflowStep,
+  workflow: string,
+  instanceId: string,
+  agent?: AgentOrigin,
+) {
+  let percent = 0;
+  const send = async (label: string, milestone: MilestoneReport, toAgent: WorkflowReport) => {
+    percent = milestone.percent;
+    await step.do(`${REPORT_STEP} (${label})`, async () => {
+      const [index, delivered] = await Promise.all([
+        recordMilestone(env, workflow, instanceId, milestone),
+        agent ? reportToAgent(env, agent, instanceId, toAgent) : undefined,
+      ]);
+      return delivered ? { index, agent: delivered } : { index };
+    });
+  };
+  return {
+    /** The run reached `stepName`: `fraction` of the way (0 to 1). */
+    progress: (label: string, stepName: string, fraction: number, message: string) =>
+      send(label, { step: stepName, percent: fraction, message, type: "progress" }, {
+        type: "progress",
+        progress: { step: stepName, percent: fraction, message },
+      }),
+    /** The run is about to return `result` (what the Agent receives). */
+    complete: (message: string, result: JsonValue = null) =>
+      send("complete", { step: "complete", percent: 1, message, type: "complete" }, { type: "complete", result }),
+    /** The run is about to fail with `error`; the percent stays where the last report left it. */
+    failed: (error: string) =>
+      send("failed", { step: "failed", percent, message: error, type: "error" }, { type: "error", error }),
+  };
+}
+
+export type ProgressReporter = ReturnType<typeof progressReporter>;
