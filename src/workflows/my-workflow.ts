@@ -12,6 +12,7 @@ import { notifyParent } from "./child-signal";
 import { splitAgentOrigin } from "./agent-report";
 import { REPORT_STEP, progressReporter, type ProgressReporter } from "./progress-report";
 import { validateParams } from "./validate-params";
+import type { JsonValue } from "../rpc/result";
 
 /** Step names are part of the contract: tests mock them and the dashboard shows them. */
 export const ORDER_STEPS = {
@@ -30,7 +31,8 @@ export const ORDER_STEPS = {
 /**
  * An order: validate, reserve stock, let payment settle, wait for a human when the
  * order is large, then charge and ship. A rejected or expired approval releases the
- * reservation instead. Every instance reports its milestones (stock reserved 25%, waiting for
+ * reservation instead; an approval event of the wrong shape fails the order (see
+ * `approvalOf`). Every instance reports its milestones (stock reserved 25%, waiting for
  * approval 50%, shipped 90%, complete or failed) to the instance index, and to the Agent
  * that started it, if one did (see progress-report.ts). When a step fails for good (retries exhausted, a timeout, or a
  * NonRetryableError), the completed steps are compensated: the payment is refunded and
@@ -86,17 +88,19 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
       const approval: OrderOutput["approval"] = { required: total > order.approval_threshold_cents };
       if (approval.required) {
         await report.progress("awaiting approval", ORDER_STEPS.approval, 0.5, "waiting for approval");
-        let decision: ApprovalPayload | undefined;
+        // Any JSON: the binding does not check an event's payload against a schema.
+        let received: { payload: JsonValue } | undefined;
         try {
-          const received = await step.waitForEvent<ApprovalPayload>(ORDER_STEPS.approval, {
+          received = await step.waitForEvent<JsonValue>(ORDER_STEPS.approval, {
             type: APPROVAL_EVENT,
             timeout: order.approval_timeout_seconds * 1000,
           });
-          decision = ApprovalPayload.parse(received.payload);
-        } catch {
-          // waitForEvent throws when the timeout passes: the order expires.
-          decision = undefined;
+        } catch (error) {
+          // Only the wait's own timeout means the order expired. Anything else (the
+          // engine pausing or terminating the run) goes on up untouched.
+          if (!isWaitTimeout(error)) throw error;
         }
+        const decision = received && approvalOf(received.payload);
         if (!decision?.approved) {
           await step.do(ORDER_STEPS.release, async () => ({ released: reservationId }));
           const output: OrderOutput = {
@@ -181,6 +185,42 @@ const OUTCOME_MESSAGES: Record<OrderOutput["outcome"], string> = {
   rejected: "approval rejected; stock released",
   expired: "no approval in time; stock released",
 };
+
+/**
+ * The decision an approval event carries. The API validates event payloads before
+ * sending them, but a caller holding the binding (another Worker's script, a test)
+ * can send anything. A payload of the wrong shape fails the instance with a
+ * NonRetryableError naming the field, rather than counting as a rejection: nobody
+ * decided to reject (`{ "approved": "yes" }` may well have meant yes), so recording a
+ * rejection would put a decision on record that no one made, and retrying cannot fix
+ * the payload. The failure is visible in the instance's error, and the rollbacks
+ * release the reserved stock as for any other failure.
+ */
+function approvalOf(payload: unknown): ApprovalPayload {
+  const parsed = ApprovalPayload.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new NonRetryableError(
+    `invalid ${APPROVAL_EVENT} event payload: ${issue?.path.join(".") || "payload"}: ${issue?.message ?? "invalid"}`,
+  );
+}
+
+/**
+ * Whether `error` is what step.waitForEvent throws when its timeout passes. The local
+ * engine (miniflare's node_modules/miniflare/dist/src/workers/workflows/binding.worker.js,
+ * `waitForEvent`) throws a WorkflowTimeoutError "Execution timed out after <ms>ms". It
+ * reaches `run` over RPC as a plain Error: on the wait itself with the message
+ * "WorkflowTimeoutError: Execution timed out after 1000ms"; when a later replay (a
+ * restart from a later step) rethrows the error the engine stored, with name "Error" and
+ * the message "Execution timed out after 1000ms". Both are matched, and the name, in
+ * case a runtime keeps it.
+ */
+function isWaitTimeout(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === "WorkflowTimeoutError" || /^(?:WorkflowTimeoutError: )?Execution timed out after \d+ ?ms\b/.test(error.message))
+  );
+}
 
 /** Throws inside the step named in `simulate.fail_step`: a permanent failure, not retried. */
 function failIfSimulated(order: OrderParams, stepName: (typeof FAILABLE_STEPS)[number]): void {
