@@ -118,6 +118,42 @@ describe("dashboard", () => {
     });
   });
 
+  test("an instance started through the fetch path shows the progress and milestones the Worker recorded, also after a reload", async (t) => {
+    await inPage(t, async (page) => {
+      const id = `e2e-progress-${run}`;
+      await openDashboard(page, `e2e-progress-${run}`);
+      await start(page, { workflow: "my-workflow", id, via: "http", approval: true });
+
+      // No Agent is involved: the open instance's read (polled) carries the milestones.
+      const milestones = page.locator("#inspector-body .steps li");
+      const atApproval = async () => {
+        await page.locator("#inspector-caption", { hasText: "wait for approval: waiting for approval (50%)" }).waitFor();
+        await page.locator('#inspector-body .steps li[data-state="current"]', { hasText: "wait for approval" }).waitFor();
+        assert.equal(await page.locator("#inspector-progress").getAttribute("value"), "50");
+        assert.deepEqual(await milestones.locator(".step").allTextContents(), ["reserve inventory", "wait for approval"]);
+        assert.match(await page.locator("#inspector-body .progress-block").textContent(), /recorded by the Worker/);
+      };
+      await atApproval();
+      assert.equal(await page.locator(`#runs li[data-instance-id="${id}"]`).count(), 0);
+
+      // The address opens the instance again; its milestones come from the Worker.
+      await page.reload();
+      await inspected(page, id, "running").waitFor();
+      await atApproval();
+
+      await button(page, "Approve").click();
+      await inspected(page, id, "complete").waitFor();
+      const done = ["reserve inventory", "wait for approval", "create shipment", "complete"];
+      await page.locator('#inspector-body .steps li[data-state="done"]', { hasText: "complete" }).waitFor();
+      assert.deepEqual(await milestones.locator(".step").allTextContents(), done);
+      await page.reload();
+      await inspected(page, id, "complete").waitFor();
+      await page.locator("#inspector-caption", { hasText: "complete: order fulfilled" }).waitFor();
+      assert.deepEqual(await milestones.locator(".step").allTextContents(), done);
+      assert.equal(await page.locator("#inspector-progress").getAttribute("value"), "100");
+    });
+  });
+
   test("pause and resume an instance through the fetch path, by keyboard", async (t) => {
     await inPage(t, async (page) => {
       const id = `e2e-pause-${run}`;

@@ -17,6 +17,12 @@ const CHILDREN = {
 const describe = (/** @type {unknown} */ e) => (e instanceof ApiError ? e.describe() : String(e));
 
 /**
+ * A milestone of `GET .../instances/:id` (`progress`, `milestones`): what the workflow
+ * reported, recorded by the Worker. `live`: not recorded yet, seen on the Agent's socket.
+ * @typedef {{ step: string, percent: number, message?: string, type?: "progress" | "complete" | "error", at?: string, live?: boolean }} Milestone
+ */
+
+/**
  * The open instance: its status, output or error, progress, steps and children, and
  * the buttons that steer it.
  * @param {import("./main.js").Dashboard} app
@@ -63,7 +69,7 @@ function instanceView(app, workflowName, id) {
   const bar = h("progress", { max: 100, id: "inspector-progress" });
   const caption = h("p", { class: "caption", id: "inspector-caption" });
   const source = h("p", { class: "hint" });
-  const steps = h("ol", { class: "steps", "aria-label": "Steps reported to the Agent" });
+  const steps = h("ol", { class: "steps", "aria-label": "Milestones the workflow reported" });
   const stepsHint = h("p", { class: "hint" });
   const childList = h("ul", { class: "list children", "aria-label": "Children" });
   const childNote = h("p", { class: "note" }, "Looking for children…");
@@ -103,7 +109,7 @@ function instanceView(app, workflowName, id) {
         "div",
         {},
         h("div", { class: "progress-block" }, h("label", { for: "inspector-progress" }, "Progress"), bar, caption, source),
-        h("div", { class: "steps-block" }, h("h4", {}, "Steps"), steps, stepsHint),
+        h("div", { class: "steps-block" }, h("h4", {}, "Milestones"), steps, stepsHint),
       ),
     ),
     childSpec ? h("div", { class: "children-block" }, h("h4", {}, "Children"), childNote, childList) : null,
@@ -206,29 +212,31 @@ function instanceView(app, workflowName, id) {
       ...fact("Read through", app.readPath === "http" ? "fetch with token (/http)" : "service binding (/rpc)"),
     ]);
 
-    const progress = progressOf(current, run, children, app.agentName);
+    const reported = milestonesOf(details, run);
+    const progress = progressOf(current, reported, children, app.agentName);
     if (progress.percent === null) bar.removeAttribute("value");
     else if (progress.percent !== undefined) bar.value = progress.percent;
     bar.hidden = progress.percent === undefined;
     setText(caption, progress.caption);
     setText(source, progress.source);
 
-    const reported = app.steps.get(id) ?? [];
     reconcile(
       steps,
-      reported.map((s, i) => {
+      reported.map((m, i) => {
         const last = i === reported.length - 1;
-        const state = !last || current === "complete" ? "done" : isFinished(current) ? "last reported" : "current";
-        return h("li", { dataset: { state } }, h("span", { class: "step" }, s.step), " ", h("span", { class: "hint" }, s.message ? `${state}: ${s.message}` : state));
+        const state =
+          m.type === "error" ? "failed" : !last || current === "complete" ? "done" : isFinished(current) ? "last reported" : "current";
+        const note = [state, m.message, `${Math.round(m.percent * 100)}%`, m.live ? "live" : clock(m.at)].filter(Boolean).join(" \u00b7 ");
+        return h("li", { dataset: { state } }, h("span", { class: "step" }, m.step), " ", h("span", { class: "hint" }, note));
       }),
     );
     setText(
       stepsHint,
       reported.length
-        ? "The steps this page saw the workflow report to the Agent."
-        : run
-          ? "No step reported yet."
-          : "Not reported: the binding gives status, output and error only. Runs started through the Agent report their steps.",
+        ? "Reported by the workflow and recorded by the Worker, so they survive a reload."
+        : isFinished(current)
+          ? "No milestones reported."
+          : "No milestone reported yet.",
     );
 
     if (childSpec) {
@@ -282,36 +290,61 @@ function instanceView(app, workflowName, id) {
 
 const fact = (/** @type {string} */ term, /** @type {string} */ value) => [h("dt", {}, term), h("dd", {}, value)];
 
+/** The local time of day of an ISO string (a milestone's `at`). */
+const clock = (/** @type {string | undefined} */ iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
+
+/**
+ * The milestones of the instance read (the Worker's record, polled), plus, for a run
+ * the Agent tracks, the step its socket reported last if the record does not have it
+ * yet: the live update, until the next read brings it.
+ * @param {any} details
+ * @param {import("./agent-link.js").RunView | undefined} run
+ * @returns {Milestone[]}
+ */
+function milestonesOf(details, run) {
+  /** @type {Milestone[]} */
+  const recorded = Array.isArray(details.milestones) ? details.milestones : [];
+  const live = run?.progress;
+  if (!live || isFinished(details.status) || recorded.some((m) => m.step === live.step)) return recorded;
+  return [...recorded, { ...live, type: "progress", live: true }];
+}
+
 /**
  * What can honestly be said about progress. `percent`: a number, null for "running,
  * amount unknown" (an indeterminate bar), undefined for no bar.
  * @param {string} status
- * @param {import("./agent-link.js").RunView | undefined} run
+ * @param {Milestone[]} milestones
  * @param {{ status: string }[] | null} children
  * @param {string} agentName
  * @returns {{ percent: number | null | undefined, caption: string, source: string }}
  */
-function progressOf(status, run, children, agentName) {
-  const reported = run?.progress;
+function progressOf(status, milestones, children, agentName) {
+  const reported = milestones[milestones.length - 1];
   const fromChildren = children?.length
     ? { done: children.filter((c) => isFinished(c.status)).length, total: children.length }
     : undefined;
-  if (status === "complete") return { percent: 100, caption: "complete", source: "From the instance status." };
-  if (reported) {
-    return {
-      percent: Math.round(reported.percent * 100),
-      caption: `${isFinished(status) ? `${status}; last reported: ` : ""}${reported.step}${reported.message ? `: ${reported.message}` : ""} (${Math.round(reported.percent * 100)}%)`,
-      source: `Reported by the workflow to the Agent \u201c${agentName}\u201d that started it.`,
-    };
+  if (status === "complete") {
+    return { percent: 100, caption: `complete${reported?.message ? `: ${reported.message}` : ""}`, source: "From the instance status." };
   }
-  if (fromChildren) {
+  // While a parent waits, its children's statuses say more than its own last milestone.
+  if (fromChildren && (!isFinished(status) || !reported)) {
     return {
       percent: Math.round((fromChildren.done / fromChildren.total) * 100),
       caption: `${status}: ${fromChildren.done} of ${fromChildren.total} children finished`,
       source: "Derived from the children's statuses.",
     };
   }
-  const statusOnly = "From the instance status only: the binding does not report steps or progress.";
+  if (reported) {
+    const percent = Math.round(reported.percent * 100);
+    return {
+      percent,
+      caption: `${isFinished(status) ? `${status}; last reported: ` : ""}${reported.step}${reported.message ? `: ${reported.message}` : ""} (${percent}%)`,
+      source: reported.live
+        ? `Reported live by the workflow to the Agent \u201c${agentName}\u201d that started it.`
+        : `Reported by the workflow, recorded by the Worker${reported.at ? ` at ${clock(reported.at)}` : ""}.`,
+    };
+  }
+  const statusOnly = "From the instance status only: no milestone reported.";
   if (status === "queued") return { percent: 0, caption: "queued", source: statusOnly };
   if (status === "running" || status === "waiting") return { percent: null, caption: status, source: statusOnly };
   return { percent: undefined, caption: status, source: statusOnly };

@@ -15,7 +15,6 @@ import { createStartForm } from "./start-form.js";
  *   readPath: import("./api.js").Path,
  *   agentName: string,
  *   runs: Map<string, import("./agent-link.js").RunView>,
- *   steps: Map<string, { step: string, message?: string }[]>,
  *   selected: { workflow: string, id: string } | null,
  *   open: (workflow: string, id: string, options?: { focus?: boolean }) => void,
  *   refreshLists: () => void,
@@ -30,7 +29,6 @@ const app = {
   readPath: params.get("path") === "http" ? "http" : "rpc",
   agentName: params.get("agent") || "dashboard",
   runs: new Map(),
-  steps: new Map(),
   selected: null,
   open(workflow, id, options) {
     app.selected = { workflow, id };
@@ -50,7 +48,6 @@ const agentPanel = createAgentPanel(app, (name) => {
   address.searchParams.set("agent", name);
   history.replaceState(null, "", address);
   app.runs.clear();
-  app.steps.clear();
   agentPanel.redrawRuns();
   link.watch(name);
 });
@@ -101,25 +98,22 @@ const liveRetry = /** @type {HTMLButtonElement} */ (byId("live-retry"));
 const link = new AgentLink(
   (state) => {
     let changed = false;
+    let stepped = false;
     const runs = new Map();
     for (const run of state.runs) {
       const before = app.runs.get(run.id);
       if (before?.status !== run.status) changed = true;
+      // A new step of the open instance: read its recorded milestones now.
+      if (run.id === app.selected?.id && before?.progress?.step !== run.progress?.step) stepped = true;
       runs.set(run.id, run);
-      // Keep the steps this page has seen reported, in order.
-      if (run.progress?.step) {
-        const seen = app.steps.get(run.id) ?? [];
-        const last = seen[seen.length - 1];
-        if (last?.step !== run.progress.step) app.steps.set(run.id, [...seen, { step: run.progress.step, message: run.progress.message }]);
-      }
     }
     app.runs = runs;
     agentPanel.redrawRuns();
     lists.redraw();
     inspector.redraw();
+    if (changed || stepped) inspectorPoller.kick();
     if (changed) {
       listsPoller.kick();
-      inspectorPoller.kick();
       schedulesPoller.kick();
     }
   },
