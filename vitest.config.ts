@@ -1,12 +1,24 @@
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 
+const wranglerConfig = unstable_readConfig({ config: "./wrangler.jsonc" });
+
 /** The create rate limit as wrangler.jsonc configures it (the rate-limit tests read it). */
-const createRateLimit = unstable_readConfig({ config: "./wrangler.jsonc" }).ratelimits.find(
-  (r) => r.name === "CREATE_RATE_LIMITER",
-)?.simple;
+const createRateLimit = wranglerConfig.ratelimits.find((r) => r.name === "CREATE_RATE_LIMITER")?.simple;
+
+/**
+ * wrangler.jsonc's `alias` (the stubs in bundle-stubs/), which the deploy bundle gets and
+ * @cloudflare/vitest-plugin does not apply: the tests must run what ships. Wrangler matches
+ * an import specifier exactly (Vite's string keys also match `key/...`, hence the RegExp).
+ */
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const bundleAliases = Object.entries(wranglerConfig.alias ?? {}).map(([find, path]) => ({
+  find: new RegExp(`^${escape(find)}$`),
+  replacement: fileURLToPath(new URL(path, import.meta.url)),
+}));
 
 /** The API token the Worker under test accepts; tests send it as a bearer token. */
 export const TEST_API_TOKEN = "test-token-0123456789";
@@ -36,6 +48,7 @@ export default defineConfig({
             },
           }),
         ],
+        resolve: { alias: bundleAliases },
         test: {
           name: "worker",
           include: ["test/**/*.test.ts"],
@@ -52,6 +65,7 @@ export default defineConfig({
             miniflare: { bindings: { API_TOKEN: TEST_API_TOKEN } },
           }),
         ],
+        resolve: { alias: bundleAliases },
         test: {
           name: "rate-limit",
           include: ["test/rate-limit/**/*.test.ts"],
