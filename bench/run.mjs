@@ -16,7 +16,7 @@
 //
 // Knobs (environment): BENCH_ROUNDS (5, creation), BENCH_READ_ROUNDS (9), BENCH_STATUS_MS
 // (1600 per side per round), BENCH_CONCURRENCY (8),
-// BENCH_INSTANCES (100), BENCH_STARTUP_RUNS (3), BENCH_TEST_RUNS (3; 0 skips npm test),
+// BENCH_INSTANCES (100, end to end), BENCH_CREATES (300, creation), BENCH_STARTUP_RUNS (3), BENCH_TEST_RUNS (3; 0 skips npm test),
 // BENCH_STATE_ROOT (where server state goes: /dev/shm when present, else the temp dir).
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -33,6 +33,8 @@ const READ_ROUNDS = Number(process.env.BENCH_READ_ROUNDS ?? 9);
 const STATUS_MS = Number(process.env.BENCH_STATUS_MS ?? 1600);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100);
+/** Creates per side per creation round: more than INSTANCES, so a round outlasts the noise. */
+const CREATES = Number(process.env.BENCH_CREATES ?? 300);
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 const TEST_RUNS = Number(process.env.BENCH_TEST_RUNS ?? 3);
 const TIME_LIMIT_MS = 10 * 60_000;
@@ -487,9 +489,9 @@ try {
       : side === "plain"
         ? createThroughApi(baseline, options)
         : createInWorker(baseline, side, options);
-  const check = (side, m) => {
-    if (m.errors || m.completed !== INSTANCES) {
-      throw new Error(`${side} creates: ${m.errors} errors, ${m.completed}/${INSTANCES} completed; ${m.firstError ?? ""}`);
+  const check = (side, m, count) => {
+    if (m.errors || m.completed !== count) {
+      throw new Error(`${side} creates: ${m.errors} errors, ${m.completed}/${count} completed; ${m.firstError ?? ""}`);
     }
   };
   // Per-round ratio of two sides' medians-to-be (a / b).
@@ -499,13 +501,13 @@ try {
   const creates = Object.fromEntries(SIDES.map((side) => [side, []]));
   const createCpu = Object.fromEntries(SIDES.map((side) => [side, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    log(`round ${r + 1}/${ROUNDS}: ${INSTANCES} creates per side of orders that park in their settlement sleep`);
+    log(`round ${r + 1}/${ROUNDS}: ${CREATES} creates per side of orders that park in their settlement sleep`);
     // Rotate the order so no side always runs first (or right after the same other side).
     for (const side of SIDES.map((_, i) => SIDES[(i + r) % SIDES.length])) {
       await Promise.all([candidate, baseline].map(quiesce));
-      const m = await run(side, { params: PARKED_ORDER, untilFinished: false });
-      check(side, m);
-      creates[side].push((INSTANCES / m.createMs) * 1000);
+      const m = await run(side, { count: CREATES, params: PARKED_ORDER, untilFinished: false });
+      check(side, m, CREATES);
+      creates[side].push((CREATES / m.createMs) * 1000);
       createCpu[side].push(m.cpuMsPerCreate);
     }
   }
@@ -516,8 +518,24 @@ try {
     for (const side of r % 2 === 0 ? ENDS : [...ENDS].reverse()) {
       await Promise.all([candidate, baseline].map(quiesce));
       const m = await run(side, { params: SMALL_ORDER, untilFinished: true });
-      check(side, m);
+      check(side, m, INSTANCES);
       ends[side].push((INSTANCES / m.endToEndMs) * 1000);
+    }
+  }
+  // The floor any HTTP front pays: a request that does no work (`GET /health`), per request.
+  const floor = { api: [], baseline: [] };
+  for (let r = 0; r < 3; r++) {
+    for (const [side, server] of [["api", candidate], ["baseline", baseline]]) {
+      const before = workerdCpuSeconds(server);
+      const load = await runLoad({
+        baseUrl: server.url,
+        makeRequest: () => ({ path: "/health" }),
+        concurrency: CONCURRENCY,
+        maxRequests: 1_000_000,
+        maxMs: 800,
+        expectStatus: 200,
+      });
+      floor[side].push(((workerdCpuSeconds(server) - before) * 1000) / load.requests);
     }
   }
   await stopServers();
@@ -573,6 +591,15 @@ try {
   rows.push(createRow("plain fetch handler vs createInstance loop in the Worker", "plain", "core", "what one HTTP request per create costs"));
   rows.push(createRow("createInstance loop vs env.MY_WORKFLOW.create loop", "core", "binding", "what the core adds (validation, instance index)"));
   rows.push(createRow("binding loop + instance index record vs binding loop", "indexed", "binding", "what recording in the instance index costs"));
+  if (floor.api.every(Number.isFinite)) {
+    rows.push([
+      "HTTP floor: GET /health (no work), workerd CPU ms per request",
+      fmt(median(floor.api), 3),
+      fmt(median(floor.baseline), 3),
+      fmt(median(perRound(floor, "api", "baseline")), 3),
+      `what one request costs before any work; ${fmt((median(floor.api) / median(createCpu.binding)) * 100, 1)}% of a binding create's CPU`,
+    ]);
+  }
   rows.push([
     `end to end: ${INSTANCES} small orders (MyWorkflow, settlement 0) from first create until all complete (polled over HTTP), instances/s`,
     fmt(median(ends.api), 1),
