@@ -34,6 +34,17 @@ export const smallOrder = (overrides: Partial<OrderParamsInput> = {}): OrderPara
   ...overrides,
 });
 
+/** The output of `smallOrder()` once fulfilled by instance `id`. */
+export const fulfilledSmallOrder = (id: string) => ({
+  order_id: "ord-1",
+  outcome: "fulfilled",
+  total_cents: 3000,
+  reservation_id: `res-${id}`,
+  approval: { required: false },
+  payment_id: `pay-${id}`,
+  shipment_id: `shp-${id}`,
+});
+
 /** An order above the approval threshold: it waits for an `approval` event. */
 export const largeOrder = (overrides: Partial<OrderParamsInput> = {}): OrderParamsInput =>
   smallOrder({ items: [{ sku: "piano", quantity: 1, unit_price_cents: 250_000 }], ...overrides });

@@ -1,32 +1,16 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/api/envelope";
 import type { CreatedInstance } from "../../src/instances/instances";
 import type { RpcInstanceDetails, SeedCreateResponse } from "../../src/rpc/workflow-service";
+import { json, order, pages, uniqueId } from "./helpers";
 
 /**
  * The built Pages Functions, called as a browser would call them, with the built
  * Worker beside them: /rpc/* crosses the WORKFLOW_SERVICE service binding, /http/*
  * fetches the Worker's public API with the bearer token.
  */
-const pages = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`https://pages.test${path}`, init));
 const wrongTokenPages = (env as unknown as { PAGES_WITH_WRONG_TOKEN: Fetcher }).PAGES_WITH_WRONG_TOKEN;
-
-let counter = 0;
-const uniqueId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
-
-const order = (order_id = "ord-pages") => ({
-  order_id,
-  customer_email: "ada@example.com",
-  items: [{ sku: "book", quantity: 2, unit_price_cents: 1500 }],
-  settlement_seconds: 0,
-});
-
-const json = (method: string, body: unknown): RequestInit => ({
-  method,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body),
-});
 
 async function read<T>(res: Response) {
   return { status: res.status, body: (await res.json()) as Envelope<T> };

@@ -1,7 +1,8 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import type { Envelope } from "../../src/api/envelope";
 import { RETRY_AFTER_SECONDS } from "../../src/api/rate-limit";
+import { json, order, pages, uniqueId } from "./helpers";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,24 +16,7 @@ declare module "vitest" {
  * the Worker's `x-request-id` on every answer of the fetch path. All provoked for real,
  * against the built Worker and its real rate limiter binding.
  */
-const pages = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`https://pages.test${path}`, init));
 const bound = env as unknown as { PAGES_WITH_WRONG_TOKEN: Fetcher; PAGES_RATE_LIMITED: Fetcher };
-
-let counter = 0;
-const uniqueId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
-
-const order = () => ({
-  order_id: "ord-headers",
-  customer_email: "ada@example.com",
-  items: [{ sku: "book", quantity: 1, unit_price_cents: 1500 }],
-  settlement_seconds: 0,
-});
-
-const json = (method: string, body: unknown): RequestInit => ({
-  method,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body),
-});
 
 const errorsOf = async (res: Response) => ((await res.json()) as Envelope<null>).errors;
 
@@ -62,11 +46,11 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
     const id = uniqueId("reqid");
     const answers: [string, Response][] = [
       ["list", await pages("/http/workflows")],
-      ["create", await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }))],
+      ["create", await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order("ord-headers") }))],
       ["status", await pages(`/http/workflows/my-workflow/instances/${id}`)],
       ["missing", await pages(`/http/workflows/my-workflow/instances/${uniqueId("missing")}`)],
       ["invalid", await pages("/http/workflows/my-workflow/instances", json("POST", { params: { hello: "world" } }))],
-      ["duplicate", await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }))],
+      ["duplicate", await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order("ord-headers") }))],
       ["wrong method", await pages("/http/workflows/my-workflow/instances", { method: "PUT" })],
       ["wrong token", await bound.PAGES_WITH_WRONG_TOKEN.fetch("https://pages.test/http/workflows")],
     ];
@@ -91,7 +75,7 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
 
   it.each(["http", "rpc"])("a 409 on /%s carries x-should-retry: false", async (path) => {
     const id = uniqueId(`no-retry-${path}`);
-    const create = () => pages(`/${path}/workflows/my-workflow/instances`, json("POST", { instance_id: id, params: order() }));
+    const create = () => pages(`/${path}/workflows/my-workflow/instances`, json("POST", { instance_id: id, params: order("ord-headers") }));
     const first = await create();
     expect(first.status).toBe(201);
     expect(first.headers.get("x-should-retry")).toBeNull();
@@ -136,7 +120,7 @@ describe("the fetch path (/http) under the Worker's create rate limit", () => {
     expect(spent, "could not spend the budget within one rate-limit window").toBe(true);
 
     const id = uniqueId("limited");
-    const res = await limited("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }));
+    const res = await limited("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order("ord-headers") }));
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe(String(RETRY_AFTER_SECONDS));
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
@@ -147,7 +131,7 @@ describe("the fetch path (/http) under the Worker's create rate limit", () => {
       result: null,
     });
 
-    const batch = await limited("/http/workflows/my-workflow/instances/batch", json("POST", [{ params: order() }]));
+    const batch = await limited("/http/workflows/my-workflow/instances/batch", json("POST", [{ params: order("ord-headers") }]));
     expect(batch.status).toBe(429);
     expect(batch.headers.get("retry-after")).toBe(String(RETRY_AFTER_SECONDS));
 

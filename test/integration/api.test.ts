@@ -6,7 +6,7 @@ import { LIMITS } from "../../src/instances/validation";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import type { ParentOutput } from "../../src/workflows/parent-schema";
-import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { api, fulfilledSmallOrder, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
 
@@ -266,15 +266,7 @@ describe("PATCH /api/workflows/:name/instances/:id/status", () => {
     expect(restarted.status).toBe(200);
     expect(restarted.body.result?.status).not.toBe("terminated");
     const done = (await waitForApiStatus("my-workflow", id, "complete")) as InstanceDetails;
-    expect(done.output).toEqual({
-      order_id: "ord-1",
-      outcome: "fulfilled",
-      total_cents: 3000,
-      reservation_id: `res-${id}`,
-      approval: { required: false },
-      payment_id: `pay-${id}`,
-      shipment_id: `shp-${id}`,
-    });
+    expect(done.output).toEqual(fulfilledSmallOrder(id));
   });
 
   it("restarts a completed instance", async () => {
