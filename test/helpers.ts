@@ -49,18 +49,33 @@ export const fulfilledSmallOrder = (id: string) => ({
 export const largeOrder = (overrides: Partial<OrderParamsInput> = {}): OrderParamsInput =>
   smallOrder({ items: [{ sku: "piano", quantity: 1, unit_price_cents: 250_000 }], ...overrides });
 
-/** Polls the API until the instance reaches `status` (or fails after `timeoutMs`). */
-export async function waitForApiStatus(workflow: string, id: string, status: string, timeoutMs = 10_000) {
+/**
+ * Calls `read` every 50 ms until `accept` holds for what it returned, and returns that;
+ * throws after `timeoutMs`, saying `what` and the last value read.
+ */
+export async function pollUntil<T, R extends T = T>(
+  read: () => Promise<T>,
+  accept: ((value: T) => value is R) | ((value: T) => boolean),
+  what: string,
+  timeoutMs: number,
+): Promise<R> {
   const deadline = Date.now() + timeoutMs;
-  let last = "";
+  let last: T | undefined;
   while (Date.now() < deadline) {
-    const res = await api<{ status: string; output?: unknown; error?: unknown }>(
-      "GET",
-      `/api/workflows/${workflow}/instances/${id}`,
-    );
-    last = res.body.result?.status ?? `http ${res.status}`;
-    if (last === status) return res.body.result!;
+    last = await read();
+    if (accept(last)) return last as R;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`instance ${id} did not reach ${status} within ${timeoutMs} ms (last: ${last})`);
+  throw new Error(`${what} within ${timeoutMs} ms (last: ${JSON.stringify(last)?.slice(0, 500)})`);
+}
+
+/** Polls the API until the instance reaches `status` (or fails after `timeoutMs`). */
+export async function waitForApiStatus(workflow: string, id: string, status: string, timeoutMs = 10_000) {
+  const res = await pollUntil(
+    () => api<{ status: string; output?: unknown; error?: unknown }>("GET", `/api/workflows/${workflow}/instances/${id}`),
+    (r) => r.body.result?.status === status,
+    `instance ${id} did not reach ${status}`,
+    timeoutMs,
+  );
+  return res.body.result!;
 }

@@ -2,8 +2,8 @@ import type { WorkflowIntrospector } from "cloudflare:test";
 import { startedIds, startedParams } from "./fuzz/started";
 
 /**
- * Reading what the platform recorded for an instance, as test/faults/order-faults.test.ts
- * does: its event history, and how many attempts a step made.
+ * Reading what the platform recorded for an instance: its event history, and how many
+ * attempts a step made.
  */
 
 /** Every event the platform recorded for an instance, in order (the subscription ends at the terminal event). */

@@ -5,21 +5,9 @@ import { describe, expect, it } from "vitest";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { attemptsOf, history as historyOf, stepOf } from "../workflow-history";
 
-/** Every event the platform recorded for an instance, in order (its subscription ends at the terminal event). */
-async function history(id: string): Promise<WorkflowInstanceEvent[]> {
-  const instance = await env.MY_WORKFLOW.get(id);
-  using subscription = await instance.subscribe();
-  const events: WorkflowInstanceEvent[] = [];
-  for (let next = await subscription.next(); !next.done; next = await subscription.next()) events.push(next.value);
-  return events;
-}
-
-/** Event step names carry the occurrence: "charge payment-1". */
-const stepOf = (stepName: string) => stepName.replace(/-\d+$/, "");
-
-const attemptsOf = (events: WorkflowInstanceEvent[], stepName: string) =>
-  events.filter((e) => e.type === "attempt_started" && stepOf(e.stepName) === stepName).length;
+const history = (id: string) => historyOf(env.MY_WORKFLOW, id);
 const errorsOf = (events: WorkflowInstanceEvent[], stepName: string) =>
   events.flatMap((e) => (e.type === "attempt_errored" && stepOf(e.stepName) === stepName ? [e] : []));
 const rolledBack = (events: WorkflowInstanceEvent[]) =>

@@ -3,47 +3,31 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { InstanceDetails } from "../../src/instances/instances";
 import { InstanceIndex } from "../../src/instances/instance-index";
+import { indexOf } from "../../src/instances/listing";
 import { MAX_MILESTONES, MAX_MESSAGE_CHARS, type Milestone } from "../../src/instances/progress";
 import { unwrap } from "../../src/rpc/result";
 import type { RpcInstanceDetails } from "../../src/rpc/workflow-service";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { PARENT_STEPS } from "../../src/workflows/parent-workflow";
-import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { history, stepOf } from "../workflow-history";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
 const service = exports.WorkflowService;
-const indexStub = (name: string) => env.INSTANCE_INDEX.get(env.INSTANCE_INDEX.idFromName(name));
 
 /** Reads `GET .../instances/:id` until `accept` holds. */
-async function waitForDetails(
-  workflow: string,
-  id: string,
-  accept: (d: InstanceDetails) => boolean,
-  timeoutMs = 15_000,
-): Promise<InstanceDetails> {
-  const deadline = Date.now() + timeoutMs;
-  let last: InstanceDetails | null = null;
-  while (Date.now() < deadline) {
-    last = (await api<InstanceDetails>("GET", `/api/workflows/${workflow}/instances/${id}`)).body.result;
-    if (last && accept(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${workflow}/${id} never matched: ${JSON.stringify(last)}`);
-}
+const waitForDetails = (workflow: string, id: string, accept: (d: InstanceDetails) => boolean, timeoutMs = 15_000) =>
+  pollUntil(
+    async () => (await api<InstanceDetails>("GET", `/api/workflows/${workflow}/instances/${id}`)).body.result,
+    (d): d is InstanceDetails => d !== null && accept(d),
+    `${workflow}/${id} never matched`,
+    timeoutMs,
+  );
 
 /** The same through WorkflowService.status (a real RPC call). */
-async function waitForRpcDetails(id: string, accept: (d: RpcInstanceDetails) => boolean, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: RpcInstanceDetails | null = null;
-  while (Date.now() < deadline) {
-    last = unwrap(await service.status("my-workflow", id));
-    if (accept(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`my-workflow/${id} never matched over RPC: ${JSON.stringify(last)}`);
-}
+const waitForRpcDetails = (id: string, accept: (d: RpcInstanceDetails) => boolean, timeoutMs = 15_000) =>
+  pollUntil(async () => unwrap(await service.status("my-workflow", id)), accept, `my-workflow/${id} never matched over RPC`, timeoutMs);
 
 const steps = (milestones: Milestone[]) => milestones.map((m) => [m.step, m.percent, m.type]);
 const atApproval = (d: { progress: Milestone | null }) => d.progress?.step === ORDER_STEPS.approval;
@@ -115,7 +99,7 @@ describe("progress of every instance, from the instance index", () => {
     // A real fault in the index's storage, for this instance only: every write of its
     // progress row is refused by SQLite, so each report's call to the index throws.
     const trigger = `refuse_${id.replace(/-/g, "_")}`;
-    await runInDurableObject(indexStub("my-workflow"), (_index, state) => {
+    await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
       for (const op of ["INSERT", "UPDATE"]) {
         state.storage.sql.exec(
           `CREATE TRIGGER ${trigger}_${op} BEFORE ${op} ON progress WHEN NEW.id = '${id}'
@@ -140,7 +124,7 @@ describe("progress of every instance, from the instance index", () => {
       ]);
       expect(events.some((e) => e.type === "attempt_errored")).toBe(false);
     } finally {
-      await runInDurableObject(indexStub("my-workflow"), (_index, state) => {
+      await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
         for (const op of ["INSERT", "UPDATE"]) state.storage.sql.exec(`DROP TRIGGER IF EXISTS ${trigger}_${op}`);
       });
     }
@@ -230,7 +214,7 @@ describe("the approval wait", () => {
 
 describe("the index's progress table", () => {
   it("is added to an index whose storage predates it, and keeps the newest milestones", async () => {
-    const stub = indexStub(uniqueId("old-index"));
+    const stub = indexOf(env, uniqueId("old-index"));
     const log = await runInDurableObject(stub, (_index, state) => {
       // State from before progress existed: the instances table only.
       state.storage.sql.exec("DROP TABLE progress");

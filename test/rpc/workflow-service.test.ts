@@ -4,7 +4,7 @@ import type { Envelope } from "../../src/api/envelope";
 import { RpcCallError, rpcResponse, unwrap, type RpcResult } from "../../src/rpc/result";
 import type { RpcInstanceDetails, SeedCreateResponse } from "../../src/rpc/workflow-service";
 import type { OrderOutput } from "../../src/workflows/order-schema";
-import { largeOrder, smallOrder, uniqueId } from "../helpers";
+import { largeOrder, pollUntil, smallOrder, uniqueId } from "../helpers";
 
 /**
  * WorkflowService through `exports.WorkflowService`: a loopback service binding to
@@ -21,14 +21,13 @@ function expectError(result: RpcResult<unknown>, kind: string, status: number) {
 }
 
 async function waitForRpcStatus(workflow: string, id: string, status: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: RpcResult<RpcInstanceDetails> | undefined;
-  while (Date.now() < deadline) {
-    last = await service.status(workflow, id);
-    if (last.ok && last.result.status === status) return last.result;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`instance ${id} did not reach ${status} (last: ${JSON.stringify(last)})`);
+  const last = await pollUntil<RpcResult<RpcInstanceDetails>>(
+    async () => service.status(workflow, id),
+    (r) => r.ok && r.result.status === status,
+    `instance ${id} did not reach ${status}`,
+    timeoutMs,
+  );
+  return unwrap(last);
 }
 
 describe("WorkflowService over RPC", () => {
