@@ -14,9 +14,9 @@ const createRateLimit = wranglerConfig.ratelimits.find((r) => r.name === "CREATE
  * @cloudflare/vitest-plugin does not apply: the tests must run what ships. Wrangler matches
  * an import specifier exactly (Vite's string keys also match `key/...`, hence the RegExp).
  */
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const bundleAliases = Object.entries(wranglerConfig.alias ?? {}).map(([find, path]) => ({
-  find: new RegExp(`^${escape(find)}$`),
+  find: new RegExp(`^${escapeRegExp(find)}$`),
   replacement: fileURLToPath(new URL(path, import.meta.url)),
 }));
 

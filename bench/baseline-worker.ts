@@ -18,8 +18,6 @@
 import { failure, ok, okPage } from "../src/api/envelope";
 import { MAX_BODY_BYTES, tokenMatches } from "../src/api/middleware";
 import { InstanceError } from "../src/instances/errors";
-import { recordCreated } from "../src/instances/listing";
-import type { OrderParamsInput } from "../src/workflows/order-schema";
 import {
   bulkChangeStatus,
   changeStatus,
@@ -29,6 +27,8 @@ import {
   listInstances,
   sendEvent,
 } from "../src/instances/instances";
+import { recordCreated } from "../src/instances/listing";
+import type { OrderParamsInput } from "../src/workflows/order-schema";
 
 // Every class the real entry exports (Workflows, RPC entrypoint, Agent...), so the
 // bindings of wrangler.jsonc resolve against this script exactly as against src/index.ts.
@@ -86,7 +86,8 @@ async function readJson(request: Request): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw new InstanceError("too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
   const bytes = await request.arrayBuffer();
-  if (bytes.byteLength > MAX_BODY_BYTES) throw new InstanceError("too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (bytes.byteLength > MAX_BODY_BYTES)
+    throw new InstanceError("too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return undefined;
   try {
@@ -97,7 +98,9 @@ async function readJson(request: Request): Promise<unknown> {
 }
 
 const notAllowed = (method: string, ...allowed: string[]) =>
-  fail(405, 40500, `${method} is not allowed here; use ${allowed.join(" or ")}`, undefined, { Allow: allowed.join(", ") });
+  fail(405, 40500, `${method} is not allowed here; use ${allowed.join(" or ")}`, undefined, {
+    Allow: allowed.join(", "),
+  });
 
 const segment = (raw: string) => {
   try {
@@ -179,7 +182,8 @@ async function createLoop(env: Env, body: CreateLoop): Promise<Response> {
           continue;
         }
         const instance = await env.MY_WORKFLOW.create({ params: body.params });
-        if (body.mode === "indexed") await recordCreated(env, "my-workflow", [{ id: instance.id, status: "queued" }], "api");
+        if (body.mode === "indexed")
+          await recordCreated(env, "my-workflow", [{ id: instance.id, status: "queued" }], "api");
         ids.push(instance.id);
       }
     }),

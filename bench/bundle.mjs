@@ -1,7 +1,7 @@
 // Builds the deploy bundle exactly as `wrangler deploy` would (dry run) and measures it:
 // total and gzip size (computed as wrangler computes them), and what it is made of.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -18,7 +18,11 @@ export const WRANGLER = join(dirname(require.resolve("wrangler/package.json")), 
  */
 export function run(cmd, args, options = {}) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
@@ -37,7 +41,15 @@ export const wrangler = (args, options) => run(process.execPath, [WRANGLER, ...a
  * with an esbuild metafile at `<outdir>/meta.json`.
  */
 export async function build(outdir, entry) {
-  await wrangler(["deploy", ...(entry ? [entry] : []), "--dry-run", "--outdir", outdir, "--metafile", join(outdir, "meta.json")]);
+  await wrangler([
+    "deploy",
+    ...(entry ? [entry] : []),
+    "--dry-run",
+    "--outdir",
+    outdir,
+    "--metafile",
+    join(outdir, "meta.json"),
+  ]);
 }
 
 /** The entry module of a build (`index.js`, or named after another entry script). */
@@ -88,9 +100,7 @@ export function contributors(outdir) {
       all += bytesInOutput;
     }
   }
-  return [...totals]
-    .sort((a, b) => b[1] - a[1])
-    .map(([owner, bytes]) => ({ owner, bytes, share: bytes / all }));
+  return [...totals].sort((a, b) => b[1] - a[1]).map(([owner, bytes]) => ({ owner, bytes, share: bytes / all }));
 }
 
 export const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;

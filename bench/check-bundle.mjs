@@ -18,7 +18,9 @@ const top = contributors(OUTDIR)
   .map((c) => `${c.owner} ${kib(c.bytes)} (${Math.round(c.share * 100)}%)`)
   .join(", ");
 
-console.log(`deploy bundle: ${kib(size.bytes)}, gzip ${kib(size.gzipBytes)}; budget gzip ${kib(budget.gzip_bytes_max)}`);
+console.log(
+  `deploy bundle: ${kib(size.bytes)}, gzip ${kib(size.gzipBytes)}; budget gzip ${kib(budget.gzip_bytes_max)}`,
+);
 console.log(`largest parts (minified bytes): ${top}`);
 
 if (process.argv.includes("--update")) {

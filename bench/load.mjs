@@ -16,7 +16,10 @@ export function request(agent, url, { method = "GET", headers = {}, body } = {})
       {
         agent,
         method,
-        headers: body === undefined ? headers : { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        headers:
+          body === undefined
+            ? headers
+            : { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
       },
       (res) => {
         const chunks = [];

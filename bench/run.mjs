@@ -20,10 +20,11 @@
 // BENCH_STATE_ROOT (where server state goes: /dev/shm when present, else the temp dir).
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { SourceMap } from "node:module";
 import os from "node:os";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { build, bundleSize, contributors, kib, ownerOf, wrangler } from "./bundle.mjs";
 import { keepAliveAgent, quantile, request, runLoad } from "./load.mjs";
 
@@ -59,7 +60,10 @@ const SMALL_ORDER = {
 const PARKED_ORDER = { ...SMALL_ORDER, settlement_seconds: 3600 };
 
 const started = performance.now();
-const loadAtStart = os.loadavg().map((l) => l.toFixed(1)).join(" ");
+const loadAtStart = os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(" ");
 const work = mkdtempSync(join(os.tmpdir(), "workflows-bench-"));
 // Server state (Workflow engines, Durable Object SQLite) on tmpfs when there is one, so
 // disk flushes do not drown the code being measured. BENCH_STATE_ROOT=/tmp measures with them.
@@ -67,7 +71,8 @@ const stateRoot = mkdtempSync(
   join(process.env.BENCH_STATE_ROOT ?? (existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir()), "workflows-bench-state-"),
 );
 const servers = [];
-const log = (message) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
+const log = (message) =>
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -82,14 +87,19 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 function workerdCpuSeconds(server) {
   try {
-    const pid = (server.workerdPid ??= readdirSync("/proc").find((entry) => {
+    server.workerdPid ??= readdirSync("/proc").find((entry) => {
       if (!/^\d+$/.test(entry)) return false;
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const [, comm] = /\((.*)\)/.exec(stat) ?? [];
       return comm === "workerd" && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === server.pid;
-    }));
+    });
+    const pid = server.workerdPid;
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const [utime, stime] = fields.slice(fields.lastIndexOf(")") + 2).split(" ").slice(11, 13).map(Number);
+    const [utime, stime] = fields
+      .slice(fields.lastIndexOf(")") + 2)
+      .split(" ")
+      .slice(11, 13)
+      .map(Number);
     return (utime + stime) / 100;
   } catch {
     return undefined;
@@ -183,7 +193,8 @@ async function waitAllFinished(server, ids, timeoutMs = 120_000) {
   let completed = 0;
   const deadline = performance.now() + timeoutMs;
   while (pending.size > 0) {
-    if (performance.now() > deadline) throw new Error(`${server.label}: ${pending.size} instances still running after ${timeoutMs} ms`);
+    if (performance.now() > deadline)
+      throw new Error(`${server.label}: ${pending.size} instances still running after ${timeoutMs} ms`);
     const batch = [...pending];
     let next = 0;
     await Promise.all(
@@ -236,20 +247,26 @@ async function checkParity(candidate, baseline) {
   for (const [method, path, body, headers] of cases) {
     const [a, b] = await Promise.all([candidate, baseline].map((s) => call(s, method, path, body, headers ?? AUTH)));
     if (!same(a, b)) {
-      mismatches.push(`${method} ${path}: API ${a.status} ${JSON.stringify(a.body)} / baseline ${b.status} ${JSON.stringify(b.body)}`);
+      mismatches.push(
+        `${method} ${path}: API ${a.status} ${JSON.stringify(a.body)} / baseline ${b.status} ${JSON.stringify(b.body)}`,
+      );
     }
   }
   // The measured read, on a finished instance (its output is part of the answer).
   await Promise.all([candidate, baseline].map((s) => waitAllFinished(s, ["parity-1"])));
   const [a, b] = await Promise.all([candidate, baseline].map((s) => call(s, "GET", instancePath("parity-1"))));
   if (a.status !== 200 || !same(a, b)) {
-    mismatches.push(`GET ${instancePath("parity-1")}: API ${a.status} ${JSON.stringify(a.body)} / baseline ${b.status} ${JSON.stringify(b.body)}`);
+    mismatches.push(
+      `GET ${instancePath("parity-1")}: API ${a.status} ${JSON.stringify(a.body)} / baseline ${b.status} ${JSON.stringify(b.body)}`,
+    );
   }
   // Headers: report a drift (the baseline copies the API's header set by hand).
   const names = async (s) => {
     const res = await fetch(new URL(instancePath("parity-1"), s.url), { headers: AUTH });
     await res.arrayBuffer();
-    return [...res.headers.keys()].filter((h) => !["date", "content-length", "connection", "keep-alive"].includes(h)).sort();
+    return [...res.headers.keys()]
+      .filter((h) => !["date", "content-length", "connection", "keep-alive"].includes(h))
+      .sort();
   };
   const [ha, hb] = await Promise.all([names(candidate), names(baseline)]);
   const headerDrift = ha.join() === hb.join() ? "" : `API headers [${ha.join(", ")}] vs baseline [${hb.join(", ")}]`;
@@ -327,7 +344,12 @@ async function createInWorker(server, mode, { count = INSTANCES, params = SMALL_
   const createMs = performance.now() - t0;
   if (res.status !== 200) throw new Error(`create-loop failed: ${res.status} ${JSON.stringify(res.body)}`);
   const ids = res.body.ids;
-  return { createMs, ...(await afterCreates(server, ids, t0, cpuBefore, untilFinished)), created: ids.length, errors: count - ids.length };
+  return {
+    createMs,
+    ...(await afterCreates(server, ids, t0, cpuBefore, untilFinished)),
+    created: ids.length,
+    errors: count - ids.length,
+  };
 }
 
 async function afterCreates(server, ids, t0, cpuBefore, untilFinished) {
@@ -413,7 +435,7 @@ async function timeTests() {
       child.on("close", (c) => resolve({ code: c, output: out }));
     });
     const seconds = (performance.now() - t0) / 1000;
-    const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+    const plain = stripVTControlCharacters(output);
     const tests = /^\s*Tests\s+(\d.*?)\s*$/m.exec(plain)?.[1] ?? "?";
     const failed = [...new Set(plain.match(/^\s*FAIL\s.*$/gm) ?? [])].map((l) => l.trim()).slice(0, 5);
     runs.push({ seconds, ok: code === 0, tests, failed });
@@ -435,12 +457,17 @@ try {
   await build(baselineDir, "bench/baseline-worker.ts");
 
   log("starting both Workers");
-  const [candidate, baseline] = await Promise.all([startServer("api", candidateDir), startServer("baseline", baselineDir)]);
+  const [candidate, baseline] = await Promise.all([
+    startServer("api", candidateDir),
+    startServer("baseline", baselineDir),
+  ]);
   log(`API on ${candidate.url} (pid ${candidate.pid}), baseline on ${baseline.url} (pid ${baseline.pid})`);
 
   const parity = await checkParity(candidate, baseline);
   if (parity.mismatches.length) {
-    throw new Error(`the baseline does not answer like the API; fix bench/baseline-worker.ts:\n${parity.mismatches.join("\n")}`);
+    throw new Error(
+      `the baseline does not answer like the API; fix bench/baseline-worker.ts:\n${parity.mismatches.join("\n")}`,
+    );
   }
   if (parity.headerDrift) log(`header drift (not a failure): ${parity.headerDrift}`);
 
@@ -478,7 +505,9 @@ try {
     }
     reads.ratio.push(reads.api.at(-1).perSecond / reads.baseline.at(-1).perSecond);
     const [a, b] = [reads.api.at(-1), reads.baseline.at(-1)];
-    log(`  API ${a.perSecond.toFixed(0)} req/s ${a.cpuPerRequest.toFixed(2)} ms CPU; baseline ${b.perSecond.toFixed(0)} req/s ${b.cpuPerRequest.toFixed(2)} ms CPU`);
+    log(
+      `  API ${a.perSecond.toFixed(0)} req/s ${a.cpuPerRequest.toFixed(2)} ms CPU; baseline ${b.perSecond.toFixed(0)} req/s ${b.cpuPerRequest.toFixed(2)} ms CPU`,
+    );
   }
   // api: Hono over HTTP; plain: the baseline's fetch handler over HTTP; core: createInstance
   // in a loop inside the Worker; indexed: env.MY_WORKFLOW.create plus the index record in a
@@ -525,7 +554,10 @@ try {
   // The floor any HTTP front pays: a request that does no work (`GET /health`), per request.
   const floor = { api: [], baseline: [] };
   for (let r = 0; r < 3; r++) {
-    for (const [side, server] of [["api", candidate], ["baseline", baseline]]) {
+    for (const [side, server] of [
+      ["api", candidate],
+      ["baseline", baseline],
+    ]) {
       const before = workerdCpuSeconds(server);
       const load = await runLoad({
         baseUrl: server.url,
@@ -587,10 +619,33 @@ try {
       `>= 0.9 (${verdict(createRatio >= 0.9)})`,
     ),
   );
-  rows.push(createRow("API vs the plain fetch handler (both over HTTP)", "api", "plain", "what Hono and its middleware cost"));
-  rows.push(createRow("plain fetch handler vs createInstance loop in the Worker", "plain", "core", "what one HTTP request per create costs"));
-  rows.push(createRow("createInstance loop vs env.MY_WORKFLOW.create loop", "core", "binding", "what the core adds (validation, instance index)"));
-  rows.push(createRow("binding loop + instance index record vs binding loop", "indexed", "binding", "what recording in the instance index costs"));
+  rows.push(
+    createRow("API vs the plain fetch handler (both over HTTP)", "api", "plain", "what Hono and its middleware cost"),
+  );
+  rows.push(
+    createRow(
+      "plain fetch handler vs createInstance loop in the Worker",
+      "plain",
+      "core",
+      "what one HTTP request per create costs",
+    ),
+  );
+  rows.push(
+    createRow(
+      "createInstance loop vs env.MY_WORKFLOW.create loop",
+      "core",
+      "binding",
+      "what the core adds (validation, instance index)",
+    ),
+  );
+  rows.push(
+    createRow(
+      "binding loop + instance index record vs binding loop",
+      "indexed",
+      "binding",
+      "what recording in the instance index costs",
+    ),
+  );
   if (floor.api.every(Number.isFinite)) {
     rows.push([
       "HTTP floor: GET /health (no work), workerd CPU ms per request",
@@ -629,7 +684,13 @@ try {
     "",
   ]);
   const startup = await startupProfile(candidateDir);
-  rows.push([`startup CPU (wrangler check startup), active ms, median of ${STARTUP_RUNS}`, fmt(startup.activeMs, 1), "", "", ""]);
+  rows.push([
+    `startup CPU (wrangler check startup), active ms, median of ${STARTUP_RUNS}`,
+    fmt(startup.activeMs, 1),
+    "",
+    "",
+    "",
+  ]);
   rows.push(["startup self time by package, ms per run", startup.byOwner.join("; "), "", "", ""]);
   rows.push(["startup top self-time functions, ms per run", startup.byFunction.join("; "), "", "", ""]);
 
@@ -649,7 +710,10 @@ try {
   }
 
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(" ");
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
   console.log(
     `\nMachine: nproc ${os.availableParallelism()} (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${os.platform()} ${os.release()}, ${new Date().toISOString()}; load average at start ${loadAtStart}, at end ${load}`,
   );
@@ -666,4 +730,3 @@ try {
   agent.destroy();
   await cleanup();
 }
-

@@ -15,7 +15,9 @@ import { moduleFiles } from "./bundle.mjs";
 // The Miniflare (and so the workerd) that this project's wrangler runs for `wrangler dev`,
 // not whichever copy the package manager hoisted (the test plugin brings an older one).
 const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
-const { Log, LogLevel, Miniflare, convertV4MiniflareOptions } = await import(pathToFileURL(fromWrangler.resolve("miniflare")).href);
+const { Log, LogLevel, Miniflare, convertV4MiniflareOptions } = await import(
+  pathToFileURL(fromWrangler.resolve("miniflare")).href
+);
 
 const [bundleDir, stateDir, token] = process.argv.slice(2);
 if (!bundleDir || !stateDir || !token) {
@@ -30,7 +32,13 @@ const { modulesRules: _rules, ...options } = workerOptions;
 // The built modules: the entry first, then any module it imports (chunks, wasm).
 const root = resolve(bundleDir);
 const typeOf = (path) =>
-  path.endsWith(".wasm") ? "CompiledWasm" : path.endsWith(".bin") ? "Data" : /\.(txt|html|sql)$/.test(path) ? "Text" : "ESModule";
+  path.endsWith(".wasm")
+    ? "CompiledWasm"
+    : path.endsWith(".bin")
+      ? "Data"
+      : /\.(txt|html|sql)$/.test(path)
+        ? "Text"
+        : "ESModule";
 const modules = moduleFiles(root).map((path) => ({ type: typeOf(path), path }));
 
 const mf = new Miniflare(

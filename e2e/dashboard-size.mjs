@@ -19,9 +19,25 @@ const rows = files(root)
   .filter((path) => !path.endsWith("_headers"))
   .map((path) => {
     const bytes = readFileSync(path);
-    return { file: relative(root, path), raw: bytes.length, gzip: gzipSync(bytes).length, brotli: brotliCompressSync(bytes).length };
+    return {
+      file: relative(root, path),
+      raw: bytes.length,
+      gzip: gzipSync(bytes).length,
+      brotli: brotliCompressSync(bytes).length,
+    };
   })
   .sort((a, b) => b.raw - a.raw);
-const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), {
+  raw: 0,
+  gzip: 0,
+  brotli: 0,
+});
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-console.table(Object.fromEntries([...rows, { file: `total (${rows.length} files)`, ...total }].map((r) => [r.file, { raw: kib(r.raw), gzip: kib(r.gzip), brotli: kib(r.brotli) }])));
+console.table(
+  Object.fromEntries(
+    [...rows, { file: `total (${rows.length} files)`, ...total }].map((r) => [
+      r.file,
+      { raw: kib(r.raw), gzip: kib(r.gzip), brotli: kib(r.brotli) },
+    ]),
+  ),
+);

@@ -50,9 +50,16 @@ async function inPage(t, flow, options = {}) {
   page.on("pageerror", (e) => log.push(`[pageerror] ${e.stack ?? e.message}`));
   try {
     await flow(page);
-    assert.deepEqual(log.filter((l) => l.startsWith("[pageerror]")), [], "uncaught errors in the page");
+    assert.deepEqual(
+      log.filter((l) => l.startsWith("[pageerror]")),
+      [],
+      "uncaught errors in the page",
+    );
   } catch (error) {
-    const name = t.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 80);
+    const name = t.name
+      .replace(/[^a-z0-9]+/gi, "-")
+      .toLowerCase()
+      .slice(0, 80);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true }).catch(() => {});
     writeFileSync(join(ARTIFACTS, `${name}.log`), log.join("\n"));
@@ -114,7 +121,11 @@ describe("dashboard", () => {
       await page.locator(`#runs li[data-instance-id="${id}"][data-status="complete"]`).waitFor();
       await page.locator(`#instance-lists li[data-instance-id="${id}"][data-status="complete"]`).waitFor();
       // The event went through the service binding, and the Worker accepted it.
-      await page.locator("#requests-list li", { hasText: `POST /rpc/workflows/my-workflow/instances/${id}/events/approval → 202` }).waitFor({ state: "attached" });
+      await page
+        .locator("#requests-list li", {
+          hasText: `POST /rpc/workflows/my-workflow/instances/${id}/events/approval → 202`,
+        })
+        .waitFor({ state: "attached" });
     });
   });
 
@@ -127,10 +138,17 @@ describe("dashboard", () => {
       // No Agent is involved: the open instance's read (polled) carries the milestones.
       const milestones = page.locator("#inspector-body .steps li");
       const atApproval = async () => {
-        await page.locator("#inspector-caption", { hasText: "wait for approval: waiting for approval (50%)" }).waitFor();
-        await page.locator('#inspector-body .steps li[data-state="current"]', { hasText: "wait for approval" }).waitFor();
+        await page
+          .locator("#inspector-caption", { hasText: "wait for approval: waiting for approval (50%)" })
+          .waitFor();
+        await page
+          .locator('#inspector-body .steps li[data-state="current"]', { hasText: "wait for approval" })
+          .waitFor();
         assert.equal(await page.locator("#inspector-progress").getAttribute("value"), "50");
-        assert.deepEqual(await milestones.locator(".step").allTextContents(), ["reserve inventory", "wait for approval"]);
+        assert.deepEqual(await milestones.locator(".step").allTextContents(), [
+          "reserve inventory",
+          "wait for approval",
+        ]);
         assert.match(await page.locator("#inspector-body .progress-block").textContent(), /recorded by the Worker/);
       };
       await atApproval();
@@ -173,7 +191,10 @@ describe("dashboard", () => {
       await page.keyboard.press("Enter");
       await inspected(page, id, "running").waitFor();
       await page.locator(`#instance-lists li[data-instance-id="${id}"][data-status="running"]`).waitFor();
-      await page.locator("#requests-list li", { hasText: `PATCH /http/workflows/my-workflow/instances/${id}/status → 200` }).first().waitFor({ state: "attached" });
+      await page
+        .locator("#requests-list li", { hasText: `PATCH /http/workflows/my-workflow/instances/${id}/status → 200` })
+        .first()
+        .waitFor({ state: "attached" });
     });
   });
 
@@ -240,13 +261,19 @@ describe("dashboard", () => {
       });
       const children = page.locator("#inspector-body .children li");
       await page.locator(`#inspector-body .children li[data-instance-id="${id}-c3"]`).waitFor();
-      assert.deepEqual(await children.evaluateAll((els) => els.map((e) => e.dataset.instanceId)), [`${id}-c1`, `${id}-c2`, `${id}-c3`]);
+      assert.deepEqual(await children.evaluateAll((els) => els.map((e) => e.dataset.instanceId)), [
+        `${id}-c1`,
+        `${id}-c2`,
+        `${id}-c3`,
+      ]);
 
       await inspected(page, id, "complete").waitFor();
       await page.locator('#inspector-body .children li[data-status="complete"]').nth(2).waitFor();
       const output = JSON.parse(await page.locator("#inspector-body pre.json").textContent());
       assert.equal(output.fulfilled, 3);
-      await page.locator(`#instance-lists section[data-workflow="parent-workflow"] li[data-instance-id="${id}"]`).waitFor();
+      await page
+        .locator(`#instance-lists section[data-workflow="parent-workflow"] li[data-instance-id="${id}"]`)
+        .waitFor();
 
       // A child opens in the panel; the instance index says who started it.
       await page.locator(`#inspector-body .children li[data-instance-id="${id}-c2"] button`).click();
@@ -258,7 +285,9 @@ describe("dashboard", () => {
   test("empty lists, the Worker's error messages, and data shown as text only", async (t) => {
     await inPage(t, async (page) => {
       await openDashboard(page, `e2e-errors-${run}`);
-      await page.locator('#instance-lists section[data-workflow="restock-workflow"] .note', { hasText: "No instances yet" }).waitFor();
+      await page
+        .locator('#instance-lists section[data-workflow="restock-workflow"] .note', { hasText: "No instances yet" })
+        .waitFor();
 
       // The Worker's 400 names the field; the message is errors[0].message of its envelope.
       await page.selectOption("#start-workflow", "my-workflow");
@@ -280,7 +309,10 @@ describe("dashboard", () => {
       await openDashboard(page, `e2e-errors-${run}`);
       await start(page, { workflow: "my-workflow", id, via: "rpc", params: { ...SMALL_ORDER, order_id: markup } });
       await inspected(page, id, "complete").waitFor();
-      assert.match(await page.locator("#inspector-body pre.json").textContent(), /<img src=x onerror=\\"window.__injected=1\\">/);
+      assert.match(
+        await page.locator("#inspector-body pre.json").textContent(),
+        /<img src=x onerror=\\"window.__injected=1\\">/,
+      );
       assert.equal(await page.locator("img").count(), 0);
       assert.equal(await page.evaluate(() => /** @type {any} */ (window).__injected), undefined);
     });

@@ -37,7 +37,9 @@ let exitCode = 1;
 try {
   const bootStarted = performance.now();
   server = await startDevServer({ stateDir, token, vars: LIMITED ? {} : { CREATE_RATE_LIMIT: "off" } });
-  console.log(`wrangler dev ready on ${server.baseUrl} (pid ${server.pid}) in ${((performance.now() - bootStarted) / 1000).toFixed(1)} s`);
+  console.log(
+    `wrangler dev ready on ${server.baseUrl} (pid ${server.pid}) in ${((performance.now() - bootStarted) / 1000).toFixed(1)} s`,
+  );
   const api = apiClient(server.baseUrl, token);
 
   // 1. Creates, CONCURRENCY at a time.
@@ -52,7 +54,10 @@ try {
     CONCURRENCY,
     async (i) => {
       try {
-        const res = await api("POST", `/api/workflows/${WORKFLOW}/instances`, { instance_id: idOf(i), params: order(i) });
+        const res = await api("POST", `/api/workflows/${WORKFLOW}/instances`, {
+          instance_id: idOf(i),
+          params: order(i),
+        });
         latencies.push(res.ms);
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status === 201) {
@@ -130,9 +135,11 @@ try {
 
   // With the limit on, only 429s may be refused (and repeats of an id are limited too).
   const refusedOk = LIMITED
-    ? [...statuses.keys()].every((s) => s === 201 || s === 429) && [...duplicateStatuses.keys()].every((s) => s === 409 || s === 429)
+    ? [...statuses.keys()].every((s) => s === 201 || s === 429) &&
+      [...duplicateStatuses.keys()].every((s) => s === 409 || s === 429)
     : accepted.size === CREATES && (duplicateStatuses.get(409) ?? 0) === duplicateIds.length;
-  const ok = attempted === CREATES && refusedOk && notComplete.length === 0 && figures.duplicated === 0 && serverErrors === 0;
+  const ok =
+    attempted === CREATES && refusedOk && notComplete.length === 0 && figures.duplicated === 0 && serverErrors === 0;
   console.log(ok ? "load: OK (none lost, none duplicated)" : "load: FAILED");
   exitCode = ok ? 0 : 1;
 } catch (error) {

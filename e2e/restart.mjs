@@ -50,7 +50,11 @@ async function statuses(api, list) {
   });
   return out;
 }
-const count = (byId) => Object.values(byId).reduce((acc, s) => ((acc[s] = (acc[s] ?? 0) + 1), acc), {});
+const count = (byId) => {
+  const counts = {};
+  for (const s of Object.values(byId)) counts[s] = (counts[s] ?? 0) + 1;
+  return counts;
+};
 
 async function waitAll(api, list, wanted, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
@@ -91,7 +95,9 @@ try {
     if (res.status !== 201) throw new Error(`agent schedule ${instance_id}: ${res.status} ${res.text}`);
   }
   const agentDueAt = Date.now() + AGENT_DELAY_SECONDS * 1000;
-  console.log(`[${at()}] created ${PER_KIND} waiting, ${PER_KIND} sleeping (${SLEEP_SECONDS} s), ${PER_KIND} complete; agent schedules: ${scheduled.length}`);
+  console.log(
+    `[${at()}] created ${PER_KIND} waiting, ${PER_KIND} sleeping (${SLEEP_SECONDS} s), ${PER_KIND} complete; agent schedules: ${scheduled.length}`,
+  );
 
   // Let every sleeper enter its sleep, then crash the server.
   await sleep(3_000);
@@ -114,7 +120,10 @@ try {
 
   // Waiting instances: send their events now.
   await pool(kinds.waiting.ids.length, 10, async (i) => {
-    const res = await api("POST", `/api/workflows/${WORKFLOW}/instances/${kinds.waiting.ids[i]}/events/approval`, { approved: true, by: "restart-test" });
+    const res = await api("POST", `/api/workflows/${WORKFLOW}/instances/${kinds.waiting.ids[i]}/events/approval`, {
+      approved: true,
+      by: "restart-test",
+    });
     if (res.status !== 202) throw new Error(`event to ${kinds.waiting.ids[i]}: ${res.status} ${res.text}`);
   });
   figures.waiting_completed_after_event = count(await waitAll(api, kinds.waiting.ids, "complete", 60_000));
@@ -123,7 +132,9 @@ try {
   await sleep(Math.max(0, sleepEndsAt - Date.now()) + 10_000);
   const sleepers = await statuses(api, kinds.sleeping.ids);
   figures.sleeping_10s_after_their_timer = count(sleepers);
-  const stuck = Object.entries(sleepers).filter(([, s]) => s === "running").map(([id]) => id);
+  const stuck = Object.entries(sleepers)
+    .filter(([, s]) => s === "running")
+    .map(([id]) => id);
 
   // The documented recovery: pause + resume (scripts/recover.mjs, `npm run recover`).
   const recovered = await recover({ baseUrl: server.baseUrl, token, workflow: WORKFLOW });
@@ -142,7 +153,9 @@ try {
     allComplete(figures.waiting_completed_after_event, PER_KIND) &&
     allComplete(figures.sleeping_after_recover, PER_KIND) &&
     allComplete(figures.agent_schedules, scheduled.length);
-  console.log(ok ? `restart: OK (nothing lost; ${stuck.length} stuck sleeper(s) recovered by pause + resume)` : "restart: FAILED");
+  console.log(
+    ok ? `restart: OK (nothing lost; ${stuck.length} stuck sleeper(s) recovered by pause + resume)` : "restart: FAILED",
+  );
   exitCode = ok ? 0 : 1;
 } catch (error) {
   console.error("restart: FAILED", error);

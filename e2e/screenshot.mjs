@@ -41,7 +41,11 @@ try {
   });
   await agent("/workflows", { workflow: "my-workflow", instance_id: "order-1004", params: order("A-1004", 1250) });
   await agent("/schedules", { workflow: "my-workflow", params: order("nightly", 999), cron: "0 2 * * *" });
-  await agent("/schedules", { workflow: "parent-workflow", params: { batch_id: "B-8", customer_email: "ops@example.com" }, delay_seconds: 3600 });
+  await agent("/schedules", {
+    workflow: "parent-workflow",
+    params: { batch_id: "B-8", customer_email: "ops@example.com" },
+    delay_seconds: 3600,
+  });
   await sleep(6000);
 
   browser = await launchChromium();

@@ -24,7 +24,9 @@ export const WORKER_NAME = "workflows-starter";
 const WORKER_URL = "http://workflows-starter.test";
 
 // Bindings as wrangler.jsonc declares them; the modules come from the build instead.
-const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions(root("wrangler.jsonc")).workerOptions;
+const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions(
+  root("wrangler.jsonc"),
+).workerOptions;
 const builtWorker = {
   ...workerOptions,
   name: WORKER_NAME,
@@ -46,7 +48,8 @@ const pagesConfig = unstable_readConfig({ config: here("wrangler.jsonc") });
 const serviceBindingsTo = (worker: string) =>
   Object.fromEntries(
     pagesConfig.services.map(({ binding, service, entrypoint }) => {
-      if (service !== WORKER_NAME) throw new Error(`pages-app/wrangler.jsonc: ${binding} binds ${service}, not ${WORKER_NAME}`);
+      if (service !== WORKER_NAME)
+        throw new Error(`pages-app/wrangler.jsonc: ${binding} binds ${service}, not ${WORKER_NAME}`);
       return [binding, { name: worker, ...(entrypoint ? { entrypoint } : {}) }];
     }),
   );

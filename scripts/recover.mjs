@@ -35,7 +35,8 @@ async function runningIds(api, workflow) {
   for (let page = 0; page < 1000; page++) {
     const query = new URLSearchParams({ status: "running", per_page: "100", ...(cursor ? { cursor } : {}) });
     const res = await api("GET", `/api/workflows/${workflow}/instances?${query}`);
-    if (res.status !== 200) throw new Error(`listing ${workflow}: HTTP ${res.status} ${JSON.stringify(res.body?.errors)}`);
+    if (res.status !== 200)
+      throw new Error(`listing ${workflow}: HTTP ${res.status} ${JSON.stringify(res.body?.errors)}`);
     ids.push(...res.body.result.map((i) => i.id));
     cursor = res.body.result_info?.cursor;
     if (!cursor || res.body.result.length === 0) break;
@@ -81,7 +82,10 @@ export async function recover({ baseUrl, token, workflow, ids, concurrency = 10 
         const resumed = await api("PATCH", `/api/workflows/${workflow}/instances/${id}/status`, { status: "resume" });
         results.push({
           id,
-          outcome: resumed.status === 200 ? "resumed" : `resume refused (${reached}): ${resumed.status} ${resumed.body?.errors?.[0]?.message ?? ""}`,
+          outcome:
+            resumed.status === 200
+              ? "resumed"
+              : `resume refused (${reached}): ${resumed.status} ${resumed.body?.errors?.[0]?.message ?? ""}`,
         });
       }
     }),

@@ -66,7 +66,11 @@ for (let i = 0; i < 40; i++) {
 }
 
 const statuses = {};
-for await (const instance of client.workflows.instances.list(workflow_name, { account_id, per_page: 100, date_start: since })) {
+for await (const instance of client.workflows.instances.list(workflow_name, {
+  account_id,
+  per_page: 100,
+  date_start: since,
+})) {
   statuses[instance.status] = (statuses[instance.status] ?? 0) + 1;
 }
 const approved = await client.workflows.instances.get(approve, { account_id, workflow_name });

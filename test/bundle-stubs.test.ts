@@ -7,8 +7,8 @@ import { newWebSocketRpcSession } from "capnweb";
 import { describe, expect, it } from "vitest";
 import * as zod from "zod";
 import type { WorkflowScheduler } from "../src/agents/workflow-scheduler";
-import { uniqueId } from "./helpers";
 import { connect, schedulerStub } from "./agents/agent-helpers";
+import { uniqueId } from "./helpers";
 
 describe("bundle stubs", () => {
   it("are what the tests import (wrangler.jsonc's alias applies)", () => {

@@ -72,7 +72,8 @@ export async function pollUntil<T, R extends T = T>(
 /** Polls the API until the instance reaches `status` (or fails after `timeoutMs`). */
 export async function waitForApiStatus(workflow: string, id: string, status: string, timeoutMs = 10_000) {
   const res = await pollUntil(
-    () => api<{ status: string; output?: unknown; error?: unknown }>("GET", `/api/workflows/${workflow}/instances/${id}`),
+    () =>
+      api<{ status: string; output?: unknown; error?: unknown }>("GET", `/api/workflows/${workflow}/instances/${id}`),
     (r) => r.body.result?.status === status,
     `instance ${id} did not reach ${status}`,
     timeoutMs,

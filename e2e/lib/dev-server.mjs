@@ -2,12 +2,12 @@
 // free port, its own state directory and API token, its own process group (so one
 // signal reaches wrangler and the workerd it spawns), never the user's .dev.vars.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
 
 const require = createRequire(import.meta.url);
 // wrangler's CLI entry, run with this Node (24 under `npm run`), not the system's.
@@ -104,13 +104,19 @@ export async function startDevServer({ stateDir, token, vars = {}, port, env = {
     what: "wrangler dev",
     args: [
       "dev",
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", String(inspectorPort),
-      "--persist-to", join(stateDir, "state"),
-      "--env-file", envFile,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      join(stateDir, "state"),
+      "--env-file",
+      envFile,
       "--show-interactive-dev-session=false",
-      "--log-level", "warn",
+      "--log-level",
+      "warn",
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     cwd: new URL("../..", import.meta.url).pathname,
@@ -127,7 +133,10 @@ export function apiClient(baseUrl, token) {
     const started = performance.now();
     const res = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });

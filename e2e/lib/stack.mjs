@@ -33,17 +33,25 @@ async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 9
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = [
-    "pages", "dev",
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", join(stateDir, "pages-state"),
+    "pages",
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    join(stateDir, "pages-state"),
     // `wrangler pages dev` ignores --env-file (it reads pages-app/.dev.vars, the user's
     // token, when present); a --binding overrides it. A random token, for this run only.
-    "--binding", `API_TOKEN=${token}`,
-    "--binding", `WORKER_URL=${workerUrl}`,
+    "--binding",
+    `API_TOKEN=${token}`,
+    "--binding",
+    `WORKER_URL=${workerUrl}`,
     "--show-interactive-dev-session=false",
-    "--log-level", "warn",
+    "--log-level",
+    "warn",
   ];
   const server = await spawnWrangler({
     what: "wrangler pages dev (reaching the Worker through its service binding)",

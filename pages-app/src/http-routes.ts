@@ -1,4 +1,4 @@
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { hc } from "hono/client";
 import type { App } from "../../src/api/app";
 import { forwardedRequest, limitBody, onError, onNotFound, relay, WorkerUnreachable } from "./respond";
@@ -56,9 +56,7 @@ export const httpRoutes = new Hono<PagesAppEnv>()
   .basePath(BASE_PATH)
   .use(limitBody())
   .get("/", async (c) => relay(await worker(c).$get()))
-  .get("/:name/instances", async (c) =>
-    relay(await list(c, c.req.param("name"))),
-  )
+  .get("/:name/instances", async (c) => relay(await list(c, c.req.param("name"))))
   .post("/:name/instances", async (c) =>
     relay(await worker(c)[":name"].instances.$post({ param: { name: c.req.param("name") } }, await forwardBody(c))),
   )
@@ -68,7 +66,9 @@ export const httpRoutes = new Hono<PagesAppEnv>()
     ),
   )
   .get("/:name/instances/:id", async (c) =>
-    relay(await worker(c)[":name"].instances[":id"].$get({ param: { name: c.req.param("name"), id: c.req.param("id") } })),
+    relay(
+      await worker(c)[":name"].instances[":id"].$get({ param: { name: c.req.param("name"), id: c.req.param("id") } }),
+    ),
   )
   .patch("/:name/instances/:id/status", async (c) =>
     relay(

@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { failure } from "../../src/api/envelope";
 import { InstanceError } from "../../src/instances/errors";
-import { PAYLOAD_MAX_DEPTH, nestingDepth } from "../../src/instances/nesting";
+import { nestingDepth, PAYLOAD_MAX_DEPTH } from "../../src/instances/nesting";
 import type { PagesAppEnv } from "./types";
 
 /**
@@ -37,7 +37,11 @@ export async function readJson(c: Context): Promise<unknown> {
   // RPC clones arguments recursively: a body nested thousands deep would overflow the
   // stack on this side of the binding (a 502), so refuse it here as the Worker would.
   if (nestingDepth(value, PAYLOAD_MAX_DEPTH) > PAYLOAD_MAX_DEPTH) {
-    throw new InstanceError("invalid_input", `body: must not nest objects and arrays more than ${PAYLOAD_MAX_DEPTH} levels deep`, "body");
+    throw new InstanceError(
+      "invalid_input",
+      `body: must not nest objects and arrays more than ${PAYLOAD_MAX_DEPTH} levels deep`,
+      "body",
+    );
   }
   return value;
 }

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { okPage } from "../../src/api/envelope";
-import { rpcResponse } from "../../src/rpc/result";
 import type { JsonValue } from "../../src/rpc/result";
+import { rpcResponse } from "../../src/rpc/result";
 import type { CreateOptions, ListInstancesQuery, StatusRequest } from "../../src/rpc/workflow-service";
 import { forwardedRequest, limitBody, onError, onNotFound, readJson, relay } from "./respond";
 import type { PagesAppEnv } from "./types";
@@ -38,7 +38,10 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
     ),
   )
   .post("/:name/instances/batch", async (c) =>
-    rpcResponse(await c.env.WORKFLOW_SERVICE.createBatch(c.req.param("name"), (await readJson(c)) as CreateOptions[]), 201),
+    rpcResponse(
+      await c.env.WORKFLOW_SERVICE.createBatch(c.req.param("name"), (await readJson(c)) as CreateOptions[]),
+      201,
+    ),
   )
   .get("/:name/instances/:id", async (c) =>
     rpcResponse(await c.env.WORKFLOW_SERVICE.status(c.req.param("name"), c.req.param("id"))),

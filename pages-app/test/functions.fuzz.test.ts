@@ -29,7 +29,9 @@ function idsIn(body: string | undefined): unknown[] {
   try {
     const value = JSON.parse(body ?? "") as unknown;
     const items = Array.isArray(value) ? value : [value];
-    return items.map((item) => (item && typeof item === "object" ? (item as { instance_id?: unknown }).instance_id : undefined));
+    return items.map((item) =>
+      item && typeof item === "object" ? (item as { instance_id?: unknown }).instance_id : undefined,
+    );
   } catch {
     return [];
   }
@@ -38,22 +40,63 @@ function idsIn(body: string | undefined): unknown[] {
 const prefix = fc.constantFrom("/rpc/workflows", "/http/workflows", "/worker/api/workflows");
 const routes: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc.oneof(
   fc
-    .tuple(prefix, arb.segment(arb.workflowName), fc.oneof(arb.createBody.map((b) => JSON.stringify(b)), arb.rawBody))
+    .tuple(
+      prefix,
+      arb.segment(arb.workflowName),
+      fc.oneof(
+        arb.createBody.map((b) => JSON.stringify(b)),
+        arb.rawBody,
+      ),
+    )
     .map(([p, wf, body]) => ({ path: `${p}/${wf}/instances`, body, ids: validIds(...idsIn(body)) })),
   fc
-    .tuple(prefix, arb.segment(arb.workflowName), fc.oneof(fc.array(arb.createBody, { maxLength: 4 }).map((b) => JSON.stringify(b)), arb.rawBody))
+    .tuple(
+      prefix,
+      arb.segment(arb.workflowName),
+      fc.oneof(
+        fc.array(arb.createBody, { maxLength: 4 }).map((b) => JSON.stringify(b)),
+        arb.rawBody,
+      ),
+    )
     .map(([p, wf, body]) => ({ path: `${p}/${wf}/instances/batch`, body, ids: validIds(...idsIn(body)) })),
   fc
     .tuple(prefix, arb.segment(arb.workflowName), arb.instanceId)
     .map(([p, wf, id]) => ({ path: `${p}/${wf}/instances/${arb.encodeSegment(id)}`, ids: validIds(id) })),
   fc
-    .tuple(prefix, arb.segment(arb.workflowName), arb.instanceId, fc.oneof(arb.statusBody.map((b) => JSON.stringify(b)), arb.rawBody))
-    .map(([p, wf, id, body]) => ({ path: `${p}/${wf}/instances/${arb.encodeSegment(id)}/status`, body, ids: validIds(id) })),
+    .tuple(
+      prefix,
+      arb.segment(arb.workflowName),
+      arb.instanceId,
+      fc.oneof(
+        arb.statusBody.map((b) => JSON.stringify(b)),
+        arb.rawBody,
+      ),
+    )
+    .map(([p, wf, id, body]) => ({
+      path: `${p}/${wf}/instances/${arb.encodeSegment(id)}/status`,
+      body,
+      ids: validIds(id),
+    })),
   fc
     .tuple(prefix, arb.segment(arb.workflowName), arb.instanceId, arb.segment(arb.eventType), arb.rawBody)
-    .map(([p, wf, id, type, body]) => ({ path: `${p}/${wf}/instances/${arb.encodeSegment(id)}/events/${type}`, body, ids: validIds(id) })),
+    .map(([p, wf, id, type, body]) => ({
+      path: `${p}/${wf}/instances/${arb.encodeSegment(id)}/events/${type}`,
+      body,
+      ids: validIds(id),
+    })),
   fc
-    .tuple(fc.constantFrom("/rpc", "/http", "/worker"), fc.array(arb.segment(fc.oneof(fc.constantFrom("workflows", "api", "instances", "..", "health", "agents"), fc.string({ maxLength: 10 }))), { maxLength: 6 }))
+    .tuple(
+      fc.constantFrom("/rpc", "/http", "/worker"),
+      fc.array(
+        arb.segment(
+          fc.oneof(
+            fc.constantFrom("workflows", "api", "instances", "..", "health", "agents"),
+            fc.string({ maxLength: 10 }),
+          ),
+        ),
+        { maxLength: 6 },
+      ),
+    )
     .map(([p, segments]) => ({ path: `${p}/${segments.join("/")}`, ids: [] })),
 );
 
@@ -71,7 +114,11 @@ const reachesAFunction = (url: URL) => /^\/(rpc|http|worker)(\/|$)/.test(url.pat
 function toRequest(f: Fuzzed): Request | undefined {
   try {
     const hasBody = f.body !== undefined && f.method !== "GET" && f.method !== "HEAD";
-    const request = new Request(`https://pages.test${f.path}`, { method: f.method, headers: f.headers, ...(hasBody ? { body: f.body } : {}) });
+    const request = new Request(`https://pages.test${f.path}`, {
+      method: f.method,
+      headers: f.headers,
+      ...(hasBody ? { body: f.body } : {}),
+    });
     return reachesAFunction(new URL(request.url)) ? request : undefined;
   } catch {
     return undefined;

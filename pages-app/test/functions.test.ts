@@ -86,7 +86,9 @@ describe.each(["rpc", "http"] as const)("Pages Functions, /%s path", (path) => {
       ),
     );
     expect(event).toMatchObject({ status: 202, body: { result: { id: a, type: "approval" } } });
-    expect((await waitForStatus(path, a, "complete")).output).toMatchObject({ approval: { required: true, by: "pages" } });
+    expect((await waitForStatus(path, a, "complete")).output).toMatchObject({
+      approval: { required: true, by: "pages" },
+    });
   });
 
   it("passes the Worker's errors back with their status and envelope", async () => {
@@ -114,7 +116,10 @@ describe.each(["rpc", "http"] as const)("Pages Functions, /%s path", (path) => {
     expect(malformed.body.errors[0]?.message).toContain("malformed JSON");
 
     const id = uniqueId(`${path}-dup`);
-    expect((await pages(`/${path}/workflows/my-workflow/instances`, json("POST", { instance_id: id, params: order() }))).status).toBe(201);
+    expect(
+      (await pages(`/${path}/workflows/my-workflow/instances`, json("POST", { instance_id: id, params: order() })))
+        .status,
+    ).toBe(201);
     const duplicate = await read(
       await pages(`/${path}/workflows/my-workflow/instances`, json("POST", { instance_id: id, params: order() })),
     );
@@ -124,9 +129,18 @@ describe.each(["rpc", "http"] as const)("Pages Functions, /%s path", (path) => {
 
 describe("Pages Functions, the fetch path's token", () => {
   it("gets the Worker's 401 back when the Pages project holds a wrong token", async () => {
-    const res = await read(await wrongTokenPages.fetch("https://pages.test/http/workflows/my-workflow/instances", json("POST", { params: order() })));
+    const res = await read(
+      await wrongTokenPages.fetch(
+        "https://pages.test/http/workflows/my-workflow/instances",
+        json("POST", { params: order() }),
+      ),
+    );
     expect(res.status).toBe(401);
-    expect(res.body).toMatchObject({ success: false, result: null, errors: [{ code: 40100, message: "invalid API token" }] });
+    expect(res.body).toMatchObject({
+      success: false,
+      result: null,
+      errors: [{ code: 40100, message: "invalid API token" }],
+    });
 
     // The same project's RPC path needs no token: the binding is the credential.
     const rpc = await wrongTokenPages.fetch("https://pages.test/rpc/workflows");
@@ -191,7 +205,10 @@ describe("the /worker/* pass-through to WorkflowService.fetch", () => {
     expect(list.body.result?.map((w) => w.name)).toContain("my-workflow");
 
     const id = uniqueId("proxy");
-    const created = await pages("/worker/api/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order() }));
+    const created = await pages(
+      "/worker/api/workflows/my-workflow/instances",
+      json("POST", { instance_id: id, params: order() }),
+    );
     expect(created.status).toBe(201);
     await waitForStatus("http", id, "complete");
 

@@ -1,7 +1,8 @@
 import { exports } from "cloudflare:workers";
 
 /** Calls the Pages Functions under test. */
-export const pages = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`https://pages.test${path}`, init));
+export const pages = (path: string, init?: RequestInit) =>
+  exports.default.fetch(new Request(`https://pages.test${path}`, init));
 
 let counter = 0;
 /** A fresh instance id per call; the counter is shared by every file of one runtime. */

@@ -32,7 +32,9 @@ describe.each(["http", "rpc"] as const)("a wrong method on the /%s path", (path)
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe(allow);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-    expect(await errorsOf(res)).toEqual([{ code: 40500, message: expect.stringContaining(`${method} is not allowed here`) }]);
+    expect(await errorsOf(res)).toEqual([
+      { code: 40500, message: expect.stringContaining(`${method} is not allowed here`) },
+    ]);
 
     // Exactly what the Worker answers its own callers.
     const direct = await pages(`/worker/api${route}`, { method });
@@ -46,11 +48,23 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
     const id = uniqueId("reqid");
     const answers: [string, Response][] = [
       ["list", await pages("/http/workflows")],
-      ["create", await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order("ord-headers") }))],
+      [
+        "create",
+        await pages(
+          "/http/workflows/my-workflow/instances",
+          json("POST", { instance_id: id, params: order("ord-headers") }),
+        ),
+      ],
       ["status", await pages(`/http/workflows/my-workflow/instances/${id}`)],
       ["missing", await pages(`/http/workflows/my-workflow/instances/${uniqueId("missing")}`)],
       ["invalid", await pages("/http/workflows/my-workflow/instances", json("POST", { params: { hello: "world" } }))],
-      ["duplicate", await pages("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order("ord-headers") }))],
+      [
+        "duplicate",
+        await pages(
+          "/http/workflows/my-workflow/instances",
+          json("POST", { instance_id: id, params: order("ord-headers") }),
+        ),
+      ],
       ["wrong method", await pages("/http/workflows/my-workflow/instances", { method: "PUT" })],
       ["wrong token", await bound.PAGES_WITH_WRONG_TOKEN.fetch("https://pages.test/http/workflows")],
     ];
@@ -75,7 +89,11 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
 
   it.each(["http", "rpc"])("a 409 on /%s carries x-should-retry: false", async (path) => {
     const id = uniqueId(`no-retry-${path}`);
-    const create = () => pages(`/${path}/workflows/my-workflow/instances`, json("POST", { instance_id: id, params: order("ord-headers") }));
+    const create = () =>
+      pages(
+        `/${path}/workflows/my-workflow/instances`,
+        json("POST", { instance_id: id, params: order("ord-headers") }),
+      );
     const first = await create();
     expect(first.status).toBe(201);
     expect(first.headers.get("x-should-retry")).toBeNull();
@@ -94,7 +112,8 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
 
 describe("the fetch path (/http) under the Worker's create rate limit", () => {
   const configured = inject("createRateLimit");
-  const limited = (path: string, init?: RequestInit) => bound.PAGES_RATE_LIMITED.fetch(`https://pages.test${path}`, init);
+  const limited = (path: string, init?: RequestInit) =>
+    bound.PAGES_RATE_LIMITED.fetch(`https://pages.test${path}`, init);
   const windowOf = (period: number) => Math.floor(Date.now() / (period * 1000));
 
   it("is the limit wrangler.jsonc configures", () => {
@@ -111,7 +130,9 @@ describe("the fetch path (/http) under the Worker's create rate limit", () => {
       const started = windowOf(period);
       const statuses = new Set<number>();
       for (let i = 0; i < limit; i++) {
-        statuses.add((await limited("/http/workflows/my-workflow/instances", json("POST", { instance_id: "not valid!" }))).status);
+        statuses.add(
+          (await limited("/http/workflows/my-workflow/instances", json("POST", { instance_id: "not valid!" }))).status,
+        );
       }
       // A later attempt finds part of the budget spent already: 429s are fine then.
       expect([...statuses].every((s) => s === 400 || (attempt > 0 && s === 429))).toBe(true);
@@ -120,7 +141,10 @@ describe("the fetch path (/http) under the Worker's create rate limit", () => {
     expect(spent, "could not spend the budget within one rate-limit window").toBe(true);
 
     const id = uniqueId("limited");
-    const res = await limited("/http/workflows/my-workflow/instances", json("POST", { instance_id: id, params: order("ord-headers") }));
+    const res = await limited(
+      "/http/workflows/my-workflow/instances",
+      json("POST", { instance_id: id, params: order("ord-headers") }),
+    );
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe(String(RETRY_AFTER_SECONDS));
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
@@ -131,7 +155,10 @@ describe("the fetch path (/http) under the Worker's create rate limit", () => {
       result: null,
     });
 
-    const batch = await limited("/http/workflows/my-workflow/instances/batch", json("POST", [{ params: order("ord-headers") }]));
+    const batch = await limited(
+      "/http/workflows/my-workflow/instances/batch",
+      json("POST", [{ params: order("ord-headers") }]),
+    );
     expect(batch.status).toBe(429);
     expect(batch.headers.get("retry-after")).toBe(String(RETRY_AFTER_SECONDS));
 

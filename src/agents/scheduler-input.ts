@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { invalid } from "../instances/errors";
 import { workflowNamed } from "../instances/instances";
-import { INSTANCE_STATUSES, InstanceId, assertPayloadSize, parse } from "../instances/validation";
+import { assertPayloadSize, INSTANCE_STATUSES, InstanceId, parse } from "../instances/validation";
 import type { JsonValue } from "../rpc/result";
 import type { WorkflowDefinition } from "../workflows/registry";
 
@@ -28,9 +28,7 @@ export const SCHEDULER_LIMITS = {
 } as const;
 
 /** One Agent per name: a user, a tenant, a team. */
-export const AgentName = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, '-' or '_'");
+export const AgentName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, '-' or '_'");
 
 /** Statuses a tracked workflow can have (the platform's InstanceStatus). */
 export type WorkflowStatusName = (typeof INSTANCE_STATUSES)[number];
@@ -61,7 +59,8 @@ const CRON_FIELDS = [
  */
 export function cronProblem(expression: string): string | undefined {
   const fields = expression.trim().split(/\s+/);
-  if (fields.length !== 5) return `must have 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
+  if (fields.length !== 5)
+    return `must have 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
   for (const [i, field] of fields.entries()) {
     const { name, min, max } = CRON_FIELDS[i]!;
     for (const part of field.split(",")) {
@@ -70,8 +69,10 @@ export function cronProblem(expression: string): string | undefined {
       const [, , from, to, step] = match;
       const numbers = [from, to].filter((n) => n !== undefined).map(Number);
       if (numbers.some((n) => n < min || n > max)) return `${name} field "${field}" must stay within ${min}-${max}`;
-      if (numbers.length === 2 && numbers[0]! > numbers[1]!) return `${name} field "${field}" has a range that runs backwards`;
-      if (step !== undefined && (Number(step) < 1 || Number(step) > max)) return `${name} field "${field}" has a step outside 1-${max}`;
+      if (numbers.length === 2 && numbers[0]! > numbers[1]!)
+        return `${name} field "${field}" has a range that runs backwards`;
+      if (step !== undefined && (Number(step) < 1 || Number(step) > max))
+        return `${name} field "${field}" has a step outside 1-${max}`;
     }
   }
   return undefined;
@@ -101,7 +102,9 @@ export const ScheduleBody = z
       .min(1, "must be at least 1 second")
       .max(SCHEDULER_LIMITS.aheadSeconds, `must be at most ${SCHEDULER_LIMITS.aheadSeconds} seconds (365 days)`)
       .optional(),
-    at: z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2030-01-01T09:00:00Z" }).optional(),
+    at: z.iso
+      .datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2030-01-01T09:00:00Z" })
+      .optional(),
     cron: CronExpression.optional(),
   })
   .superRefine((body, ctx) => {
@@ -206,7 +209,8 @@ export function validateTarget(target: { workflow: unknown; params?: unknown; in
   const definition = workflowNamed(target.workflow);
   assertPayloadSize(target.params, "params");
   parse(definition.params, target.params, "params");
-  const instanceId = target.instance_id === undefined ? undefined : parse(InstanceId, target.instance_id, "instance_id");
+  const instanceId =
+    target.instance_id === undefined ? undefined : parse(InstanceId, target.instance_id, "instance_id");
   return {
     definition,
     target: {

@@ -1,32 +1,32 @@
 import { Agent, type Schedule } from "agents";
 import type { WorkflowCallback } from "agents/workflows";
-import { InstanceError, conflict, mapPlatformError, notFound } from "../instances/errors";
+import { conflict, InstanceError, mapPlatformError, notFound } from "../instances/errors";
 import { recordCreated } from "../instances/listing";
 import type { JsonValue, RpcError, RpcResult } from "../rpc/result";
 import type { WorkflowReport } from "../workflows/agent-report";
 import { findWorkflow, type WorkflowDefinition } from "../workflows/registry";
 import {
   ACTIVE_STATUSES,
-  SCHEDULER_LIMITS,
   fromPageCursor,
   parseListRequest,
   parseScheduleRequest,
   parseStartRequest,
+  SCHEDULER_LIMITS,
   toPageCursor,
   validateTarget,
   type WorkflowStatusName,
 } from "./scheduler-input";
 import {
-  scheduleView,
-  trackedView,
-  workflowNameOfBinding,
   type RunOrigin,
   type RunView,
-  type ScheduleView,
   type ScheduledStart,
   type SchedulerState,
+  type ScheduleView,
+  scheduleView,
   type TrackedPage,
   type TrackedWorkflow,
+  trackedView,
+  workflowNameOfBinding,
 } from "./scheduler-views";
 
 /** The Durable Object binding of this class in wrangler.jsonc. */
@@ -82,7 +82,7 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
     return settle(async () => {
       // Only workflow schedules: the status refresh is the Agent's own business.
       const schedule = await this.getScheduleById(id);
-      if (!schedule || schedule.callback !== "runScheduledWorkflow") throw notFound(`schedule ${id}`);
+      if (schedule?.callback !== "runScheduledWorkflow") throw notFound(`schedule ${id}`);
       if (!(await this.cancelSchedule(id))) throw notFound(`schedule ${id}`);
       return { id, cancelled: true as const };
     });
@@ -137,7 +137,9 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
     // The id derives from the schedule and the firing time, so if the SDK retries
     // this callback after the instance was created, the retry finds it instead of
     // starting a second one.
-    const id = payload.instance_id ?? (schedule.type === "cron" ? `sched-${schedule.id}-${schedule.time}` : `sched-${schedule.id}`);
+    const id =
+      payload.instance_id ??
+      (schedule.type === "cron" ? `sched-${schedule.id}-${schedule.time}` : `sched-${schedule.id}`);
     let target: ScheduledStart;
     try {
       // The registry or a schema may have changed since the schedule was made.
@@ -176,7 +178,12 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
     let changed = 0;
     let cursor: string | undefined;
     do {
-      const page = this.getWorkflows({ status: ACTIVE_STATUSES, limit: 100, orderBy: "asc", ...(cursor ? { cursor } : {}) });
+      const page = this.getWorkflows({
+        status: ACTIVE_STATUSES,
+        limit: 100,
+        orderBy: "asc",
+        ...(cursor ? { cursor } : {}),
+      });
       for (const info of page.workflows) {
         checked++;
         let status: InstanceStatus;
@@ -205,7 +212,9 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
           workflow: workflowNameOfBinding(info.workflowName),
           status: status.status,
           ...(status.error ? { error: status.error.message } : {}),
-          ...(status.status === "complete" && status.output !== undefined ? { output: status.output as JsonValue } : {}),
+          ...(status.status === "complete" && status.output !== undefined
+            ? { output: status.output as JsonValue }
+            : {}),
         });
       }
       cursor = page.nextCursor ?? undefined;
@@ -296,6 +305,9 @@ async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
       return { ok: false, error: described };
     }
     console.error("WorkflowScheduler: unhandled error", error);
-    return { ok: false, error: { kind: "internal", status: 500, code: 50000, message: "internal error in the scheduler agent" } };
+    return {
+      ok: false,
+      error: { kind: "internal", status: 500, code: 50000, message: "internal error in the scheduler agent" },
+    };
   }
 }

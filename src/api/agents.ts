@@ -1,11 +1,11 @@
 import { getAgentByName } from "agents";
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { parseAgentName, parseListRequest, parseScheduleRequest, parseStartRequest } from "../agents/scheduler-input";
+import { type RpcResult, rpcEnvelope, rpcStatus } from "../rpc/result";
 import { ok } from "./envelope";
 import { jsonBody, methodNotAllowed } from "./middleware";
 import { limitCreates } from "./rate-limit";
-import { rpcEnvelope, rpcStatus, type RpcResult } from "../rpc/result";
 import type { AppEnv } from "./types";
 
 /**
@@ -25,8 +25,7 @@ import type { AppEnv } from "./types";
  * (src/rpc/service-app.ts) serves it without, to trusted service-binding callers.
  */
 
-const agentOf = (c: Context<AppEnv>) =>
-  getAgentByName(c.env.WORKFLOW_SCHEDULER, parseAgentName(c.req.param("name")));
+const agentOf = (c: Context<AppEnv>) => getAgentByName(c.env.WORKFLOW_SCHEDULER, parseAgentName(c.req.param("name")));
 
 const reply = <T>(c: Context<AppEnv>, result: RpcResult<T>, successStatus: 200 | 201 = 200) =>
   c.json(rpcEnvelope(result), rpcStatus(result, successStatus) as ContentfulStatusCode);
@@ -66,5 +65,7 @@ export const agentsApi = new Hono<AppEnv>()
     return reply(c, await (await agentOf(c)).startWorkflow(body), 201);
   })
   .all("/workflow-scheduler/:name/workflows", methodNotAllowed("GET", "POST"))
-  .post("/workflow-scheduler/:name/workflows/refresh", async (c) => reply(c, await (await agentOf(c)).refreshStatuses()))
+  .post("/workflow-scheduler/:name/workflows/refresh", async (c) =>
+    reply(c, await (await agentOf(c)).refreshStatuses()),
+  )
   .all("/workflow-scheduler/:name/workflows/refresh", methodNotAllowed("POST"));

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { agentsApi } from "./agents";
 import { corsPolicy } from "./cors";
 import { ok } from "./envelope";
 import { accountId, limitBody, onError, onNotFound, requireToken } from "./middleware";
-import { agentsApi } from "./agents";
 import { queueApi } from "./queue";
 import type { AppEnv } from "./types";
 import { workflowsApi } from "./workflows";

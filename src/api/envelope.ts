@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ERROR_CODE, InstanceError, errorHeaders, type ErrorKind } from "../instances/errors";
+import { ERROR_CODE, type ErrorKind, errorHeaders, InstanceError } from "../instances/errors";
 import type { ResultInfo } from "../instances/listing";
 
 /** The Cloudflare v4 API envelope, so clients of the REST API read ours the same way. */

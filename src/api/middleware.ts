@@ -35,20 +35,25 @@ export const requireToken = () =>
   bearerAuth({
     verifyToken: (token, c: Context<AppEnv>) => tokenMatches(c.env.API_TOKEN, token),
     noAuthenticationHeader: { message: (c) => unauthorized(c, "missing Authorization: Bearer <API_TOKEN> header") },
-    invalidAuthenticationHeader: { message: (c) => unauthorized(c, "malformed Authorization header; expected Bearer <token>") },
+    invalidAuthenticationHeader: {
+      message: (c) => unauthorized(c, "malformed Authorization header; expected Bearer <token>"),
+    },
     invalidToken: {
       message: (c: Context<AppEnv>) =>
         unauthorized(
           c,
-          c.env.API_TOKEN ? "invalid API token" : "API_TOKEN is not configured on this Worker; every request is refused",
+          c.env.API_TOKEN
+            ? "invalid API token"
+            : "API_TOKEN is not configured on this Worker; every request is refused",
         ),
     },
   });
 
-const unauthorized = (c: Context, message: string) => new Response(JSON.stringify(failure(40100, message)), {
-  status: 401,
-  headers: { "content-type": "application/json", "x-request-id": c.get("requestId") ?? "" },
-});
+const unauthorized = (c: Context, message: string) =>
+  new Response(JSON.stringify(failure(40100, message)), {
+    status: 401,
+    headers: { "content-type": "application/json", "x-request-id": c.get("requestId") ?? "" },
+  });
 
 /** Request bodies: one instance's params may be 1 MiB, plus room for the envelope. */
 export const MAX_BODY_BYTES = LIMITS.payloadBytes + 64 * 1024;
@@ -89,10 +94,12 @@ export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
   kindResponse(c, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
 
 /** Registered after a path's real methods: any other method gets a 405 with `Allow`. */
-export const methodNotAllowed = (...allowed: string[]) => (c: Context<AppEnv>) => {
-  c.header("Allow", allowed.join(", "));
-  return errorResponse(c, 405, 40500, `${c.req.method} is not allowed here; use ${allowed.join(" or ")}`);
-};
+export const methodNotAllowed =
+  (...allowed: string[]) =>
+  (c: Context<AppEnv>) => {
+    c.header("Allow", allowed.join(", "));
+    return errorResponse(c, 405, 40500, `${c.req.method} is not allowed here; use ${allowed.join(" or ")}`);
+  };
 
 /**
  * `/client/v4/accounts/:account_id/...`: the account id is checked for shape and

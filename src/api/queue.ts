@@ -36,9 +36,16 @@ export const queueApi = new Hono<AppEnv>()
       const prefix = Array.isArray(input) ? `${i}.` : "";
       assertPayloadSize(order.params, `${prefix}params`);
       parse(definition.params, order.params, `${prefix}params`);
-      const body: OrderMessage = { instance_id: order.instance_id ?? `queue-${crypto.randomUUID()}`, params: order.params };
+      const body: OrderMessage = {
+        instance_id: order.instance_id ?? `queue-${crypto.randomUUID()}`,
+        params: order.params,
+      };
       if (jsonBytes(body) > QUEUE_LIMITS.messageBytes) {
-        throw new InstanceError("too_large", `${prefix}params: a queue message holds at most ${QUEUE_LIMITS.messageBytes} bytes`, `${prefix}params`);
+        throw new InstanceError(
+          "too_large",
+          `${prefix}params: a queue message holds at most ${QUEUE_LIMITS.messageBytes} bytes`,
+          `${prefix}params`,
+        );
       }
       return body;
     });
@@ -46,7 +53,11 @@ export const queueApi = new Hono<AppEnv>()
     const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
     if (repeated) throw invalid("instance_id", `${repeated} appears more than once`);
     if (jsonBytes(messages) > QUEUE_LIMITS.batchBytes) {
-      throw new InstanceError("too_large", `body: one request sends at most ${QUEUE_LIMITS.batchBytes} bytes of messages`, "body");
+      throw new InstanceError(
+        "too_large",
+        `body: one request sends at most ${QUEUE_LIMITS.batchBytes} bytes of messages`,
+        "body",
+      );
     }
     // JSON content type: the consumer receives exactly the validated JSON.
     await c.env.ORDER_QUEUE.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));

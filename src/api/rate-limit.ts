@@ -34,7 +34,9 @@ export const limitCreates = (): MiddlewareHandler<AppEnv> => async (c, next) => 
   const setting: string | undefined = c.env.CREATE_RATE_LIMIT;
   if (setting === "off") return next();
   const token = c.req.header("authorization")?.replace(/^Bearer\s+/i, "") ?? "";
-  const { success } = await c.env.CREATE_RATE_LIMITER.limit({ key: await clientKey(token, c.req.header("cf-connecting-ip")) });
+  const { success } = await c.env.CREATE_RATE_LIMITER.limit({
+    key: await clientKey(token, c.req.header("cf-connecting-ip")),
+  });
   if (success) return next();
   c.header("Retry-After", String(RETRY_AFTER_SECONDS));
   return errorResponse(

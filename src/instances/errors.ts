@@ -27,7 +27,8 @@ export const ERROR_CODE = {
  * Headers every front adds to an error answer. Clients such as the `cloudflare` SDK retry a
  * 409 unless told not to; ours are final (the id exists, or the state forbids the action).
  */
-export const errorHeaders = (status: number): Record<string, string> => (status === 409 ? { "x-should-retry": "false" } : {});
+export const errorHeaders = (status: number): Record<string, string> =>
+  status === 409 ? { "x-should-retry": "false" } : {};
 
 export class InstanceError extends Error {
   override readonly name = "InstanceError";

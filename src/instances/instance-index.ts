@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { bindingFor } from "../workflows/registry";
-import { MAX_MILESTONES, boundReport, type Milestone, type MilestoneReport } from "./progress";
+import { boundReport, MAX_MILESTONES, type Milestone, type MilestoneReport } from "./progress";
 
 /** How an instance was started. */
 export const TRIGGERS = ["api", "rpc", "agent", "parent", "cron", "schedule", "queue", "unknown"] as const;
@@ -95,17 +95,18 @@ export class InstanceIndex extends DurableObject<Env> {
     const now = new Date().toISOString();
     let added = 0;
     for (const entry of entries) {
-      added += this.sql.exec(
-        `INSERT INTO instances (id, trigger, status, created_on, modified_on, checked_at)
+      added +=
+        this.sql.exec(
+          `INSERT INTO instances (id, trigger, status, created_on, modified_on, checked_at)
          VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO NOTHING`,
-        entry.id,
-        entry.trigger,
-        entry.status,
-        now,
-        now,
-      ).rowsWritten > 0
-        ? 1
-        : 0;
+          entry.id,
+          entry.trigger,
+          entry.status,
+          now,
+          now,
+        ).rowsWritten > 0
+          ? 1
+          : 0;
     }
     return added;
   }
@@ -116,7 +117,11 @@ export class InstanceIndex extends DurableObject<Env> {
   }
 
   get(id: string): IndexRow | null {
-    return (this.sql.exec(`SELECT ${COLUMNS} FROM instances WHERE id = ?`, id).toArray()[0] as unknown as IndexRow | undefined) ?? null;
+    return (
+      (this.sql.exec(`SELECT ${COLUMNS} FROM instances WHERE id = ?`, id).toArray()[0] as unknown as
+        | IndexRow
+        | undefined) ?? null
+    );
   }
 
   /**
@@ -168,9 +173,13 @@ export class InstanceIndex extends DurableObject<Env> {
     await this.refresh(workflow);
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (query.status) (where.push("status = ?"), args.push(query.status));
-    if (query.date_start) (where.push("created_on >= ?"), args.push(query.date_start));
-    if (query.date_end) (where.push("created_on <= ?"), args.push(query.date_end));
+    const condition = (sql: string, arg: string) => {
+      where.push(sql);
+      args.push(arg);
+    };
+    if (query.status) condition("status = ?", query.status);
+    if (query.date_start) condition("created_on >= ?", query.date_start);
+    if (query.date_end) condition("created_on <= ?", query.date_end);
     const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
     const total = this.sql.exec(`SELECT COUNT(*) AS n FROM instances ${filter}`, ...args).one().n as number;
 

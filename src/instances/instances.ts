@@ -1,31 +1,31 @@
 import { z } from "zod";
-import { WORKFLOWS, bindingOf, findWorkflow, type WorkflowDefinition } from "../workflows/registry";
+import { bindingOf, findWorkflow, WORKFLOWS, type WorkflowDefinition } from "../workflows/registry";
 import { claimIds } from "./create-claims";
-import { InstanceError, conflict, invalid, mapPlatformError, notFound } from "./errors";
+import { conflict, InstanceError, invalid, mapPlatformError, notFound } from "./errors";
 import type { Trigger } from "./instance-index";
-import type { Milestone } from "./progress";
 import {
-  WorkflowListQuery,
   encodeCursor,
+  type InstanceSummary,
   indexOf,
   parseListQuery,
+  type ResultInfo,
   recordCreated,
   summarize,
   triggerSource,
-  type InstanceSummary,
-  type ResultInfo,
+  WorkflowListQuery,
 } from "./listing";
+import type { Milestone } from "./progress";
 import {
+  assertPayloadSize,
   BatchBody,
   BulkBody,
   CreateBody,
   EventType,
   InstanceId,
-  StatusBody,
-  WorkflowName,
-  assertPayloadSize,
   parse,
   type StatusAction,
+  StatusBody,
+  WorkflowName,
 } from "./validation";
 
 /**
@@ -389,7 +389,8 @@ async function applyStatus(
     if (!ALLOWED_FROM[action](current)) {
       throw conflict(`cannot ${action} instance ${instanceId}: it is ${current}`);
     }
-    if (action === "terminate" && request.rollback !== undefined) await instance.terminate({ rollback: request.rollback });
+    if (action === "terminate" && request.rollback !== undefined)
+      await instance.terminate({ rollback: request.rollback });
     else if (action === "restart" && request.from) await instance.restart({ from: request.from });
     else await instance[action]();
     change = { id: instanceId, status: (await readStatus(instance)).status, timestamp: new Date().toISOString() };
@@ -400,7 +401,9 @@ async function applyStatus(
   await index.setStatus(instanceId, change.status);
   if (action === "restart" && !request.from) {
     // Best effort: the restart happened; a stale milestone is dropped when reported again anyway.
-    await index.clearMilestones(instanceId, restartedAt).catch((error) => console.warn(`milestones of ${instanceId} not cleared`, error));
+    await index
+      .clearMilestones(instanceId, restartedAt)
+      .catch((error) => console.warn(`milestones of ${instanceId} not cleared`, error));
   }
   return change;
 }

@@ -47,7 +47,10 @@ export const ListQuery = z
     status: z.enum(INSTANCE_STATUSES).optional(),
     page: z.coerce.number().int().min(1).max(1_000_000).default(1),
     per_page: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be a cursor from a previous page").optional(),
+    cursor: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, "must be a cursor from a previous page")
+      .optional(),
     direction: z.enum(["asc", "desc"]).default("desc"),
     date_start: z.iso.datetime({ offset: true }).optional(),
     date_end: z.iso.datetime({ offset: true }).optional(),
@@ -62,7 +65,8 @@ export const WorkflowListQuery = z
   .strict();
 
 /** Cursors are opaque to clients: a base64url position in the index. */
-export const encodeCursor = (position: number) => btoa(`p${position}`).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+export const encodeCursor = (position: number) =>
+  btoa(`p${position}`).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 
 export function decodeCursor(cursor: string): number {
   let text: string;

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { invalid, InstanceError } from "./errors";
-import { PAYLOAD_MAX_DEPTH, nestingDepth } from "./nesting";
+import { InstanceError, invalid } from "./errors";
+import { nestingDepth, PAYLOAD_MAX_DEPTH } from "./nesting";
 
 /** Platform limits for Workflows (see the Cloudflare Workflows limits page). */
 export const LIMITS = {
@@ -57,7 +57,19 @@ export const Retention = z
   })
   .strict();
 
-export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"] as const;
+export const LOCATION_HINTS = [
+  "wnam",
+  "enam",
+  "sam",
+  "weur",
+  "eeur",
+  "apac",
+  "apac-ne",
+  "apac-se",
+  "oc",
+  "afr",
+  "me",
+] as const;
 
 export const CreateBody = z
   .object({
@@ -141,6 +153,10 @@ export function assertPayloadSize(value: unknown, field: string): void {
   }
   const bytes = new TextEncoder().encode(json).byteLength;
   if (bytes > LIMITS.payloadBytes) {
-    throw new InstanceError("too_large", `${field}: ${bytes} bytes exceeds the ${LIMITS.payloadBytes}-byte limit`, field);
+    throw new InstanceError(
+      "too_large",
+      `${field}: ${bytes} bytes exceeds the ${LIMITS.payloadBytes}-byte limit`,
+      field,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import type { Envelope } from "../api/envelope";
-import { errorHeaders, type ErrorKind } from "../instances/errors";
+import { type ErrorKind, errorHeaders } from "../instances/errors";
 
 /**
  * How WorkflowService reports outcomes across a service binding.

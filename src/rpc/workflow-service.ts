@@ -3,17 +3,17 @@ import type { z } from "zod";
 import { failure } from "../api/envelope";
 import { InstanceError } from "../instances/errors";
 import {
+  type CreatedInstance,
   changeStatus,
   createBatch,
   createInstance,
   getInstance,
-  listInstances,
-  listWorkflows,
-  sendEvent,
-  type CreatedInstance,
   type InstanceDetails,
   type InstanceList,
+  listInstances,
+  listWorkflows,
   type StatusChange,
+  sendEvent,
   type WorkflowInfo,
 } from "../instances/instances";
 import type { ListQuery } from "../instances/listing";
@@ -168,5 +168,10 @@ function describe(error: unknown): RpcError {
   }
   // A real fault: logged here with its stack, reported to the caller without internals.
   console.error("WorkflowService: unhandled error", error);
-  return { kind: "internal", status: 500, code: 50000, message: "internal error in the workflows Worker (see its logs)" };
+  return {
+    kind: "internal",
+    status: 500,
+    code: 50000,
+    message: "internal error in the workflows Worker (see its logs)",
+  };
 }

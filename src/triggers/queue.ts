@@ -23,7 +23,8 @@ export type OrderMessage = z.infer<typeof OrderMessage>;
  * again after a crash or a failed ack, with the same id and body. Either source of
  * the id is stable across deliveries, so a redelivery meets the existing instance.
  */
-export const queueInstanceId = (message: Message<unknown>, body: OrderMessage) => body.instance_id ?? `queue-${message.id}`;
+export const queueInstanceId = (message: Message<unknown>, body: OrderMessage) =>
+  body.instance_id ?? `queue-${message.id}`;
 
 /** The `queue` handler: starts one instance per message, through the instance core. */
 export async function onQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {

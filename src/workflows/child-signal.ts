@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { bindingFor } from "./registry";
 import type { OrderOutput, ParentRef } from "./order-schema";
+import { bindingFor } from "./registry";
 
 /** What a child tells its parent when it finishes, one event per child. */
 export type ChildResult = { ok: true; output: OrderOutput } | { ok: false; error: string };

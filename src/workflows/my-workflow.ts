@@ -1,18 +1,18 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
+import type { JsonValue } from "../rpc/result";
+import { splitAgentOrigin } from "./agent-report";
+import { notifyParent } from "./child-signal";
 import {
   APPROVAL_EVENT,
   ApprovalPayload,
-  OrderParams,
   type FAILABLE_STEPS,
   type OrderOutput,
+  OrderParams,
   type OrderParamsInput,
 } from "./order-schema";
-import { notifyParent } from "./child-signal";
-import { splitAgentOrigin } from "./agent-report";
-import { REPORT_STEP, progressReporter, type ProgressReporter } from "./progress-report";
+import { type ProgressReporter, progressReporter, REPORT_STEP } from "./progress-report";
 import { validateParams } from "./validate-params";
-import type { JsonValue } from "../rpc/result";
 
 /** Step names are part of the contract: tests mock them and the dashboard shows them. */
 export const ORDER_STEPS = {
@@ -135,15 +135,21 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
       });
       await report.progress("shipped", ORDER_STEPS.ship, 0.9, "shipment created");
 
-      return await this.finish(order, event.instanceId, step, {
-        order_id: order.order_id,
-        outcome: "fulfilled",
-        total_cents: total,
-        reservation_id: reservationId,
-        approval,
-        payment_id: paymentId,
-        shipment_id: shipmentId,
-      }, report);
+      return await this.finish(
+        order,
+        event.instanceId,
+        step,
+        {
+          order_id: order.order_id,
+          outcome: "fulfilled",
+          total_cents: total,
+          reservation_id: reservationId,
+          approval,
+          payment_id: paymentId,
+          shipment_id: shipmentId,
+        },
+        report,
+      );
     } catch (thrown) {
       // Pause, terminate and restart reach a running `run` as a thrown "Aborting engine"
       // error. Rethrow it untouched and run no step: the engine must see its own abort,
@@ -218,7 +224,8 @@ function approvalOf(payload: unknown): ApprovalPayload {
 function isWaitTimeout(error: unknown): boolean {
   return (
     error instanceof Error &&
-    (error.name === "WorkflowTimeoutError" || /^(?:WorkflowTimeoutError: )?Execution timed out after \d+ ?ms\b/.test(error.message))
+    (error.name === "WorkflowTimeoutError" ||
+      /^(?:WorkflowTimeoutError: )?Execution timed out after \d+ ?ms\b/.test(error.message))
   );
 }
 

@@ -29,7 +29,12 @@ export const OrderParams = z.strictObject({
   /** Orders whose total is above this many cents wait for a human approval. */
   approval_threshold_cents: z.number().int().min(0).default(50_000),
   /** How long to wait for the approval event before the order expires. */
-  approval_timeout_seconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  approval_timeout_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(3600),
   /** How long the payment settlement window lasts (a `step.sleep`). */
   settlement_seconds: z.number().int().min(0).max(3600).default(1),
   /**

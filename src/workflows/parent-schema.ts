@@ -13,7 +13,12 @@ export const ParentParams = z.strictObject({
    * aggregate. When false it only starts them and moves on (fire and forget).
    */
   wait_for_children: z.boolean().default(true),
-  children_timeout_seconds: z.number().int().min(1).max(7 * 24 * 3600).default(600),
+  children_timeout_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(600),
   /** Passed to each child: orders above it wait for approval. */
   approval_threshold_cents: z.number().int().min(0).default(50_000),
 });

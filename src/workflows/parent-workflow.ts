@@ -1,11 +1,11 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { recordCreated } from "../instances/listing";
 import { splitAgentOrigin } from "./agent-report";
-import { REPORT_STEP, progressReporter } from "./progress-report";
-import { validateParams } from "./validate-params";
 import { ChildOutput, ChildSignalSchema } from "./child-signal";
 import type { OrderParamsInput } from "./order-schema";
-import { ParentParams, type ChildSummary, type ParentOutput, type ParentParamsInput } from "./parent-schema";
+import { type ChildSummary, type ParentOutput, ParentParams, type ParentParamsInput } from "./parent-schema";
+import { progressReporter, REPORT_STEP } from "./progress-report";
+import { validateParams } from "./validate-params";
 
 export const PARENT_STEPS = {
   validate: "validate batch",
@@ -32,7 +32,10 @@ export async function childIds(parentId: string, count: number): Promise<string[
   let prefix = parentId;
   if (parentId.length > 90) {
     const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parentId));
-    prefix = `p${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 40)}`;
+    prefix = `p${[...new Uint8Array(digest)]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("")
+      .slice(0, 40)}`;
   }
   return Array.from({ length: count }, (_, i) => `${prefix}-c${i + 1}`);
 }
@@ -72,10 +75,17 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
         });
         const failed = errors.filter((e) => !/already_exists/.test(e.message));
         if (failed.length) {
-          throw new Error(`could not start ${failed.length} child(ren): ${failed.map((e) => `${e.id}: ${e.message}`).join("; ")}`);
+          throw new Error(
+            `could not start ${failed.length} child(ren): ${failed.map((e) => `${e.id}: ${e.message}`).join("; ")}`,
+          );
         }
         // Recording ignores ids already recorded, so a retried step records nothing twice.
-        await recordCreated(this.env, "my-workflow", ids.map((id) => ({ id, status: "queued" })), "parent");
+        await recordCreated(
+          this.env,
+          "my-workflow",
+          ids.map((id) => ({ id, status: "queued" })),
+          "parent",
+        );
         // `created` lists what this attempt started: fewer than `ids` on a retry.
         return { ids, created: created.map((c) => c.id) };
       },
@@ -91,7 +101,14 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
     );
 
     if (!batch.wait_for_children) {
-      return this.finish(report, summarize(batch.batch_id, false, ids.map((id) => ({ id, outcome: "started" as const }))));
+      return this.finish(
+        report,
+        summarize(
+          batch.batch_id,
+          false,
+          ids.map((id) => ({ id, outcome: "started" as const })),
+        ),
+      );
     }
 
     // Fan-in: one wait per child, all in parallel, each on its own event type so an
@@ -149,7 +166,11 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
     try {
       status = await (await this.env.MY_WORKFLOW.get(id)).status();
     } catch (error) {
-      return { id, outcome: "timed_out", error: `no report, status unavailable: ${error instanceof Error ? error.message : error}` };
+      return {
+        id,
+        outcome: "timed_out",
+        error: `no report, status unavailable: ${error instanceof Error ? error.message : error}`,
+      };
     }
     switch (status.status) {
       case "complete": {

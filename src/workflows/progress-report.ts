@@ -1,7 +1,7 @@
 import type { WorkflowStep } from "cloudflare:workers";
-import { recordMilestone, type MilestoneReport } from "../instances/progress";
+import { type MilestoneReport, recordMilestone } from "../instances/progress";
 import type { JsonValue } from "../rpc/result";
-import { reportToAgent, type AgentOrigin, type WorkflowReport } from "./agent-report";
+import { type AgentOrigin, reportToAgent, type WorkflowReport } from "./agent-report";
 
 /** Report steps are named `report progress (<label>)`: one step per milestone. */
 export const REPORT_STEP = "report progress";
@@ -38,10 +38,14 @@ export function progressReporter(
   return {
     /** The run reached `stepName`: `fraction` of the way (0 to 1). */
     progress: (label: string, stepName: string, fraction: number, message: string) =>
-      send(label, { step: stepName, percent: fraction, message, type: "progress" }, {
-        type: "progress",
-        progress: { step: stepName, percent: fraction, message },
-      }),
+      send(
+        label,
+        { step: stepName, percent: fraction, message, type: "progress" },
+        {
+          type: "progress",
+          progress: { step: stepName, percent: fraction, message },
+        },
+      ),
     /** The run is about to return `result` (what the Agent receives). */
     complete: (message: string, result: JsonValue = null) =>
       send("complete", { step: "complete", percent: 1, message, type: "complete" }, { type: "complete", result }),

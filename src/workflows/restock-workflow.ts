@@ -1,8 +1,8 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { recordIfScheduled } from "../instances/listing";
 import { splitAgentOrigin } from "./agent-report";
+import { type RestockOutput, RestockParams, type RestockParamsInput, type RestockTrigger } from "./restock-schema";
 import { validateParams } from "./validate-params";
-import { RestockParams, type RestockOutput, type RestockParamsInput, type RestockTrigger } from "./restock-schema";
 
 export const RESTOCK_STEPS = {
   plan: "plan restock",
@@ -19,7 +19,11 @@ export function describeTrigger(
   params: Pick<RestockParams, "cron_trigger">,
 ): RestockTrigger {
   if (schedule) {
-    return { source: "workflow schedule", cron: schedule.cron, scheduled_time: new Date(schedule.scheduledTime).toISOString() };
+    return {
+      source: "workflow schedule",
+      cron: schedule.cron,
+      scheduled_time: new Date(schedule.scheduledTime).toISOString(),
+    };
   }
   if (params.cron_trigger) {
     return {

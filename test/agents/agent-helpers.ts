@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import type { WorkflowScheduler } from "../../src/agents/workflow-scheduler";
 import type { RunView, SchedulerState, TrackedPage } from "../../src/agents/scheduler-views";
+import type { WorkflowScheduler } from "../../src/agents/workflow-scheduler";
 import { api, auth } from "../helpers";
 
 export const agentPath = (name: string, rest = "") => `/agents/workflow-scheduler/${name}${rest}`;
@@ -11,7 +11,12 @@ export const schedulerStub = (name: string) => env.WORKFLOW_SCHEDULER.get(env.WO
 /** Every schedule of an Agent, its own status refresh included, as the SDK lists them. */
 export const allSchedules = (name: string) =>
   runInDurableObject(schedulerStub(name), async (agent: WorkflowScheduler) =>
-    (await agent.listSchedules()).map((s) => ({ id: s.id, callback: s.callback, type: s.type, ...("cron" in s ? { cron: s.cron } : {}) })),
+    (await agent.listSchedules()).map((s) => ({
+      id: s.id,
+      callback: s.callback,
+      type: s.type,
+      ...("cron" in s ? { cron: s.cron } : {}),
+    })),
   );
 
 /**
@@ -29,7 +34,12 @@ export async function fireSchedule(name: string, scheduleId: string, at = Date.n
 }
 
 /** Polls the tracked workflows of an Agent until `accept` holds for a page. */
-export async function waitForTracked(name: string, accept: (page: TrackedPage) => boolean, query = "", timeoutMs = 10_000) {
+export async function waitForTracked(
+  name: string,
+  accept: (page: TrackedPage) => boolean,
+  query = "",
+  timeoutMs = 10_000,
+) {
   const deadline = Date.now() + timeoutMs;
   let last: TrackedPage | null = null;
   while (Date.now() < deadline) {
@@ -73,8 +83,17 @@ export async function connect(name: string) {
       const seen = states.find(accept);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching state within ${timeoutMs} ms: ${JSON.stringify(states.at(-1))}`)), timeoutMs);
-        waiters.push({ accept, resolve: (s) => (clearTimeout(timer), resolve(s)) });
+        const timer = setTimeout(
+          () => reject(new Error(`no matching state within ${timeoutMs} ms: ${JSON.stringify(states.at(-1))}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          accept,
+          resolve: (s) => {
+            clearTimeout(timer);
+            resolve(s);
+          },
+        });
       });
     },
     run(state: SchedulerState, id: string): RunView | undefined {

@@ -16,15 +16,40 @@ describe("WorkflowScheduler input at the edge", () => {
     ["delay over a year", { workflow: "my-workflow", params: order, delay_seconds: 366 * 86400 }, 400, "delay_seconds"],
     ["delay as a string", { workflow: "my-workflow", params: order, delay_seconds: "60" }, 400, "delay_seconds"],
     ["date in the past", { workflow: "my-workflow", params: order, at: "2020-01-01T00:00:00Z" }, 400, "at"],
-    ["date over a year ahead", { workflow: "my-workflow", params: order, at: new Date(Date.now() + 400 * 86400_000).toISOString() }, 400, "at"],
+    [
+      "date over a year ahead",
+      { workflow: "my-workflow", params: order, at: new Date(Date.now() + 400 * 86400_000).toISOString() },
+      400,
+      "at",
+    ],
     ["date without zone", { workflow: "my-workflow", params: order, at: "2030-01-01 09:00" }, 400, "at"],
     ["cron with 6 fields", { workflow: "my-workflow", params: order, cron: "0 * * * * *" }, 400, "cron"],
     ["cron out of range", { workflow: "my-workflow", params: order, cron: "61 * * * *" }, 400, "cron"],
-    ["cron with an id", { workflow: "my-workflow", params: order, cron: "0 * * * *", instance_id: "x" }, 400, "instance_id"],
-    ["bad instance id", { workflow: "my-workflow", params: order, delay_seconds: 5, instance_id: "-bad id" }, 400, "instance_id"],
+    [
+      "cron with an id",
+      { workflow: "my-workflow", params: order, cron: "0 * * * *", instance_id: "x" },
+      400,
+      "instance_id",
+    ],
+    [
+      "bad instance id",
+      { workflow: "my-workflow", params: order, delay_seconds: 5, instance_id: "-bad id" },
+      400,
+      "instance_id",
+    ],
     ["unknown field", { workflow: "my-workflow", params: order, delay_seconds: 5, every: 3 }, 400, ""],
-    ["invalid params", { workflow: "my-workflow", params: { ...order, items: [] }, delay_seconds: 5 }, 400, "params.items"],
-    ["params the schema does not know", { workflow: "my-workflow", params: { ...order, __agentName: "x" }, delay_seconds: 5 }, 400, "params.__agentName"],
+    [
+      "invalid params",
+      { workflow: "my-workflow", params: { ...order, items: [] }, delay_seconds: 5 },
+      400,
+      "params.items",
+    ],
+    [
+      "params the schema does not know",
+      { workflow: "my-workflow", params: { ...order, __agentName: "x" }, delay_seconds: 5 },
+      400,
+      "params.__agentName",
+    ],
     ["unknown workflow", { workflow: "nope", params: order, delay_seconds: 5 }, 404, ""],
   ];
   for (const [what, body, status, field] of cases) {
@@ -37,7 +62,10 @@ describe("WorkflowScheduler input at the edge", () => {
   }
 
   it("start: invalid params name the field; nothing is tracked", async () => {
-    const res = await api("POST", agentPath(name, "/workflows"), { workflow: "my-workflow", params: { ...order, customer_email: "no" } });
+    const res = await api("POST", agentPath(name, "/workflows"), {
+      workflow: "my-workflow",
+      params: { ...order, customer_email: "no" },
+    });
     expect(res.status).toBe(400);
     expect(res.body.errors[0]!.field).toBe("params.customer_email");
     const list = await api<{ total: number }>("GET", agentPath(name, "/workflows"));

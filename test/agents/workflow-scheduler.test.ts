@@ -13,7 +13,11 @@ const start = (name: string, body: unknown) => api<TrackedWorkflow>("POST", agen
 describe("WorkflowScheduler: schedules", () => {
   it("a delayed schedule fires on its own alarm and its workflow completes", async () => {
     const name = uniqueId("agent");
-    const res = await schedule(name, { workflow: "my-workflow", params: smallOrder({ order_id: "delayed-1" }), delay_seconds: 1 });
+    const res = await schedule(name, {
+      workflow: "my-workflow",
+      params: smallOrder({ order_id: "delayed-1" }),
+      delay_seconds: 1,
+    });
     expect(res.status).toBe(201);
     const created = res.body.result!;
     expect(created).toMatchObject({ workflow: "my-workflow", type: "delayed", delay_seconds: 1 });
@@ -33,7 +37,12 @@ describe("WorkflowScheduler: schedules", () => {
   it("a date schedule fires at its date", async () => {
     const name = uniqueId("agent");
     const at = new Date(Date.now() + 3600_000).toISOString();
-    const res = await schedule(name, { workflow: "my-workflow", params: smallOrder(), at, instance_id: uniqueId("at") });
+    const res = await schedule(name, {
+      workflow: "my-workflow",
+      params: smallOrder(),
+      at,
+      instance_id: uniqueId("at"),
+    });
     expect(res.status).toBe(201);
     expect(res.body.result).toMatchObject({ type: "scheduled", next_run_at: at.replace(/\.\d+Z$/, ".000Z") });
     await fireSchedule(name, res.body.result!.id);
@@ -84,18 +93,29 @@ describe("WorkflowScheduler: schedules", () => {
     const name = uniqueId("agent");
     const cancelledOrder = uniqueId("cancelled");
     const controlOrder = uniqueId("control");
-    const res = await schedule(name, { workflow: "my-workflow", params: smallOrder({ order_id: cancelledOrder }), delay_seconds: 1 });
+    const res = await schedule(name, {
+      workflow: "my-workflow",
+      params: smallOrder({ order_id: cancelledOrder }),
+      delay_seconds: 1,
+    });
     expect(res.status).toBe(201);
     const id = res.body.result!.id;
     // A control schedule due a second later: once it has fired, the Agent's alarm has
     // run past the cancelled schedule's time, so no clock is read here.
-    const control = (await schedule(name, { workflow: "my-workflow", params: smallOrder({ order_id: controlOrder }), delay_seconds: 2 }))
-      .body.result!;
+    const control = (
+      await schedule(name, {
+        workflow: "my-workflow",
+        params: smallOrder({ order_id: controlOrder }),
+        delay_seconds: 2,
+      })
+    ).body.result!;
 
     const cancel = await api("DELETE", agentPath(name, `/schedules/${id}`));
     expect(cancel.status).toBe(200);
     expect(cancel.body.result).toEqual({ id, cancelled: true });
-    expect((await api<ScheduleView[]>("GET", agentPath(name, "/schedules"))).body.result!.map((s) => s.id)).toEqual([control.id]);
+    expect((await api<ScheduleView[]>("GET", agentPath(name, "/schedules"))).body.result!.map((s) => s.id)).toEqual([
+      control.id,
+    ]);
     expect((await api("DELETE", agentPath(name, `/schedules/${id}`))).status).toBe(404);
 
     // The alarms fire on their own; the control's start is tracked.
@@ -131,7 +151,8 @@ describe("WorkflowScheduler: tracked workflows", () => {
       expect(res.body.result).toMatchObject({ workflow: "my-workflow", status: "queued", source: "request" });
       small.push(res.body.result!.id);
     }
-    const waiting = (await start(name, { workflow: "my-workflow", params: largeOrder(), instance_id: uniqueId("big") })).body.result!;
+    const waiting = (await start(name, { workflow: "my-workflow", params: largeOrder(), instance_id: uniqueId("big") }))
+      .body.result!;
     for (const id of small) await waitForApiStatus("my-workflow", id, "complete");
 
     // Completion reaches the tracking table through MyWorkflow's report to the Agent.
@@ -163,7 +184,11 @@ describe("WorkflowScheduler: tracked workflows", () => {
     const again = await start(name, { workflow: "my-workflow", params: smallOrder(), instance_id: id });
     expect(again.status).toBe(409);
     // Taken outside the Agent too: the platform refuses, the core maps it.
-    const elsewhere = await start(uniqueId("agent"), { workflow: "my-workflow", params: smallOrder(), instance_id: id });
+    const elsewhere = await start(uniqueId("agent"), {
+      workflow: "my-workflow",
+      params: smallOrder(),
+      instance_id: id,
+    });
     expect(elsewhere.status).toBe(409);
   });
 
@@ -189,13 +214,22 @@ describe("WorkflowScheduler: tracked workflows", () => {
 
   it("POST .../workflows/refresh refreshes on demand", async () => {
     const name = uniqueId("agent");
-    const id = (await start(name, { workflow: "parent-workflow", params: { batch_id: "b", customer_email: "a@example.com", children: 1, wait_for_children: false } })).body.result!.id;
+    const id = (
+      await start(name, {
+        workflow: "parent-workflow",
+        params: { batch_id: "b", customer_email: "a@example.com", children: 1, wait_for_children: false },
+      })
+    ).body.result!.id;
     // ParentWorkflow does not report to the Agent: only a refresh sees it finish.
     await waitForApiStatus("parent-workflow", id, "complete");
     const res = await api<{ checked: number; changed: number }>("POST", agentPath(name, "/workflows/refresh"));
     expect(res.status).toBe(200);
     expect(res.body.result).toEqual({ checked: 1, changed: 1 });
-    expect((await waitForTracked(name, () => true)).workflows[0]).toMatchObject({ id, workflow: "parent-workflow", status: "complete" });
+    expect((await waitForTracked(name, () => true)).workflows[0]).toMatchObject({
+      id,
+      workflow: "parent-workflow",
+      status: "complete",
+    });
   });
 });
 
@@ -206,7 +240,8 @@ describe("WorkflowScheduler: WebSocket clients", () => {
     // The state on connect comes first.
     await client.waitForState((s) => Array.isArray(s.runs));
 
-    const id = (await start(name, { workflow: "my-workflow", params: smallOrder({ order_id: "ws-1" }) })).body.result!.id;
+    const id = (await start(name, { workflow: "my-workflow", params: smallOrder({ order_id: "ws-1" }) })).body.result!
+      .id;
     const progressed = await client.waitForState((s) => client.run(s, id)?.progress?.step === "reserve inventory");
     expect(client.run(progressed, id)).toMatchObject({ status: "running", progress: { percent: 0.25 } });
     const done = await client.waitForState((s) => client.run(s, id)?.status === "complete");
@@ -227,7 +262,11 @@ describe("WorkflowScheduler: WebSocket clients", () => {
     await fireSchedule(name, res.body.result!.id);
     const id = `sched-${res.body.result!.id}`;
     const waiting = await client.waitForState((s) => client.run(s, id)?.progress?.step === "wait for approval");
-    expect(client.run(waiting, id)!.progress).toEqual({ step: "wait for approval", percent: 0.5, message: "waiting for approval" });
+    expect(client.run(waiting, id)!.progress).toEqual({
+      step: "wait for approval",
+      percent: 0.5,
+      message: "waiting for approval",
+    });
     client.close();
   });
 

@@ -49,7 +49,9 @@ describe("MyWorkflow under faults", () => {
     await instance.waitForStatus("errored");
     const error = await instance.getError();
     // The failed charge is rolled back too: a timed-out charge may have gone through.
-    expect(error.message).toBe(`payment gateway: 503; rolled back: refunded payment pay-${id}, released reservation res-${id}`);
+    expect(error.message).toBe(
+      `payment gateway: 503; rolled back: refunded payment pay-${id}, released reservation res-${id}`,
+    );
 
     const events = await history(id);
     expect(attemptsOf(events, ORDER_STEPS.charge)).toBe(6); // 1 + retries.limit 5
@@ -130,11 +132,17 @@ describe("terminate with rollback", () => {
     const id = uniqueId("terminate-rollback");
     await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
     await instance.modify(async (m) => m.disableSleeps());
-    const created = await api("POST", "/api/workflows/my-workflow/instances", { instance_id: id, params: largeOrder() });
+    const created = await api("POST", "/api/workflows/my-workflow/instances", {
+      instance_id: id,
+      params: largeOrder(),
+    });
     expect(created.status).toBe(201);
     // The reservation is done; the instance goes on to wait for its approval.
     expect(await instance.waitForStepResult({ name: ORDER_STEPS.reserve })).toBe(`res-${id}`);
-    const res = await api("PATCH", `/api/workflows/my-workflow/instances/${id}/status`, { status: "terminate", rollback: true });
+    const res = await api("PATCH", `/api/workflows/my-workflow/instances/${id}/status`, {
+      status: "terminate",
+      rollback: true,
+    });
     expect(res.status).toBe(200);
     await waitForApiStatus("my-workflow", id, "terminated");
     expect(rolledBack(await history(id))).toEqual([ORDER_STEPS.reserve]);

@@ -48,15 +48,24 @@ export const createBody = fc.oneof(
       instance_id: fc.oneof(instanceId, anyJson),
       params: fc.oneof(
         anyJson,
-        fc.record({
-          order_id: fc.oneof(fc.string(), anyJson),
-          customer_email: fc.oneof(fc.emailAddress(), fc.string(), anyJson),
-          items: fc.oneof(
-            fc.array(fc.record({ sku: fc.string(), quantity: fc.oneof(fc.integer(), fc.double(), fc.string()), unit_price_cents: fc.oneof(fc.integer(), anyJson) })),
-            anyJson,
-          ),
-          settlement_seconds: fc.oneof(fc.integer(), fc.double(), fc.string()),
-        }, { requiredKeys: [] }),
+        fc.record(
+          {
+            order_id: fc.oneof(fc.string(), anyJson),
+            customer_email: fc.oneof(fc.emailAddress(), fc.string(), anyJson),
+            items: fc.oneof(
+              fc.array(
+                fc.record({
+                  sku: fc.string(),
+                  quantity: fc.oneof(fc.integer(), fc.double(), fc.string()),
+                  unit_price_cents: fc.oneof(fc.integer(), anyJson),
+                }),
+              ),
+              anyJson,
+            ),
+            settlement_seconds: fc.oneof(fc.integer(), fc.double(), fc.string()),
+          },
+          { requiredKeys: [] },
+        ),
       ),
       instance_retention: anyJson,
       extra: anyJson,
@@ -68,17 +77,34 @@ export const createBody = fc.oneof(
 
 /** A status change body, mostly wrong. */
 export const statusBody = fc.oneof(
-  fc.record({ status: fc.oneof(fc.constantFrom("pause", "resume", "terminate", "restart", "PAUSE", "delete", ""), anyJson) }, { requiredKeys: [] }),
+  fc.record(
+    { status: fc.oneof(fc.constantFrom("pause", "resume", "terminate", "restart", "PAUSE", "delete", ""), anyJson) },
+    { requiredKeys: [] },
+  ),
   anyJson,
 );
 
 /** Text that is not JSON, or is JSON no handler expects. */
 const deep = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
-const deepObject = (depth: number) => '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
 export const rawBody = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 200 }) },
   fc.string({ unit: "binary", maxLength: 200 }),
-  fc.constantFrom("{", "}", "[", '{"a":', "nul", "tru", '"unterminated', "{'single':1}", "NaN", "1e999", "\u0000", '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}'),
+  fc.constantFrom(
+    "{",
+    "}",
+    "[",
+    '{"a":',
+    "nul",
+    "tru",
+    '"unterminated',
+    "{'single':1}",
+    "NaN",
+    "1e999",
+    "\u0000",
+    '{"__proto__":{"x":1}}',
+    '{"constructor":{"prototype":{"x":1}}}',
+  ),
   fc.integer({ min: 1_000, max: 100_000 }).map(deep),
   fc.integer({ min: 1_000, max: 20_000 }).map(deepObject),
   fc.jsonValue().map((v) => JSON.stringify(v)),
@@ -116,7 +142,26 @@ export const segment = (value: fc.Arbitrary<string>) =>
   );
 
 export const extraHeaders = fc.dictionary(
-  fc.constantFrom("content-type", "origin", "x-forwarded-for", "cf-connecting-ip", "accept", "x-request-id", "access-control-request-method", "transfer-encoding-x"),
-  fc.oneof(fc.constantFrom("application/json", "text/plain", "multipart/form-data; boundary=x", "https://evil.example", "POST", "../../etc/passwd"), fc.string({ maxLength: 40, unit: "grapheme-ascii" })),
+  fc.constantFrom(
+    "content-type",
+    "origin",
+    "x-forwarded-for",
+    "cf-connecting-ip",
+    "accept",
+    "x-request-id",
+    "access-control-request-method",
+    "transfer-encoding-x",
+  ),
+  fc.oneof(
+    fc.constantFrom(
+      "application/json",
+      "text/plain",
+      "multipart/form-data; boundary=x",
+      "https://evil.example",
+      "POST",
+      "../../etc/passwd",
+    ),
+    fc.string({ maxLength: 40, unit: "grapheme-ascii" }),
+  ),
   { maxKeys: 4 },
 );

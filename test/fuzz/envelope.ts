@@ -6,7 +6,11 @@ export function expectEnvelope(status: number, body: unknown): void {
   expect(body).not.toBeNull();
   const envelope = body as Record<string, unknown>;
   // `result_info` (pagination) is the one optional member of the v4 envelope.
-  expect(Object.keys(envelope).filter((k) => k !== "result_info").sort()).toEqual(["errors", "messages", "result", "success"]);
+  expect(
+    Object.keys(envelope)
+      .filter((k) => k !== "result_info")
+      .sort(),
+  ).toEqual(["errors", "messages", "result", "success"]);
   expect(envelope.success).toBe(status < 400);
   expect(Array.isArray(envelope.errors)).toBe(true);
   expect(Array.isArray(envelope.messages)).toBe(true);

@@ -39,12 +39,20 @@ const routeRequest: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc.oneof(
   fc
     .tuple(arb.segment(arb.workflowName), fc.oneof(fc.array(arb.createBody, { maxLength: 5 }).map(json), arb.rawBody))
     .map(([wf, body]) => ({ path: `/api/workflows/${wf}/instances/batch`, body, ids: validIds(...safeIds(body)) })),
-  fc.tuple(arb.segment(arb.workflowName), arb.instanceId).chain(([wf, id]) =>
-    arb.segment(fc.constant(id)).map((encoded) => ({ path: `/api/workflows/${wf}/instances/${encoded}`, ids: validIds(id) })),
-  ),
+  fc
+    .tuple(arb.segment(arb.workflowName), arb.instanceId)
+    .chain(([wf, id]) =>
+      arb
+        .segment(fc.constant(id))
+        .map((encoded) => ({ path: `/api/workflows/${wf}/instances/${encoded}`, ids: validIds(id) })),
+    ),
   fc
     .tuple(arb.segment(arb.workflowName), arb.instanceId, fc.oneof(arb.statusBody.map(json), arb.rawBody))
-    .map(([wf, id, body]) => ({ path: `/api/workflows/${wf}/instances/${arb.encodeSegment(id)}/status`, body, ids: validIds(id) })),
+    .map(([wf, id, body]) => ({
+      path: `/api/workflows/${wf}/instances/${arb.encodeSegment(id)}/status`,
+      body,
+      ids: validIds(id),
+    })),
   fc
     .tuple(arb.segment(arb.workflowName), arb.instanceId, arb.segment(arb.eventType), arb.rawBody)
     .map(([wf, id, type, body]) => ({
@@ -53,38 +61,61 @@ const routeRequest: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc.oneof(
       ids: validIds(id),
     })),
   fc
-    .array(arb.segment(fc.oneof(fc.constantFrom("api", "workflows", "instances", "batch", "status", "events", "health", "agents", "workflow-scheduler", "..", "."), fc.string({ maxLength: 12 }))), { maxLength: 8 })
+    .array(
+      arb.segment(
+        fc.oneof(
+          fc.constantFrom(
+            "api",
+            "workflows",
+            "instances",
+            "batch",
+            "status",
+            "events",
+            "health",
+            "agents",
+            "workflow-scheduler",
+            "..",
+            ".",
+          ),
+          fc.string({ maxLength: 12 }),
+        ),
+      ),
+      { maxLength: 8 },
+    )
     .map((segments) => ({ path: `/${segments.join("/")}`, ids: [] })),
 );
 
 /** The WorkflowScheduler Agent's routes: schedules and tracked workflows. */
 const agentRequest: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc
-    .tuple(
-      arb.segment(fc.oneof(fc.constantFrom("fuzz-agent", "a"), fc.string({ maxLength: 80 }))),
-      fc.constantFrom("", "/schedules", "/workflows", "/workflows/refresh", "/schedules/x"),
-      fc.oneof(
-        fc
-          .record(
-            {
-              workflow: fc.oneof(arb.workflowName, arb.anyJson),
-              params: arb.anyJson,
-              instance_id: fc.oneof(arb.instanceId, arb.anyJson),
-              delay_seconds: fc.oneof(fc.integer({ min: -10, max: 40_000_000 }), fc.double(), arb.anyJson),
-              at: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
-              cron: fc.oneof(fc.constantFrom("* * * * *", "*/5 * * * *", "61 * * * *", "@daily", ""), fc.string()),
-            },
-            { requiredKeys: [] },
-          )
-          .map((b) => JSON.stringify(b)),
-        arb.rawBody,
-      ),
-    )
-    .map(([name, rest, body]) => ({
-      path: `/agents/workflow-scheduler/${name}${rest}`,
-      body,
-      // An Agent schedule fires later; only a direct start could create at once.
-      ids: rest === "/workflows" ? validIds(...safeIds(body)) : [],
-    }));
+  .tuple(
+    arb.segment(fc.oneof(fc.constantFrom("fuzz-agent", "a"), fc.string({ maxLength: 80 }))),
+    fc.constantFrom("", "/schedules", "/workflows", "/workflows/refresh", "/schedules/x"),
+    fc.oneof(
+      fc
+        .record(
+          {
+            workflow: fc.oneof(arb.workflowName, arb.anyJson),
+            params: arb.anyJson,
+            instance_id: fc.oneof(arb.instanceId, arb.anyJson),
+            delay_seconds: fc.oneof(fc.integer({ min: -10, max: 40_000_000 }), fc.double(), arb.anyJson),
+            at: fc.oneof(
+              fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+              fc.string(),
+            ),
+            cron: fc.oneof(fc.constantFrom("* * * * *", "*/5 * * * *", "61 * * * *", "@daily", ""), fc.string()),
+          },
+          { requiredKeys: [] },
+        )
+        .map((b) => JSON.stringify(b)),
+      arb.rawBody,
+    ),
+  )
+  .map(([name, rest, body]) => ({
+    path: `/agents/workflow-scheduler/${name}${rest}`,
+    body,
+    // An Agent schedule fires later; only a direct start could create at once.
+    ids: rest === "/workflows" ? validIds(...safeIds(body)) : [],
+  }));
 
 function safeDecode(segment: string): string {
   try {
@@ -116,11 +147,13 @@ function safeIds(body: string): unknown[] {
 }
 
 const withMethodAndHeaders = (routes: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">>): fc.Arbitrary<Fuzzed> =>
-  fc.tuple(routes, arb.method, arb.authorization(API_TOKEN), arb.extraHeaders).map(([route, method, authorization, extra]) => ({
-    ...route,
-    method,
-    headers: { ...extra, ...(authorization === undefined ? {} : { authorization }) },
-  }));
+  fc
+    .tuple(routes, arb.method, arb.authorization(API_TOKEN), arb.extraHeaders)
+    .map(([route, method, authorization, extra]) => ({
+      ...route,
+      method,
+      headers: { ...extra, ...(authorization === undefined ? {} : { authorization }) },
+    }));
 const fuzzed = withMethodAndHeaders(routeRequest);
 
 function toRequest(f: Fuzzed): Request | undefined {
@@ -212,7 +245,11 @@ describe("HTTP API under random input", () => {
     ] as const) {
       const started = await startedIds(introspector);
       // Each 201 started exactly one instance...
-      for (const id of created[workflow]!) expect(started.filter((s) => s === id), `${workflow}/${id}`).toHaveLength(1);
+      for (const id of created[workflow]!)
+        expect(
+          started.filter((s) => s === id),
+          `${workflow}/${id}`,
+        ).toHaveLength(1);
       // ...and nothing else started from this run: no instance with a refused request's params.
       const ours = new Set(created[workflow]);
       for (const id of started.filter((s) => !ours.has(s))) {
@@ -243,18 +280,35 @@ describe("HTTP API under random input", () => {
       413,
     ],
     ["a body just over the limit", "/api/workflows/my-workflow/instances", " ".repeat(MAX_BODY_BYTES + 1), 413],
-    ["JSON nested 100,000 deep", "/api/workflows/my-workflow/instances", "[".repeat(100_000) + "]".repeat(100_000), 400],
-    ["a batch nested 100,000 deep", "/api/workflows/my-workflow/instances/batch", "[".repeat(100_000) + "]".repeat(100_000), 400],
+    [
+      "JSON nested 100,000 deep",
+      "/api/workflows/my-workflow/instances",
+      "[".repeat(100_000) + "]".repeat(100_000),
+      400,
+    ],
+    [
+      "a batch nested 100,000 deep",
+      "/api/workflows/my-workflow/instances/batch",
+      "[".repeat(100_000) + "]".repeat(100_000),
+      400,
+    ],
     [
       "params nested 65 deep",
       "/api/workflows/my-workflow/instances",
-      JSON.stringify({ instance_id: arb.freshId(), params: JSON.parse('{"a":'.repeat(65) + "1" + "}".repeat(65)) as unknown }),
+      JSON.stringify({
+        instance_id: arb.freshId(),
+        params: JSON.parse(`${'{"a":'.repeat(65)}1${"}".repeat(65)}`) as unknown,
+      }),
       400,
     ],
   ];
   it.each(oversized)("refuses %s (%s) with the right 4xx and the envelope", async (_, path, body, status) => {
     const res = await exports.default.fetch(
-      new Request(`https://worker.test${path}`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body }),
+      new Request(`https://worker.test${path}`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body,
+      }),
     );
     expect(res.status).toBe(status);
     expectEnvelope(res.status, await res.json());
@@ -264,14 +318,20 @@ describe("HTTP API under random input", () => {
 
   it("refuses oversized and pathological event payloads to a live instance, which keeps waiting", async () => {
     const id = arb.freshId();
-    expect((await exports.default.fetch(new Request("https://worker.test/api/workflows/my-workflow/instances", {
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({ instance_id: id, params: largeOrder() }),
-    }))).status).toBe(201);
+    expect(
+      (
+        await exports.default.fetch(
+          new Request("https://worker.test/api/workflows/my-workflow/instances", {
+            method: "POST",
+            headers: { ...auth, "content-type": "application/json" },
+            body: JSON.stringify({ instance_id: id, params: largeOrder() }),
+          }),
+        )
+      ).status,
+    ).toBe(201);
     const payloads: [string, string, number][] = [
       ["over 1 MiB", JSON.stringify({ pad: "x".repeat(1024 * 1024 + 10) }), 413],
-      ["nested 50,000 deep", '{"a":'.repeat(50_000) + "1" + "}".repeat(50_000), 400],
+      ["nested 50,000 deep", `${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}`, 400],
       ["an approval of the wrong shape", JSON.stringify({ approved: "yes" }), 400],
     ];
     for (const type of ["approval", "custom"]) {

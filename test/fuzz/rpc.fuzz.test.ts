@@ -37,14 +37,22 @@ interface Call {
  * service), so each argument goes through JSON, which also gives `__proto__` keys as
  * own properties, as a parsed request body would.
  */
-const cloneable = (value: unknown) => (value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown));
+const cloneable = (value: unknown) =>
+  value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
 const call = (method: string, ...args: fc.Arbitrary<unknown>[]) =>
   fc.tuple(...args).map((values): Call => ({ method, args: values.map(cloneable) }));
 
 const calls: fc.Arbitrary<Call> = fc.oneof(
   call("create", workflowArg, optionsArg),
   call("createBatch", workflowArg, fc.oneof(fc.array(optionsArg, { maxLength: 4 }), anyArg)),
-  call("listInstances", workflowArg, fc.oneof(fc.record({ status: anyArg, page: anyArg, per_page: anyArg, cursor: anyArg }, { requiredKeys: [] }), anyArg)),
+  call(
+    "listInstances",
+    workflowArg,
+    fc.oneof(
+      fc.record({ status: anyArg, page: anyArg, per_page: anyArg, cursor: anyArg }, { requiredKeys: [] }),
+      anyArg,
+    ),
+  ),
   call("status", workflowArg, idArg),
   call("changeStatus", workflowArg, idArg, fc.oneof(arb.statusBody, anyArg)),
   call("pause", workflowArg, idArg),
@@ -59,7 +67,8 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
 function namedIds(c: Call): string[] {
   const found: unknown[] = [];
   if (c.method === "create") found.push((c.args[1] as { instance_id?: unknown } | undefined)?.instance_id);
-  else if (c.method === "createBatch" && Array.isArray(c.args[1])) for (const o of c.args[1]) found.push((o as { instance_id?: unknown } | null)?.instance_id);
+  else if (c.method === "createBatch" && Array.isArray(c.args[1]))
+    for (const o of c.args[1]) found.push((o as { instance_id?: unknown } | null)?.instance_id);
   else if (c.method !== "createInstance" && c.method !== "listInstances") found.push(c.args[1]);
   return found.filter((v): v is string => typeof v === "string" && v.length <= 100 && INSTANCE_ID_PATTERN.test(v));
 }
@@ -113,7 +122,11 @@ describe("WorkflowService (RPC) under random arguments", () => {
 
     await fc.assert(
       fc.asyncProperty(calls, fc.boolean(), async (c, aimAtLive) => {
-        if (aimAtLive && c.args.length > 1 && !["create", "createBatch", "createInstance", "listInstances"].includes(c.method)) {
+        if (
+          aimAtLive &&
+          c.args.length > 1 &&
+          !["create", "createBatch", "createInstance", "listInstances"].includes(c.method)
+        ) {
           c.args[0] = "my-workflow";
           c.args[1] = live;
         }
@@ -125,7 +138,8 @@ describe("WorkflowService (RPC) under random arguments", () => {
           const res = outcome as Response;
           expect(res.status, JSON.stringify(c.args).slice(0, 300)).toBeLessThan(500);
           const body = await res.json();
-          if (res.status === 200) expect(body).toMatchObject({ id: expect.any(String), details: { status: expect.any(String) } });
+          if (res.status === 200)
+            expect(body).toMatchObject({ id: expect.any(String), details: { status: expect.any(String) } });
           else expectEnvelope(res.status, body);
           ok = res.status === 200;
           if (ok) created["my-workflow"]!.push((body as { id: string }).id);
@@ -155,7 +169,11 @@ describe("WorkflowService (RPC) under random arguments", () => {
     ] as const) {
       const started = await startedIds(introspector);
       // Each successful create started exactly one instance...
-      for (const id of created[workflow]!) expect(started.filter((s) => s === id), `${workflow}/${id}`).toHaveLength(1);
+      for (const id of created[workflow]!)
+        expect(
+          started.filter((s) => s === id),
+          `${workflow}/${id}`,
+        ).toHaveLength(1);
       // ...and no instance started with the params of a refused call.
       const ours = new Set(created[workflow]);
       for (const id of started.filter((s) => !ours.has(s))) {

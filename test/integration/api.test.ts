@@ -14,7 +14,11 @@ async function create(body: unknown) {
   return api<CreatedInstance>("POST", INSTANCES, body);
 }
 
-function expectError(res: { status: number; body: { success: boolean; errors: { code: number; message: string; field?: string }[] } }, status: number, field?: string) {
+function expectError(
+  res: { status: number; body: { success: boolean; errors: { code: number; message: string; field?: string }[] } },
+  status: number,
+  field?: string,
+) {
   expect(res.status).toBe(status);
   expect(res.body.success).toBe(false);
   expect(res.body.errors[0]!.code).toBe(status * 100);
@@ -65,7 +69,10 @@ describe("GET /api/workflows", () => {
     expect(res.status).toBe(200);
     const [order, parent] = res.body.result!;
     expect(order).toMatchObject({ name: "my-workflow", class_name: "MyWorkflow", binding: "MY_WORKFLOW" });
-    expect(order!.params_schema).toMatchObject({ type: "object", required: expect.arrayContaining(["order_id", "items"]) });
+    expect(order!.params_schema).toMatchObject({
+      type: "object",
+      required: expect.arrayContaining(["order_id", "items"]),
+    });
     expect(order!.events).toEqual([
       expect.objectContaining({ type: "approval", payload_schema: expect.objectContaining({ type: "object" }) }),
     ]);
@@ -128,7 +135,10 @@ describe("POST /api/workflows/:name/instances", () => {
     ["params.customer_email", { params: smallOrder({ customer_email: "nope" }) }],
     ["params.items", { params: smallOrder({ items: [] }) }],
     ["params.items.0.quantity", { params: smallOrder({ items: [{ sku: "a", quantity: 0, unit_price_cents: 1 }] }) }],
-    ["instance_retention.success_retention", { params: smallOrder(), instance_retention: { success_retention: "soon" } }],
+    [
+      "instance_retention.success_retention",
+      { params: smallOrder(), instance_retention: { success_retention: "soon" } },
+    ],
     ["unexpected", { params: smallOrder(), unexpected: true }],
     ["params.surprise", { params: { ...smallOrder(), surprise: 1 } }],
   ])("answers 400 naming the field %s", async (field, body) => {
@@ -159,7 +169,10 @@ describe("POST /api/workflows/:name/instances", () => {
       expect(res.body.errors[0]!.message).toMatch(/^workflow: .+/);
     }
     // At the limit the name is valid, merely unknown.
-    expectError(await api("POST", `/api/workflows/${"w".repeat(LIMITS.workflowNameMax)}/instances`, { params: {} }), 404);
+    expectError(
+      await api("POST", `/api/workflows/${"w".repeat(LIMITS.workflowNameMax)}/instances`, { params: {} }),
+      404,
+    );
   });
 
   it("answers 413 for params over 1 MiB and for bodies over the request limit", async () => {
@@ -199,14 +212,29 @@ describe("POST /api/workflows/:name/instances/batch", () => {
 
   it("answers 400 for an empty batch, over 100 items, repeated ids and an invalid item", async () => {
     expectError(await api("POST", `${INSTANCES}/batch`, []), 400, "body");
-    expectError(await api("POST", `${INSTANCES}/batch`, Array.from({ length: 101 }, () => ({}))), 400, "body");
+    expectError(
+      await api(
+        "POST",
+        `${INSTANCES}/batch`,
+        Array.from({ length: 101 }, () => ({})),
+      ),
+      400,
+      "body",
+    );
     const id = uniqueId("twice");
     expectError(
-      await api("POST", `${INSTANCES}/batch`, [{ instance_id: id, params: smallOrder() }, { instance_id: id, params: smallOrder() }]),
+      await api("POST", `${INSTANCES}/batch`, [
+        { instance_id: id, params: smallOrder() },
+        { instance_id: id, params: smallOrder() },
+      ]),
       400,
       "instance_id",
     );
-    expectError(await api("POST", `${INSTANCES}/batch`, [{ params: smallOrder({ items: [] }) }]), 400, "0.params.items");
+    expectError(
+      await api("POST", `${INSTANCES}/batch`, [{ params: smallOrder({ items: [] }) }]),
+      400,
+      "0.params.items",
+    );
     expectError(await api("POST", `${INSTANCES}/batch`, { not: "an array" }), 400, "body");
   });
 });

@@ -29,7 +29,8 @@ describe("POST /api/workflows/:name/instances answers like the REST API", () => 
 });
 
 describe("PATCH .../status with restart from a step", () => {
-  const restartFrom = (id: string, from: unknown) => api("PATCH", `${INSTANCES}/${id}/status`, { status: "restart", from });
+  const restartFrom = (id: string, from: unknown) =>
+    api("PATCH", `${INSTANCES}/${id}/status`, { status: "restart", from });
 
   it("restarts from a step the instance ran", async () => {
     const id = uniqueId("from-step");

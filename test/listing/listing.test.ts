@@ -20,7 +20,16 @@ import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../help
 const INSTANCES = "/api/workflows/my-workflow/instances";
 const handler: ExportedHandler<Env> = entry;
 
-type Page = Envelope<InstanceSummary[]> & { result_info: { page: number; per_page: number; count: number; total_count: number; total_pages: number; cursor?: string } };
+type Page = Envelope<InstanceSummary[]> & {
+  result_info: {
+    page: number;
+    per_page: number;
+    count: number;
+    total_count: number;
+    total_pages: number;
+    cursor?: string;
+  };
+};
 
 async function list(query: string) {
   const res = await api<InstanceSummary[]>("GET", `${INSTANCES}?${query}`);
@@ -37,7 +46,8 @@ describe("GET /api/workflows/:name/instances", () => {
     );
     expect(batch.status).toBe(201);
     const single = [];
-    for (let i = 0; i < 3; i++) single.push((await api<CreatedInstance>("POST", INSTANCES, { params: smallOrder() })).body.result!.id);
+    for (let i = 0; i < 3; i++)
+      single.push((await api<CreatedInstance>("POST", INSTANCES, { params: smallOrder() })).body.result!.id);
     const parentId = uniqueId("lp");
     await api("POST", "/api/workflows/parent-workflow/instances", {
       instance_id: parentId,
@@ -61,7 +71,9 @@ describe("GET /api/workflows/:name/instances", () => {
     const byCursor: string[] = [];
     let cursor: string | undefined;
     do {
-      const res = await list(`per_page=7&direction=asc&date_start=${encodeURIComponent(since)}${cursor ? `&cursor=${cursor}` : ""}`);
+      const res = await list(
+        `per_page=7&direction=asc&date_start=${encodeURIComponent(since)}${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       byCursor.push(...res.body.result!.map((i) => i.id));
       cursor = res.body.result_info.cursor;
     } while (cursor);
@@ -71,7 +83,11 @@ describe("GET /api/workflows/:name/instances", () => {
     const triggers = Object.groupBy(byPage, (i) => i.started_by);
     expect(triggers.api).toHaveLength(23);
     expect(triggers.parent?.map((i) => i.id).sort()).toEqual([`${parentId}-c1`, `${parentId}-c2`]);
-    expect(triggers.parent![0]).toMatchObject({ trigger_source: "binding", workflow_id: "my-workflow", version_id: env.CF_VERSION_METADATA.id });
+    expect(triggers.parent![0]).toMatchObject({
+      trigger_source: "binding",
+      workflow_id: "my-workflow",
+      version_id: env.CF_VERSION_METADATA.id,
+    });
   });
 
   it("shows who started each instance: the HTTP API, RPC, the Agent, the queue consumer, the cron handler", async () => {
@@ -80,7 +96,9 @@ describe("GET /api/workflows/:name/instances", () => {
     expect((await api("POST", INSTANCES, { instance_id: viaApi, params: smallOrder() })).status).toBe(201);
 
     const viaRpc = uniqueId("by-rpc");
-    expect(await exports.WorkflowService.create("my-workflow", { instance_id: viaRpc, params: smallOrder() })).toMatchObject({ ok: true });
+    expect(
+      await exports.WorkflowService.create("my-workflow", { instance_id: viaRpc, params: smallOrder() }),
+    ).toMatchObject({ ok: true });
 
     const viaAgent = uniqueId("by-agent");
     const tracked = await api<TrackedWorkflow>("POST", agentPath(uniqueId("agent"), "/workflows"), {
@@ -92,7 +110,9 @@ describe("GET /api/workflows/:name/instances", () => {
 
     // The queue consumer and the cron handler, invoked as the platform invokes them.
     const messageId = crypto.randomUUID().replaceAll("-", "");
-    const batch = createMessageBatch(ORDER_QUEUE, [{ id: messageId, timestamp: new Date(), attempts: 1, body: { params: smallOrder() } }]);
+    const batch = createMessageBatch(ORDER_QUEUE, [
+      { id: messageId, timestamp: new Date(), attempts: 1, body: { params: smallOrder() } },
+    ]);
     const queueCtx = createExecutionContext();
     await handler.queue!(batch, env, queueCtx);
     expect((await getQueueResult(batch, queueCtx)).explicitAcks).toEqual([messageId]);

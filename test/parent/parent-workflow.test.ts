@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import { ORDER_EXAMPLE } from "../../src/workflows/order-schema";
 import type { ParentOutput } from "../../src/workflows/parent-schema";
-import { PARENT_STEPS, childEventType, childIds } from "../../src/workflows/parent-workflow";
+import { childEventType, childIds, PARENT_STEPS } from "../../src/workflows/parent-workflow";
 import { api, uniqueId, waitForApiStatus } from "../helpers";
 
 /** Total of one child with the default items (ORDER_EXAMPLE): 2 x 1999 + 1250. */
@@ -73,7 +73,9 @@ describe("ParentWorkflow", () => {
 
     // Restart runs the parent from the top: its spawn step runs again, with the same
     // ids, while the children of the first run already exist (and have finished).
-    expect((await api("PATCH", `/api/workflows/parent-workflow/instances/${id}/status`, { status: "restart" })).status).toBe(200);
+    expect(
+      (await api("PATCH", `/api/workflows/parent-workflow/instances/${id}/status`, { status: "restart" })).status,
+    ).toBe(200);
     const done = await waitForApiStatus("parent-workflow", id, "complete", 15_000);
 
     // The second spawn met existing ids and created nothing.
@@ -104,7 +106,10 @@ describe("ParentWorkflow", () => {
     });
     await startParent(id, { children: 3 });
     await parent.waitForStatus("complete");
-    expect(await parent.waitForStepResult({ name: PARENT_STEPS.spawn })).toEqual({ ids: kids.ids, created: kids.ids.slice(1) });
+    expect(await parent.waitForStepResult({ name: PARENT_STEPS.spawn })).toEqual({
+      ids: kids.ids,
+      created: kids.ids.slice(1),
+    });
     expect(await parent.getOutput()).toMatchObject({ fulfilled: 3, failed: 0, total_cents: 3 * CHILD_TOTAL });
   });
 
@@ -132,7 +137,9 @@ describe("ParentWorkflow", () => {
     await startParent(id, { children: 3, approval_threshold_cents: 0, children_timeout_seconds: 3 });
     await stopped.waitForStatus("running");
     await waitForApiStatus("my-workflow", ids[2]!, "running");
-    const terminate = await api("PATCH", `/api/workflows/my-workflow/instances/${ids[2]}/status`, { status: "terminate" });
+    const terminate = await api("PATCH", `/api/workflows/my-workflow/instances/${ids[2]}/status`, {
+      status: "terminate",
+    });
     expect(terminate.status).toBe(200);
 
     await declined.waitForStatus("errored");
@@ -140,7 +147,11 @@ describe("ParentWorkflow", () => {
     const output = (await parent.getOutput()) as ParentOutput;
     expect(output).toMatchObject({ fulfilled: 1, failed: 2, total_cents: CHILD_TOTAL });
     expect(output.children[0]).toEqual({ id: ids[0], outcome: "fulfilled", total_cents: CHILD_TOTAL });
-    expect(output.children[1]).toMatchObject({ id: ids[1], outcome: "errored", error: expect.stringContaining("card declined") });
+    expect(output.children[1]).toMatchObject({
+      id: ids[1],
+      outcome: "errored",
+      error: expect.stringContaining("card declined"),
+    });
     expect(output.children[2]).toMatchObject({ id: ids[2], outcome: "terminated" });
   });
 
@@ -154,7 +165,9 @@ describe("ParentWorkflow", () => {
     await startParent(id, { children: 1, approval_threshold_cents: 0 });
     await child.waitForStatus("running");
     const forged = { ok: true, child_id: ids[0], output: { outcome: "fulfilled", total_cents: -5 } };
-    expect((await api("POST", `/api/workflows/parent-workflow/instances/${id}/events/${childEventType(1)}`, forged)).status).toBe(202);
+    expect(
+      (await api("POST", `/api/workflows/parent-workflow/instances/${id}/events/${childEventType(1)}`, forged)).status,
+    ).toBe(202);
     await parent.waitForStatus("complete");
     expect(await parent.getOutput()).toMatchObject({
       fulfilled: 0,

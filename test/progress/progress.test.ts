@@ -1,10 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { InstanceDetails } from "../../src/instances/instances";
 import { InstanceIndex } from "../../src/instances/instance-index";
+import type { InstanceDetails } from "../../src/instances/instances";
 import { indexOf } from "../../src/instances/listing";
-import { MAX_MILESTONES, MAX_MESSAGE_CHARS, type Milestone } from "../../src/instances/progress";
+import { MAX_MESSAGE_CHARS, MAX_MILESTONES, type Milestone } from "../../src/instances/progress";
 import { unwrap } from "../../src/rpc/result";
 import type { RpcInstanceDetails } from "../../src/rpc/workflow-service";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
@@ -27,7 +27,12 @@ const waitForDetails = (workflow: string, id: string, accept: (d: InstanceDetail
 
 /** The same through WorkflowService.status (a real RPC call). */
 const waitForRpcDetails = (id: string, accept: (d: RpcInstanceDetails) => boolean, timeoutMs = 15_000) =>
-  pollUntil(async () => unwrap(await service.status("my-workflow", id)), accept, `my-workflow/${id} never matched over RPC`, timeoutMs);
+  pollUntil(
+    async () => unwrap(await service.status("my-workflow", id)),
+    accept,
+    `my-workflow/${id} never matched over RPC`,
+    timeoutMs,
+  );
 
 const steps = (milestones: Milestone[]) => milestones.map((m) => [m.step, m.percent, m.type]);
 const atApproval = (d: { progress: Milestone | null }) => d.progress?.step === ORDER_STEPS.approval;
@@ -54,7 +59,11 @@ describe("progress of every instance, from the instance index", () => {
     for (const m of waiting.milestones) expect(m.at >= since && !Number.isNaN(Date.parse(m.at))).toBe(true);
 
     expect((await api("POST", `${INSTANCES}/${id}/events/approval`, { approved: true, by: "lin" })).status).toBe(202);
-    const done = await waitForDetails("my-workflow", id, (d) => d.status === "complete" && d.progress?.type === "complete");
+    const done = await waitForDetails(
+      "my-workflow",
+      id,
+      (d) => d.status === "complete" && d.progress?.type === "complete",
+    );
     expect(steps(done.milestones)).toEqual([
       [ORDER_STEPS.reserve, 0.25, "progress"],
       [ORDER_STEPS.approval, 0.5, "progress"],
@@ -139,7 +148,11 @@ describe("progress of every instance, from the instance index", () => {
     const after = (await api<InstanceDetails>("GET", `${INSTANCES}/${id}`)).body.result!;
     for (const m of after.milestones) expect(m.at >= restartedAt).toBe(true);
 
-    const done = await waitForDetails("my-workflow", id, (d) => d.status === "complete" && d.progress?.type === "complete");
+    const done = await waitForDetails(
+      "my-workflow",
+      id,
+      (d) => d.status === "complete" && d.progress?.type === "complete",
+    );
     expect(done.milestones.map((m) => m.step)).toEqual([ORDER_STEPS.reserve, ORDER_STEPS.ship, "complete"]);
     for (const m of done.milestones) expect(m.at >= restartedAt).toBe(true);
   });
@@ -150,7 +163,12 @@ describe("progress of every instance, from the instance index", () => {
       instance_id: id,
       params: { batch_id: "P", customer_email: "ops@example.com", children: 2 },
     });
-    const done = await waitForDetails("parent-workflow", id, (d) => d.status === "complete" && d.progress?.type === "complete", 25_000);
+    const done = await waitForDetails(
+      "parent-workflow",
+      id,
+      (d) => d.status === "complete" && d.progress?.type === "complete",
+      25_000,
+    );
     expect(done.milestones.map((m) => [m.step, m.percent, m.message])).toEqual([
       [PARENT_STEPS.spawn, 0.2, "2 children started; waiting for their reports"],
       [PARENT_STEPS.children, 0.9, "2 of 2 children reported"],
@@ -173,7 +191,11 @@ describe("the approval wait", () => {
     // ...a caller holding the binding can still send it.
     await (await env.MY_WORKFLOW.get(id)).sendEvent({ type: "approval", payload: { approved: "yes", by: "lin" } });
 
-    const failed = await waitForDetails("my-workflow", id, (d) => d.status === "errored" && d.progress?.type === "error");
+    const failed = await waitForDetails(
+      "my-workflow",
+      id,
+      (d) => d.status === "errored" && d.progress?.type === "error",
+    );
     expect(failed.error?.name).toBe("NonRetryableError");
     expect(failed.error?.message).toMatch(/^invalid approval event payload: approved: /);
     expect(failed.error?.message).toContain(`rolled back: released reservation res-${id}`);
@@ -187,19 +209,28 @@ describe("the approval wait", () => {
     // reservation was rolled back.
     const events = await history(env.MY_WORKFLOW, id);
     expect(events.some((e) => e.type === "step_started" && stepOf(e.stepName) === ORDER_STEPS.release)).toBe(false);
-    expect(events.flatMap((e) => (e.type === "rollback_step_completed" ? [stepOf(e.stepName)] : []))).toEqual([ORDER_STEPS.reserve]);
+    expect(events.flatMap((e) => (e.type === "rollback_step_completed" ? [stepOf(e.stepName)] : []))).toEqual([
+      ORDER_STEPS.reserve,
+    ]);
   });
 
   it("a real timeout still expires the order, also when a restart from a later step replays the wait", async () => {
     const id = uniqueId("prog-expire");
     await api("POST", INSTANCES, { instance_id: id, params: largeOrder({ approval_timeout_seconds: 1 }) });
-    const expired = await waitForDetails("my-workflow", id, (d) => d.status === "complete" && d.progress?.type === "complete");
+    const expired = await waitForDetails(
+      "my-workflow",
+      id,
+      (d) => d.status === "complete" && d.progress?.type === "complete",
+    );
     expect((expired.output as OrderOutput).outcome).toBe("expired");
     expect(expired.progress?.message).toBe("no approval in time; stock released");
 
     // Replayed, the wait rethrows the timeout the engine stored (as a plain Error, see
     // isWaitTimeout in my-workflow.ts): the order expires again, it does not fail.
-    const restarted = await api("PATCH", `${INSTANCES}/${id}/status`, { status: "restart", from: { name: ORDER_STEPS.release } });
+    const restarted = await api("PATCH", `${INSTANCES}/${id}/status`, {
+      status: "restart",
+      from: { name: ORDER_STEPS.release },
+    });
     expect(restarted.status).toBe(200);
     const again = await waitForDetails(
       "my-workflow",
@@ -220,7 +251,12 @@ describe("the index's progress table", () => {
       state.storage.sql.exec("DROP TABLE progress");
       const index = new InstanceIndex(state, env);
       for (let i = 1; i <= MAX_MILESTONES + 5; i++) {
-        index.recordMilestone("i-1", { step: `step ${i}`, percent: i / 100, message: "x".repeat(MAX_MESSAGE_CHARS + 10), type: "progress" });
+        index.recordMilestone("i-1", {
+          step: `step ${i}`,
+          percent: i / 100,
+          message: "x".repeat(MAX_MESSAGE_CHARS + 10),
+          type: "progress",
+        });
       }
       return index.milestones("i-1");
     });

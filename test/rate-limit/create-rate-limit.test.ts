@@ -4,12 +4,6 @@ import { app } from "../../src/api/app";
 import { RETRY_AFTER_SECONDS } from "../../src/api/rate-limit";
 import { auth, smallOrder, uniqueId } from "../helpers";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    createRateLimit: { limit: number; period: number } | undefined;
-  }
-}
-
 const configured = inject("createRateLimit");
 
 /** A client address of its own per call, so each test starts with a fresh budget. */

@@ -22,7 +22,10 @@ describe("creating with an instance_id is idempotent under concurrency", () => {
     expect(statuses).toEqual([201, ...Array<number>(CONCURRENT - 1).fill(409)]);
     for (const conflict of responses.filter((r) => r.status === 409)) {
       expect(conflict.body).toMatchObject({ success: false, result: null });
-      expect(conflict.body.errors[0]).toMatchObject({ code: 40900, message: expect.stringContaining("already exists") });
+      expect(conflict.body.errors[0]).toMatchObject({
+        code: 40900,
+        message: expect.stringContaining("already exists"),
+      });
     }
     const winner = responses.findIndex((r) => r.status === 201);
     expect(responses[winner]!.body.result!.id).toBe(id);
@@ -84,17 +87,23 @@ describe("creating with an instance_id over RPC (WorkflowService) is idempotent 
     expect((await startedIds(workflow)).filter((started) => started === id)).toHaveLength(1);
     expect(await startedParams(env.MY_WORKFLOW, id)).toMatchObject({ order_id: `rpc-attempt-${winner}` });
     const done = await waitForApiStatus("my-workflow", id, "complete");
-    expect(done).toMatchObject({ output: { outcome: "fulfilled", order_id: `rpc-attempt-${winner}` }, started_by: "rpc" });
+    expect(done).toMatchObject({
+      output: { outcome: "fulfilled", order_id: `rpc-attempt-${winner}` },
+      started_by: "rpc",
+    });
   });
 
   it(`${CONCURRENT / 2} concurrent createBatch calls naming one id: exactly one ok, the rest conflicts`, async () => {
     await using workflow = await introspectWorkflow(env.MY_WORKFLOW);
     const id = uniqueId("rpc-same-batch-id");
     const results = await Promise.all(
-      Array.from({ length: CONCURRENT / 2 }, () => service.createBatch("my-workflow", [{ instance_id: id, params: smallOrder() }])),
+      Array.from({ length: CONCURRENT / 2 }, () =>
+        service.createBatch("my-workflow", [{ instance_id: id, params: smallOrder() }]),
+      ),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
-    for (const r of results.filter((r) => !r.ok)) expect(r).toMatchObject({ ok: false, error: { kind: "conflict", status: 409 } });
+    for (const r of results.filter((r) => !r.ok))
+      expect(r).toMatchObject({ ok: false, error: { kind: "conflict", status: 409 } });
     expect((await startedIds(workflow)).filter((started) => started === id)).toHaveLength(1);
   });
 });

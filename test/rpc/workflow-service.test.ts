@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/api/envelope";
-import { RpcCallError, rpcResponse, unwrap, type RpcResult } from "../../src/rpc/result";
+import { RpcCallError, type RpcResult, rpcResponse, unwrap } from "../../src/rpc/result";
 import type { RpcInstanceDetails, SeedCreateResponse } from "../../src/rpc/workflow-service";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { largeOrder, pollUntil, smallOrder, uniqueId } from "../helpers";

@@ -1,5 +1,5 @@
-import Cloudflare from "cloudflare";
 import { exports } from "cloudflare:workers";
+import Cloudflare from "cloudflare";
 import { describe, expect, it } from "vitest";
 import { WORKFLOWS } from "../../src/workflows/registry";
 import { API_TOKEN, largeOrder, smallOrder, uniqueId } from "../helpers";
@@ -40,7 +40,12 @@ describe("the cloudflare SDK against this Worker", () => {
       instance_id: id,
       params: largeOrder() as never,
     });
-    expect(created).toMatchObject({ id, status: expect.any(String), workflow_id: workflow_name, version_id: expect.any(String) });
+    expect(created).toMatchObject({
+      id,
+      status: expect.any(String),
+      workflow_id: workflow_name,
+      version_id: expect.any(String),
+    });
 
     await client.workflows.instances.events.create("approval", {
       account_id,
@@ -54,7 +59,11 @@ describe("the cloudflare SDK against this Worker", () => {
 
   it("changes status: pause, resume, terminate, restart", async () => {
     const id = uniqueId("sdk-status");
-    await client.workflows.instances.create(workflow_name, { account_id, instance_id: id, params: largeOrder() as never });
+    await client.workflows.instances.create(workflow_name, {
+      account_id,
+      instance_id: id,
+      params: largeOrder() as never,
+    });
     const edit = (status: "pause" | "resume" | "terminate" | "restart") =>
       client.workflows.instances.status.edit(id, { account_id, workflow_name, status });
     expect(await edit("pause")).toMatchObject({ status: "paused", timestamp: expect.any(String) });
@@ -75,8 +84,16 @@ describe("the cloudflare SDK against this Worker", () => {
     expect(created).toHaveLength(12);
 
     const listed: string[] = [];
-    for await (const instance of client.workflows.instances.list(workflow_name, { account_id, per_page: 5, date_start: since })) {
-      expect(instance).toMatchObject({ created_on: expect.any(String), status: expect.any(String), trigger_source: "api" });
+    for await (const instance of client.workflows.instances.list(workflow_name, {
+      account_id,
+      per_page: 5,
+      date_start: since,
+    })) {
+      expect(instance).toMatchObject({
+        created_on: expect.any(String),
+        status: expect.any(String),
+        trigger_source: "api",
+      });
       listed.push(instance.id);
     }
     expect(listed.sort()).toEqual([...created].sort());
@@ -87,8 +104,16 @@ describe("the cloudflare SDK against this Worker", () => {
       Cloudflare.NotFoundError,
     );
     const id = uniqueId("sdk-dup");
-    await client.workflows.instances.create(workflow_name, { account_id, instance_id: id, params: smallOrder() as never });
-    const duplicate = client.workflows.instances.create(workflow_name, { account_id, instance_id: id, params: smallOrder() as never });
+    await client.workflows.instances.create(workflow_name, {
+      account_id,
+      instance_id: id,
+      params: smallOrder() as never,
+    });
+    const duplicate = client.workflows.instances.create(workflow_name, {
+      account_id,
+      instance_id: id,
+      params: smallOrder() as never,
+    });
     await expect(duplicate).rejects.toBeInstanceOf(Cloudflare.ConflictError);
     await expect(duplicate).rejects.toMatchObject({ status: 409, errors: [{ code: 40900 }] });
   });

@@ -18,7 +18,11 @@ describe("bearer-token auth", () => {
     ["a wrong token", { Authorization: "Bearer wrong-token" }, /invalid API token/],
     ["the token with one more character", { Authorization: `Bearer ${API_TOKEN}x` }, /invalid API token/],
     ["a prefix of the token", { Authorization: `Bearer ${API_TOKEN.slice(0, -1)}` }, /invalid API token/],
-    ["the token with its last character changed", { Authorization: `Bearer ${API_TOKEN.slice(0, -1)}0` }, /invalid API token/],
+    [
+      "the token with its last character changed",
+      { Authorization: `Bearer ${API_TOKEN.slice(0, -1)}0` },
+      /invalid API token/,
+    ],
   ])("refuses %s with 401 and the envelope", async (_, headers, message) => {
     const res = await api("GET", "/api/workflows", undefined, headers as Record<string, string>);
     expect(res.status).toBe(401);
@@ -83,7 +87,17 @@ describe("tokens never reach the logs", () => {
     const lines: string[] = [];
     for (const method of ["log", "info", "warn", "error", "debug", "trace"] as const) {
       const spy = vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        lines.push(args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}\n${a.stack}` : typeof a === "string" ? a : JSON.stringify(a))).join(" "));
+        lines.push(
+          args
+            .map((a) =>
+              a instanceof Error
+                ? `${a.name}: ${a.message}\n${a.stack}`
+                : typeof a === "string"
+                  ? a
+                  : JSON.stringify(a),
+            )
+            .join(" "),
+        );
       });
       spies.push(spy);
     }
@@ -95,7 +109,10 @@ describe("tokens never reach the logs", () => {
     const wrong = "wrong-token-SECRETLOOKING-98765";
     await app.fetch(request("/api/workflows", { headers: auth }), env);
     await app.fetch(request("/api/workflows", { headers: { Authorization: `Bearer ${wrong}` } }), env);
-    await app.fetch(request("/api/workflows/my-workflow/instances", { method: "POST", headers: auth, body: "{not json" }), env);
+    await app.fetch(
+      request("/api/workflows/my-workflow/instances", { method: "POST", headers: auth, body: "{not json" }),
+      env,
+    );
     // A real fault (the binding missing) takes the 500 path, which logs the error.
     const broken = { ...env, MY_WORKFLOW: undefined } as unknown as Env;
     const fault = await app.fetch(

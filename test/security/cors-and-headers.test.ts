@@ -8,7 +8,11 @@ const request = (path: string, init: RequestInit = {}) => new Request(`https://w
 const preflight = (origin: string, path = "/api/workflows/my-workflow/instances") =>
   request(path, {
     method: "OPTIONS",
-    headers: { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type" },
+    headers: {
+      Origin: origin,
+      "Access-Control-Request-Method": "POST",
+      "Access-Control-Request-Headers": "authorization,content-type",
+    },
   });
 const withOrigins = (origins: string) => ({ ...env, CORS_ALLOWED_ORIGINS: origins }) as unknown as Env;
 
@@ -18,7 +22,10 @@ describe("CORS policy", () => {
     const pre = await app.fetch(preflight("https://evil.example"), env);
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBeNull();
-    const res = await app.fetch(request("/api/workflows", { headers: { ...auth, Origin: "https://evil.example" } }), env);
+    const res = await app.fetch(
+      request("/api/workflows", { headers: { ...auth, Origin: "https://evil.example" } }),
+      env,
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
@@ -44,17 +51,26 @@ describe("CORS policy", () => {
 
   it("still requires the token on a real cross-origin request, and lets the browser read the 401", async () => {
     const configured = withOrigins("https://dash.example.com");
-    const res = await app.fetch(request("/api/workflows", { headers: { Origin: "https://dash.example.com" } }), configured);
+    const res = await app.fetch(
+      request("/api/workflows", { headers: { Origin: "https://dash.example.com" } }),
+      configured,
+    );
     expect(res.status).toBe(401);
     expect(res.headers.get("access-control-allow-origin")).toBe("https://dash.example.com");
-    const ok = await app.fetch(request("/api/workflows", { headers: { ...auth, Origin: "https://dash.example.com" } }), configured);
+    const ok = await app.fetch(
+      request("/api/workflows", { headers: { ...auth, Origin: "https://dash.example.com" } }),
+      configured,
+    );
     expect(ok.status).toBe(200);
     expect(ok.headers.get("access-control-allow-origin")).toBe("https://dash.example.com");
     expect(ok.headers.get("access-control-expose-headers")).toBe("Retry-After,X-Request-Id");
   });
 
   it("treats an OPTIONS request that is not a preflight as an ordinary request", async () => {
-    const res = await app.fetch(request("/api/workflows", { method: "OPTIONS", headers: { Origin: "https://dash.example.com" } }), withOrigins("https://dash.example.com"));
+    const res = await app.fetch(
+      request("/api/workflows", { method: "OPTIONS", headers: { Origin: "https://dash.example.com" } }),
+      withOrigins("https://dash.example.com"),
+    );
     expect(res.status).toBe(401);
     expect((await res.json()) as object).toMatchObject({ success: false });
   });

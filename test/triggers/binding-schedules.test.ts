@@ -1,7 +1,7 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RESTOCK_STEPS, describeTrigger } from "../../src/workflows/restock-workflow";
+import { describeTrigger, RESTOCK_STEPS } from "../../src/workflows/restock-workflow";
 import { api, uniqueId } from "../helpers";
 
 /**
@@ -36,7 +36,8 @@ describe("schedules on the RESTOCK_WORKFLOW binding", () => {
     });
     // event.schedule wins over params that claim a Cron Trigger.
     expect(
-      describeTrigger({ cron: "0 3 * * *", scheduledTime }, { cron_trigger: { cron: "0 * * * *", scheduled_time: 0 } }).source,
+      describeTrigger({ cron: "0 3 * * *", scheduledTime }, { cron_trigger: { cron: "0 * * * *", scheduled_time: 0 } })
+        .source,
     ).toBe("workflow schedule");
   });
 
@@ -55,7 +56,10 @@ describe("schedules on the RESTOCK_WORKFLOW binding", () => {
   it("it can be started through the API like any workflow, and rejects bad params", async () => {
     const id = uniqueId("restock");
     await using instance = await introspectWorkflowInstance(env.RESTOCK_WORKFLOW, id);
-    const res = await api("POST", "/api/workflows/restock-workflow/instances", { instance_id: id, params: { skus: ["tea-1"] } });
+    const res = await api("POST", "/api/workflows/restock-workflow/instances", {
+      instance_id: id,
+      params: { skus: ["tea-1"] },
+    });
     expect(res.status).toBe(201);
     await instance.waitForStatus("complete");
     expect(await instance.waitForStepResult({ name: RESTOCK_STEPS.order })).toBe(`po-${id}`);

@@ -1,9 +1,15 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, introspectWorkflow, introspectWorkflowInstance } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  introspectWorkflow,
+  introspectWorkflowInstance,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import entry from "../../src/index";
-import type { OrderOutput } from "../../src/workflows/order-schema";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
+import type { OrderOutput } from "../../src/workflows/order-schema";
 import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { isOrder, startedMatching } from "../workflow-history";
 
@@ -39,7 +45,10 @@ describe("queue consumer", () => {
     await using workflow = await introspectWorkflow(env.MY_WORKFLOW);
     const messageId = hexId();
     const orderId = uniqueId("redelivered");
-    const message = { id: messageId, body: { instance_id: uniqueId("order"), params: smallOrder({ order_id: orderId }) } };
+    const message = {
+      id: messageId,
+      body: { instance_id: uniqueId("order"), params: smallOrder({ order_id: orderId }) },
+    };
     expect((await deliver([message])).explicitAcks).toEqual([messageId]);
     await waitForApiStatus("my-workflow", message.body.instance_id, "complete");
 
@@ -49,7 +58,10 @@ describe("queue consumer", () => {
     // Both deliveries have returned, so any instance they started is counted here:
     // exactly one carries this message's order, under the message's id.
     expect(await startedMatching(workflow, env.MY_WORKFLOW, isOrder(orderId))).toEqual([message.body.instance_id]);
-    const after = await api<{ status: string }>("GET", `/api/workflows/my-workflow/instances/${message.body.instance_id}`);
+    const after = await api<{ status: string }>(
+      "GET",
+      `/api/workflows/my-workflow/instances/${message.body.instance_id}`,
+    );
     expect(after.body.result!.status).toBe("complete");
   });
 
@@ -58,7 +70,10 @@ describe("queue consumer", () => {
     const messageId = hexId();
     const orderId = uniqueId("twice");
     const body = { params: smallOrder({ order_id: orderId }) };
-    const result = await deliver([{ id: messageId, body }, { id: messageId, body }]);
+    const result = await deliver([
+      { id: messageId, body },
+      { id: messageId, body },
+    ]);
     expect(result.explicitAcks).toEqual([messageId, messageId]);
     expect(await startedMatching(workflow, env.MY_WORKFLOW, isOrder(orderId))).toEqual([`queue-${messageId}`]);
     await waitForApiStatus("my-workflow", `queue-${messageId}`, "complete");
@@ -110,9 +125,28 @@ describe("POST /api/queue/orders (producer)", () => {
       [{ params: smallOrder({ items: [] }) }, 400, "params.items"],
       [[{ params: smallOrder() }, { params: { ...smallOrder(), extra: 1 } }], 400, "1.params.extra"],
       [{ instance_id: "bad id", params: smallOrder() }, 400, "instance_id"],
-      [[{ instance_id: "same", params: smallOrder() }, { instance_id: "same", params: smallOrder() }], 400, "instance_id"],
+      [
+        [
+          { instance_id: "same", params: smallOrder() },
+          { instance_id: "same", params: smallOrder() },
+        ],
+        400,
+        "instance_id",
+      ],
       [[], 400, ""],
-      [{ params: smallOrder({ items: Array.from({ length: 100 }, (_, i) => ({ sku: "x".repeat(64) + i, quantity: 1, unit_price_cents: 1 })) }) }, 400, ""],
+      [
+        {
+          params: smallOrder({
+            items: Array.from({ length: 100 }, (_, i) => ({
+              sku: "x".repeat(64) + i,
+              quantity: 1,
+              unit_price_cents: 1,
+            })),
+          }),
+        },
+        400,
+        "",
+      ],
     ];
     for (const [body, status, field] of cases) {
       const res = await api("POST", "/api/queue/orders", body);

@@ -59,14 +59,20 @@ describe("Cron Trigger (scheduled handler)", () => {
     const ofThisFiring = (params: unknown) =>
       (params as RestockParamsInput | undefined)?.cron_trigger?.scheduled_time === scheduledTime;
     expect(await startedMatching(workflow, env.RESTOCK_WORKFLOW, ofThisFiring)).toEqual([id]);
-    const after = await api<{ status: string; output: RestockOutput }>("GET", `/api/workflows/restock-workflow/instances/${id}`);
+    const after = await api<{ status: string; output: RestockOutput }>(
+      "GET",
+      `/api/workflows/restock-workflow/instances/${id}`,
+    );
     expect(after.body.result).toMatchObject({ status: "complete", output: { purchase_order_id: `po-${id}` } });
   });
 
   it("a cron with no job starts nothing", async () => {
     const scheduledTime = nextFiring();
     await fireCron("*/7 * * * *", scheduledTime);
-    const res = await api("GET", `/api/workflows/restock-workflow/instances/${cronInstanceId("*/7 * * * *", scheduledTime)}`);
+    const res = await api(
+      "GET",
+      `/api/workflows/restock-workflow/instances/${cronInstanceId("*/7 * * * *", scheduledTime)}`,
+    );
     expect(res.status).toBe(404);
   });
 

@@ -12,7 +12,7 @@
  */
 export const onRequest: PagesFunction<PagesEnv> = async (context) => {
   // This payload could be anything from within your app or from your frontend
-  let payload = {
+  const payload = {
     order_id: "ord-1001",
     customer_email: "ada@example.com",
     items: [{ sku: "book-42", quantity: 2, unit_price_cents: 1999 }],

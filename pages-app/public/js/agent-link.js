@@ -83,7 +83,11 @@ export class AgentLink {
       this.socket = null;
       const delay = this.backoff;
       this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
-      this.onStatus({ mode: "retrying", retryInSeconds: Math.round(delay / 1000), reason: event.reason || `closed (${event.code})` });
+      this.onStatus({
+        mode: "retrying",
+        retryInSeconds: Math.round(delay / 1000),
+        reason: event.reason || `closed (${event.code})`,
+      });
       this.retryTimer = setTimeout(() => this.open(), delay);
       this.startPolling(generation);
     };

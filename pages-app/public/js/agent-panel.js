@@ -148,8 +148,17 @@ export function createAgentPanel(app, watch) {
           const runBadge = badge(run.status);
           const bar = h("progress", { max: 100 });
           const caption = h("span", { class: "meta" });
-          const open = h("button", { type: "button", class: "link", onclick: () => app.open(run.workflow, run.id) }, run.id);
-          row = { li: h("li", { class: "run", dataset: { instanceId: run.id } }, open, runBadge, bar, caption), badge: runBadge, bar, caption };
+          const open = h(
+            "button",
+            { type: "button", class: "link", onclick: () => app.open(run.workflow, run.id) },
+            run.id,
+          );
+          row = {
+            li: h("li", { class: "run", dataset: { instanceId: run.id } }, open, runBadge, bar, caption),
+            badge: runBadge,
+            bar,
+            caption,
+          };
           runRows.set(run.id, row);
         }
         setBadge(row.badge, run.status);
@@ -157,8 +166,13 @@ export function createAgentPanel(app, watch) {
         const percent = run.status === "complete" ? 100 : Math.round((run.progress?.percent ?? 0) * 100);
         row.bar.value = percent;
         row.bar.setAttribute("aria-label", `${run.id} progress ${percent}%`);
-        const step = run.progress ? `${run.progress.step}${run.progress.message ? `: ${run.progress.message}` : ""}` : "";
-        setText(row.caption, `${run.workflow}${run.error ? ` · ${run.error}` : isFinished(run.status) || !step ? "" : ` · ${step}`}`);
+        const step = run.progress
+          ? `${run.progress.step}${run.progress.message ? `: ${run.progress.message}` : ""}`
+          : "";
+        setText(
+          row.caption,
+          `${run.workflow}${run.error ? ` · ${run.error}` : isFinished(run.status) || !step ? "" : ` · ${step}`}`,
+        );
         return row.li;
       }),
     );
@@ -169,7 +183,10 @@ export function createAgentPanel(app, watch) {
     refreshSchedules,
     redrawRuns,
     /** Poll schedules often while a one-shot is about to fire. */
-    interval: () => (schedules.some((s) => s.type !== "cron" && new Date(s.next_run_at).getTime() - Date.now() < 60_000) ? 1500 : 10_000),
+    interval: () =>
+      schedules.some((s) => s.type !== "cron" && new Date(s.next_run_at).getTime() - Date.now() < 60_000)
+        ? 1500
+        : 10_000,
   };
 }
 

@@ -44,7 +44,8 @@ export async function call(method, path, body, { log = method !== "GET", quiet =
   const started = performance.now();
   /** @param {number} status @param {string} [error] */
   const record = (status, error) => {
-    if (log || (error && !quiet)) for (const fn of listeners) fn({ method, path, status, ms: Math.round(performance.now() - started), error });
+    if (log || (error && !quiet))
+      for (const fn of listeners) fn({ method, path, status, ms: Math.round(performance.now() - started), error });
   };
   let res;
   try {
@@ -76,7 +77,10 @@ export async function call(method, path, body, { log = method !== "GET", quiet =
     record(res.status, error.message);
     throw error;
   }
-  const error = new ApiError(res.ok ? "the answer is not a v4 envelope" : text.slice(0, 200) || res.statusText, res.status);
+  const error = new ApiError(
+    res.ok ? "the answer is not a v4 envelope" : text.slice(0, 200) || res.statusText,
+    res.status,
+  );
   record(res.status, error.message);
   throw error;
 }
@@ -93,4 +97,5 @@ export function instancePath(path, workflow, id) {
 }
 
 /** The WorkflowScheduler Agent named `name`, through the service binding's fetch. */
-export const agentPath = (/** @type {string} */ name) => `/worker/agents/workflow-scheduler/${encodeURIComponent(name)}`;
+export const agentPath = (/** @type {string} */ name) =>
+  `/worker/agents/workflow-scheduler/${encodeURIComponent(name)}`;

@@ -22,8 +22,9 @@ export function h(tag, props = {}, ...children) {
     if (key === "class") el.className = value;
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key.includes("-") || key === "role" || key === "for") el.setAttribute(key, value === true ? "" : String(value));
-    else /** @type {any} */ (el)[key] = value;
+    else if (key.includes("-") || key === "role" || key === "for")
+      el.setAttribute(key, value === true ? "" : String(value));
+    else Reflect.set(el, key, value);
   }
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
@@ -90,7 +91,9 @@ export const isFinished = (/** @type {string} */ status) => FINISHED.includes(st
 export function when(/** @type {string | null | undefined} */ iso) {
   if (!iso) return "";
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
 }
 
 /** "in 4 s", "3 min ago". */
@@ -98,8 +101,17 @@ export function relative(/** @type {string} */ iso, now = Date.now()) {
   const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
   const abs = Math.abs(seconds);
   const [value, unit] =
-    abs < 90 ? [seconds, "second"] : abs < 5400 ? [Math.round(seconds / 60), "minute"] : abs < 129600 ? [Math.round(seconds / 3600), "hour"] : [Math.round(seconds / 86400), "day"];
-  return new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" }).format(value, /** @type {Intl.RelativeTimeFormatUnit} */ (unit));
+    abs < 90
+      ? [seconds, "second"]
+      : abs < 5400
+        ? [Math.round(seconds / 60), "minute"]
+        : abs < 129600
+          ? [Math.round(seconds / 3600), "hour"]
+          : [Math.round(seconds / 86400), "day"];
+  return new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" }).format(
+    value,
+    /** @type {Intl.RelativeTimeFormatUnit} */ (unit),
+  );
 }
 
 /** Shows a message in a status line; `error` styles it and makes it an alert. */

@@ -85,7 +85,8 @@ function instanceView(app, workflowName, id) {
     h("button", { type: "button", onclick: () => act(label, run) }, label);
   const statusPath = () => `${instancePath(app.readPath, workflowName, id)}/status`;
   const eventPath = () => `${instancePath(app.readPath, workflowName, id)}/events/approval`;
-  const decide = (/** @type {boolean} */ approved) => call("POST", eventPath(), { approved, by: by.value.trim() || "dashboard" });
+  const decide = (/** @type {boolean} */ approved) =>
+    call("POST", eventPath(), { approved, by: by.value.trim() || "dashboard" });
   const buttons = {
     approve: action("Approve", () => decide(true)),
     reject: action("Reject", () => decide(false)),
@@ -108,7 +109,14 @@ function instanceView(app, workflowName, id) {
       h(
         "div",
         {},
-        h("div", { class: "progress-block" }, h("label", { for: "inspector-progress" }, "Progress"), bar, caption, source),
+        h(
+          "div",
+          { class: "progress-block" },
+          h("label", { for: "inspector-progress" }, "Progress"),
+          bar,
+          caption,
+          source,
+        ),
         h("div", { class: "steps-block" }, h("h4", {}, "Milestones"), steps, stepsHint),
       ),
     ),
@@ -174,7 +182,8 @@ function instanceView(app, workflowName, id) {
     /** @type {any[]} instance details of each child */
     const found = [];
     const read = async (/** @type {string} */ childId) =>
-      (await call("GET", instancePath(app.readPath, spec.workflow, childId), undefined, { log: false, quiet: true })).result;
+      (await call("GET", instancePath(app.readPath, spec.workflow, childId), undefined, { log: false, quiet: true }))
+        .result;
     try {
       for (const child of await Promise.all(ids.map(read))) found.push(child);
       // Until the output lists them, look for the next child id until one does not exist.
@@ -225,9 +234,23 @@ function instanceView(app, workflowName, id) {
       reported.map((m, i) => {
         const last = i === reported.length - 1;
         const state =
-          m.type === "error" ? "failed" : !last || current === "complete" ? "done" : isFinished(current) ? "last reported" : "current";
-        const note = [state, m.message, `${Math.round(m.percent * 100)}%`, m.live ? "live" : clock(m.at)].filter(Boolean).join(" \u00b7 ");
-        return h("li", { dataset: { state } }, h("span", { class: "step" }, m.step), " ", h("span", { class: "hint" }, note));
+          m.type === "error"
+            ? "failed"
+            : !last || current === "complete"
+              ? "done"
+              : isFinished(current)
+                ? "last reported"
+                : "current";
+        const note = [state, m.message, `${Math.round(m.percent * 100)}%`, m.live ? "live" : clock(m.at)]
+          .filter(Boolean)
+          .join(" \u00b7 ");
+        return h(
+          "li",
+          { dataset: { state } },
+          h("span", { class: "step" }, m.step),
+          " ",
+          h("span", { class: "hint" }, note),
+        );
       }),
     );
     setText(
@@ -324,7 +347,11 @@ function progressOf(status, milestones, children, agentName) {
     ? { done: children.filter((c) => isFinished(c.status)).length, total: children.length }
     : undefined;
   if (status === "complete") {
-    return { percent: 100, caption: `complete${reported?.message ? `: ${reported.message}` : ""}`, source: "From the instance status." };
+    return {
+      percent: 100,
+      caption: `complete${reported?.message ? `: ${reported.message}` : ""}`,
+      source: "From the instance status.",
+    };
   }
   // While a parent waits, its children's statuses say more than its own last milestone.
   if (fromChildren && (!isFinished(status) || !reported)) {

@@ -23,7 +23,9 @@ export function createInstanceLists(app, container) {
     },
     refresh: () => Promise.all(lists.map((l) => l.refresh())),
     /** Marks the open instance and redraws agent progress. */
-    redraw: () => lists.forEach((l) => l.redraw()),
+    redraw: () => {
+      for (const l of lists) l.redraw();
+    },
   };
 }
 
@@ -41,20 +43,56 @@ function instanceList(app, workflow) {
   const count = h("span", { class: "count" });
   const filter = h(
     "select",
-    { onchange: () => ((page = 1), refresh()) },
+    {
+      onchange: () => {
+        page = 1;
+        refresh();
+      },
+    },
     h("option", { value: "" }, "all"),
     STATUSES.map((s) => h("option", { value: s }, s)),
   );
   const note = h("p", { class: "note", role: "status" }, "Loading…");
   const ul = h("ul", { class: "list instances", "aria-labelledby": titleId });
-  const newer = h("button", { type: "button", onclick: () => ((page = Math.max(1, page - 1)), refresh()) }, "Newer");
-  const older = h("button", { type: "button", onclick: () => ((page += 1), refresh()) }, "Older");
+  const newer = h(
+    "button",
+    {
+      type: "button",
+      onclick: () => {
+        page = Math.max(1, page - 1);
+        refresh();
+      },
+    },
+    "Newer",
+  );
+  const older = h(
+    "button",
+    {
+      type: "button",
+      onclick: () => {
+        page += 1;
+        refresh();
+      },
+    },
+    "Older",
+  );
   const pageText = h("span", { class: "hint" });
-  const pager = h("nav", { class: "pager", "aria-label": `${workflow.name} pages`, hidden: true }, newer, pageText, older);
+  const pager = h(
+    "nav",
+    { class: "pager", "aria-label": `${workflow.name} pages`, hidden: true },
+    newer,
+    pageText,
+    older,
+  );
   const section = h(
     "section",
     { class: "card", "aria-labelledby": titleId, dataset: { workflow: workflow.name } },
-    h("div", { class: "card-head" }, h("h3", { id: titleId }, workflow.name, " ", count), h("label", { class: "inline" }, "Status ", filter)),
+    h(
+      "div",
+      { class: "card-head" },
+      h("h3", { id: titleId }, workflow.name, " ", count),
+      h("label", { class: "inline" }, "Status ", filter),
+    ),
     h("p", { class: "hint", title: workflow.description }, `${workflow.class_name}, binding ${workflow.binding}`),
     note,
     ul,
@@ -63,7 +101,11 @@ function instanceList(app, workflow) {
 
   /** @param {any} item a listing entry: { id, status, started_by, created_on, ended_on, ... } */
   function row(item) {
-    const open = h("button", { type: "button", class: "link", onclick: () => app.open(workflow.name, item.id) }, item.id);
+    const open = h(
+      "button",
+      { type: "button", class: "link", onclick: () => app.open(workflow.name, item.id) },
+      item.id,
+    );
     const status = badge(item.status);
     const meta = h("span", { class: "meta" });
     const bar = h("progress", { max: 100, hidden: true });
@@ -108,9 +150,13 @@ function instanceList(app, workflow) {
       return refresh();
     }
     const nodes = result.map((/** @type {any} */ item) => {
-      let r = rows.get(item.id);
-      if (r) r.update(item);
-      else rows.set(item.id, (r = row(item)));
+      const existing = rows.get(item.id);
+      if (existing) {
+        existing.update(item);
+        return existing.li;
+      }
+      const r = row(item);
+      rows.set(item.id, r);
       return r.li;
     });
     for (const id of rows.keys()) if (!result.some((/** @type {any} */ i) => i.id === id)) rows.delete(id);

@@ -87,9 +87,18 @@ function poller(task, interval) {
   return { kick: run };
 }
 
-const listsPoller = poller(() => lists.refresh(), () => 2000);
-const inspectorPoller = poller(() => inspector.refresh(), () => inspector.interval());
-const schedulesPoller = poller(() => agentPanel.refreshSchedules(), () => agentPanel.interval());
+const listsPoller = poller(
+  () => lists.refresh(),
+  () => 2000,
+);
+const inspectorPoller = poller(
+  () => inspector.refresh(),
+  () => inspector.interval(),
+);
+const schedulesPoller = poller(
+  () => agentPanel.refreshSchedules(),
+  () => agentPanel.interval(),
+);
 
 // The Agent's state: the runs it tracks and the progress they report.
 const live = byId("live");

@@ -64,7 +64,11 @@ export function createStartForm(app) {
     try {
       const { result } =
         via === "agent"
-          ? await call("POST", `${agentPath(app.agentName)}/workflows`, { workflow: workflow.name, params, instance_id })
+          ? await call("POST", `${agentPath(app.agentName)}/workflows`, {
+              workflow: workflow.name,
+              params,
+              instance_id,
+            })
           : await call("POST", instancePath(via, workflow.name), { instance_id, params });
       say(message, `Started ${result.id} (${result.status}) through ${VIA[via]}.`);
       idInput.value = "";

@@ -1,0 +1,9 @@
+import "vitest";
+
+/** What vitest.config.ts hands the tests through `provide` (read with `inject`). */
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The create rate limit as wrangler.jsonc configures it. */
+    createRateLimit: { limit: number; period: number } | undefined;
+  }
+}
