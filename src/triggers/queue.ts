@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InstanceError } from "../instances/errors";
 import { createInstance } from "../instances/instances";
-import { InstanceId } from "../instances/validation";
+import { NewInstanceId } from "../instances/validation";
 
 /** The queue of orders (wrangler.jsonc `queues`): each message starts one MyWorkflow. */
 export const ORDER_QUEUE = "orders";
@@ -13,7 +13,7 @@ export const ORDER_WORKFLOW = "my-workflow";
  * caller can follow the instance; other producers may leave it out.
  */
 export const OrderMessage = z.strictObject({
-  instance_id: InstanceId.optional(),
+  instance_id: NewInstanceId.optional(),
   params: z.unknown(),
 });
 export type OrderMessage = z.infer<typeof OrderMessage>;
