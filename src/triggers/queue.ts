@@ -50,7 +50,12 @@ async function startOrder(message: Message<unknown>, env: Env): Promise<void> {
     message.ack();
   } catch (error) {
     if (error instanceof InstanceError && error.kind === "conflict") {
-      // A redelivery: the first delivery already started this instance.
+      // Most often a redelivery, whose first delivery started the instance: nothing to do.
+      // But another producer may have taken the id, and nothing here can tell the two
+      // apart (an instance's params cannot be read back), so it is logged either way.
+      console.warn(
+        `queue ${ORDER_QUEUE}: message ${message.id} acked without starting anything: instance ${id} of ${ORDER_WORKFLOW} already exists (attempt ${message.attempts}); if this is not a redelivery, this message's params were not used`,
+      );
       message.ack();
     } else if (error instanceof InstanceError && (error.kind === "invalid_input" || error.kind === "too_large")) {
       console.error(`queue ${ORDER_QUEUE}: message ${message.id} dropped: ${error.message}`);
