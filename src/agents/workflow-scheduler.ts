@@ -238,12 +238,22 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
    * (re-read from the binding, so the status refresh polls it again).
    */
   override async onWorkflowCallback(callback: WorkflowCallback): Promise<void> {
-    const run = this.state.runs.find((r) => r.id === callback.workflowId);
-    if (callback.type === "progress" && run && FINISHED.includes(run.status)) {
-      if (callback.timestamp <= Date.parse(run.updated_at)) return;
-      await this.reopen(callback.workflowName, run);
+    const finishedAt = callback.type === "progress" ? this.finishedAt(callback.workflowId) : undefined;
+    if (finishedAt !== undefined) {
+      if (callback.timestamp <= finishedAt) return;
+      await this.reopen(callback.workflowName, callback.workflowId);
     }
     await super.onWorkflowCallback(callback);
+  }
+
+  /** When run `id` was recorded as finished (ms since the epoch), or undefined if it was not. */
+  private finishedAt(id: string): number | undefined {
+    const run = this.state.runs.find((r) => r.id === id);
+    if (run) return FINISHED.includes(run.status) ? Date.parse(run.updated_at) : undefined;
+    // Past the state's window, the tracking row says; it keeps whole seconds, so the run
+    // counts as finished until the end of its second.
+    const completed = this.getWorkflow(id)?.completedAt;
+    return completed ? completed.getTime() + 999 : undefined;
   }
 
   override async onWorkflowProgress(workflowName: string, instanceId: string, progress: unknown): Promise<void> {
@@ -302,14 +312,14 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
   }
 
   /** A new run of a finished instance: its old outcome goes, and it shows as running. */
-  private async reopen(workflowBinding: string, run: RunView): Promise<void> {
+  private async reopen(workflowBinding: string, id: string): Promise<void> {
     try {
       // The SDK's own status read, which updates the tracking row from the binding.
-      await this.getWorkflowStatus(workflowBinding, run.id);
+      await this.getWorkflowStatus(workflowBinding, id);
     } catch (error) {
-      console.warn(`status of restarted ${run.id} unavailable; its tracking row catches up on its next report`, error);
+      console.warn(`status of restarted ${id} unavailable; its tracking row catches up on its next report`, error);
     }
-    this.recordRun({ id: run.id, workflow: run.workflow, status: "running" }, { newRun: true });
+    this.recordRun({ id, workflow: workflowNameOfBinding(workflowBinding), status: "running" }, { newRun: true });
   }
 
   /**

@@ -35,9 +35,19 @@ export const ORDER_STEPS = {
  * reservation instead; an approval event of the wrong shape fails the order (see
  * `approvalOf`). Every instance reports its milestones (stock reserved 25%, waiting for
  * approval 50%, shipped 90%, complete or failed) to the instance index, and to the Agent
- * that started it, if one did (see progress-report.ts). When a step fails for good (retries exhausted, a timeout, or a
- * NonRetryableError), the completed steps are compensated: the payment is refunded and
- * the reservation released, newest first.
+ * that started it, if one did (see progress-report.ts). When a step fails for good
+ * before the shipment (retries exhausted, a timeout, or a NonRetryableError), the
+ * completed steps are compensated: the payment is refunded and the reservation
+ * released, newest first.
+ *
+ * Once the shipment is created, nothing is compensated: the goods are on their way, and
+ * refunding them because a later step failed would give them away. The platform runs
+ * the rollbacks when `run` throws, so nothing after the shipment may throw: the progress
+ * reports are best effort, and telling the parent is tried a few times, then noted in
+ * the output (`parent.notified: false` and why) and the final milestone while the order
+ * completes as fulfilled. A notification is not worth undoing a shipment. Likewise a
+ * rejected or expired order, its stock released, is not turned into a failure by a
+ * parent that cannot be told.
  *
  * Rules of Workflows this relies on:
  * - `run` may be replayed from the top after a restart or hibernation; completed steps
@@ -225,7 +235,7 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
   }
 }
 
-/** A parent is told within seconds, or not at all: the order does not wait on it for long. */
+/** Four tries over about 15 seconds, then the order goes on without its parent hearing of it. */
 const NOTIFY_CONFIG: WorkflowStepConfig = {
   retries: { limit: 3, delay: "2 seconds", backoff: "exponential" },
   timeout: "30 seconds",

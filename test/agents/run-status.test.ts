@@ -62,6 +62,33 @@ describe("WorkflowScheduler: the status of a run", () => {
     await waitForTracked(name, (p) => p.workflows.some((w) => w.id === id), "?status=complete");
   });
 
+  it("shows a restarted run running again in its tracked workflow when the state no longer holds the run", async () => {
+    const name = uniqueId("agent");
+    const id = uniqueId("restarted");
+    expect((await start(name, { workflow: "my-workflow", params: largeOrder(), instance_id: id })).status).toBe(201);
+    await waitForRun(name, id, (r) => r?.progress?.step === ORDER_STEPS.approval, "waits for approval");
+    expect((await approve(id)).status).toBe(202);
+    const complete = await waitForTracked(name, (p) => p.workflows.some((w) => w.id === id), "?status=complete");
+    // The state keeps only the latest runs; this one has gone out of it.
+    await runInDurableObject(schedulerStub(name), (agent: WorkflowScheduler) => agent.setState({ runs: [] }));
+    // The tracking row keeps whole seconds: a report within the second the run finished
+    // counts as the old run's, so the restart comes after it.
+    const finished = Date.parse(complete.workflows.find((w) => w.id === id)!.completed_at!);
+    await pollUntil(
+      async () => Date.now(),
+      (now) => now >= finished + 1000,
+      "the clock did not pass a second",
+      2000,
+    );
+
+    const restarted = await api("PATCH", `/api/workflows/my-workflow/instances/${id}/status`, { status: "restart" });
+    expect(restarted.status).toBe(200);
+    await waitForTracked(name, (p) => p.workflows.some((w) => w.id === id), "?status=running,waiting");
+    const run = await waitForRun(name, id, (r) => r?.progress?.step === ORDER_STEPS.approval, "waits again");
+    expect(run).toMatchObject({ status: "running" });
+    expect(run?.output).toBeUndefined();
+  });
+
   it("a status it cannot read (a workflow binding renamed away) does not mark a live run errored", async () => {
     const name = uniqueId("agent");
     // One tracked run first, so the Agent and its tables exist.
