@@ -35,6 +35,10 @@ export async function eventMatching(
 /** Event step names carry the occurrence: "charge payment-1". */
 export const stepOf = (stepName: string) => stepName.replace(/-\d+$/, "");
 
+/** The steps started, by name, in the order they started (a retried step counts once). */
+export const stepsStarted = (events: WorkflowInstanceEvent[]) =>
+  events.flatMap((e) => (e.type === "step_started" ? [stepOf(e.stepName)] : []));
+
 /** How many attempts of the step named `stepName` the platform started. */
 export const attemptsOf = (events: WorkflowInstanceEvent[], stepName: string) =>
   events.filter((e) => e.type === "attempt_started" && stepOf(e.stepName) === stepName).length;
