@@ -29,6 +29,9 @@ async function deliver(messages: { id: string; body: unknown; attempts?: number 
 }
 
 const hexId = () => crypto.randomUUID().replaceAll("-", "");
+/** 100 items with 64-character SKUs: an order's params of about 11 KiB. */
+const hundredItems = () =>
+  Array.from({ length: 100 }, (_, i) => ({ sku: `${i}`.padEnd(64, "x"), quantity: 1, unit_price_cents: 1 }));
 
 describe("queue consumer", () => {
   it("starts one instance per message, with an id from the message", async () => {
@@ -134,15 +137,7 @@ describe("POST /api/queue/orders (producer)", () => {
     expect(
       (await api("POST", "/api/workflows/my-workflow/instances", { instance_id: taken, params: smallOrder() })).status,
     ).toBe(201);
-    /** 100 items with 64-character SKUs: a valid order of about 11 KiB. */
-    const bulky = () =>
-      order({
-        items: Array.from({ length: 100 }, (_, i) => ({
-          sku: `${i}`.padEnd(64, "x"),
-          quantity: 1,
-          unit_price_cents: 1,
-        })),
-      });
+    const bulky = () => order({ items: hundredItems() });
     const email = (bytes: number) => `${"a".repeat(bytes)}@example.com`;
 
     const cases: [string, unknown, number, string, RegExp][] = [
@@ -224,24 +219,17 @@ describe("POST /api/queue/orders (producer)", () => {
     expect(await startedMatching(workflow, env.MY_WORKFLOW, mine)).toEqual([lastId]);
   });
 
-  it("sends 100 orders, about 250 KiB, in one request: the largest it accepts", async () => {
+  it("accepts up to 256 KiB of messages in one request: 23 orders of 100 items, where 24 are refused", async () => {
     await using workflow = await introspectWorkflow(env.MY_WORKFLOW);
     const tag = uniqueId("q-full");
-    // 100 valid orders of about 2.5 KiB each: the message limit and just under the byte limit.
-    const items = Array.from({ length: 22 }, (_, i) => ({
-      sku: `${i}`.padEnd(64, "x"),
-      quantity: 1,
-      unit_price_cents: 1,
-    }));
-    // Each sleeps through an hour of settlement once started (the introspector's disposal
-    // ends them), so a hundred runs cost the rest of the suite nothing.
-    const orders = Array.from({ length: QUEUE_LIMITS.batchMessages }, (_, i) => ({
-      params: smallOrder({ order_id: `${tag}-${i}`, items, settlement_seconds: 3600 }),
+    // Once started, each sleeps through an hour of settlement (the introspector's disposal
+    // ends them): the runs cost the rest of the suite nothing.
+    const orders = Array.from({ length: 23 }, (_, i) => ({
+      params: smallOrder({ order_id: `${tag}-${i}`, items: hundredItems(), settlement_seconds: 3600 }),
     }));
     const res = await api<{ instance_ids: string[] }>("POST", "/api/queue/orders", orders);
     expect(res.status).toBe(202);
     const ids = res.body.result!.instance_ids;
-    expect(new Set(ids).size).toBe(QUEUE_LIMITS.batchMessages);
     // The messages as sent (each with its instance id) come within 8 KiB of the limit.
     const messages = orders.map((o, i) => ({ instance_id: ids[i], params: o.params }));
     const bytes = new TextEncoder().encode(JSON.stringify(messages)).byteLength;
@@ -257,5 +245,5 @@ describe("POST /api/queue/orders (producer)", () => {
     );
     const params = await Promise.all(ids.map((id) => startedParams(env.MY_WORKFLOW, id)));
     expect(params.map((p) => (p as { order_id: string }).order_id)).toEqual(orders.map((o) => o.params.order_id));
-  }, 60_000);
+  });
 });
