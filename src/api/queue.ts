@@ -13,7 +13,11 @@ import type { AppEnv } from "./types";
 /** Limits of Cloudflare Queues: one message, one sendBatch call. */
 export const QUEUE_LIMITS = { messageBytes: 128 * 1024, batchBytes: 256 * 1024, batchMessages: 100 } as const;
 
-const OrdersBody = z.union([OrderMessage, z.array(OrderMessage).min(1).max(QUEUE_LIMITS.batchMessages)]);
+/** Parsed apart from a single order, not as a union of both, so a refusal says which limit. */
+const OrderBatch = z
+  .array(OrderMessage)
+  .min(1, "must hold at least one order")
+  .max(QUEUE_LIMITS.batchMessages, `must hold at most ${QUEUE_LIMITS.batchMessages} orders (one sendBatch call)`);
 
 const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;
 
@@ -30,7 +34,8 @@ const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(va
  */
 export const queueApi = new Hono<AppEnv>()
   .post("/orders", limitCreates(), async (c) => {
-    const input = parse(OrdersBody, await jsonBody(c), "");
+    const body = await jsonBody(c);
+    const input = Array.isArray(body) ? parse(OrderBatch, body, "") : parse(OrderMessage, body, "");
     const orders = Array.isArray(input) ? input : [input];
     const definition = workflowNamed(ORDER_WORKFLOW);
     const messages = orders.map((order, i) => {

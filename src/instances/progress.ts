@@ -8,11 +8,18 @@ import { indexOf } from "./listing";
  * a workflow reports its own milestones, each from inside a `step.do`.
  */
 
-/** What a workflow reports. `progress`: it reached a step; `complete` / `error`: it ended. */
-export type MilestoneType = "progress" | "complete" | "error";
+/**
+ * What a workflow reports. `progress`: it reached a step; `complete` / `error`: it ended;
+ * `rollback`: a rollback handler compensated a step after the run failed or was
+ * terminated with rollback.
+ */
+export type MilestoneType = "progress" | "complete" | "error" | "rollback";
 
 export interface MilestoneReport {
-  /** The step reached, by its name in the workflow (`wait for approval`), or `complete` / `failed`. */
+  /**
+   * The step reached, by its name in the workflow (`wait for approval`), `complete` / `failed`,
+   * or for a `rollback` the compensation made (`refund payment`).
+   */
   step: string;
   /** 0 to 1. */
   percent: number;

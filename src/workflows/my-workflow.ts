@@ -30,6 +30,17 @@ export const ORDER_STEPS = {
 } as const;
 
 /**
+ * What the rollbacks record in the instance index, as milestones of type `rollback` after
+ * the run's `failed` one (or after its last, on a terminate with rollback), newest first.
+ */
+export const ORDER_COMPENSATIONS = {
+  /** Compensates `charge payment`. */
+  refund: "refund payment",
+  /** Compensates `reserve inventory`. */
+  release: "release reservation",
+} as const;
+
+/**
  * An order: validate, reserve stock, let payment settle, wait for a human when the
  * order is large, then charge and ship. A rejected or expired approval releases the
  * reservation instead; an approval event of the wrong shape fails the order (see
@@ -38,7 +49,8 @@ export const ORDER_STEPS = {
  * that started it, if one did (see progress-report.ts). When a step fails for good
  * before the shipment (retries exhausted, a timeout, or a NonRetryableError), the
  * completed steps are compensated: the payment is refunded and the reservation
- * released, newest first.
+ * released, newest first, each recorded in the instance index as it is done
+ * (ORDER_COMPENSATIONS). A terminate with rollback compensates the same way.
  *
  * Once the shipment is created, nothing is compensated: the goods are on their way, and
  * refunding them because a later step failed would give them away. The platform runs
@@ -118,14 +130,18 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
     // first, each as a durable, retried step, before the instance is marked errored.
     // A step that failed is rolled back too (a timed-out call may still have gone
     // through), so a rollback works from the idempotency key, not the step's output,
-    // and must itself be idempotent.
-    rollbacks.unshift(`released reservation res-${instanceId}`);
+    // and must itself be idempotent (a handler that fails is retried, and may have
+    // done its work before failing): the release is keyed by the reservation id, and
+    // recording the compensation again replaces the earlier record.
+    const released = `released reservation res-${instanceId}`;
+    rollbacks.unshift(released);
     const reservationId = await step.do(
       ORDER_STEPS.reserve,
       { retries: { limit: 3, delay: "2 seconds", backoff: "exponential" }, timeout: "30 seconds" },
       async () => `res-${instanceId}`,
-      // The inventory system's "release res-<instance id>" call goes here.
-      { rollback: async () => {} },
+      // The inventory system's "release res-<instance id>" call goes first; if it throws,
+      // the engine retries the handler, and nothing is recorded until it succeeds.
+      { rollback: () => report.compensated(ORDER_COMPENSATIONS.release, released) },
     );
     await report.progress("reserved", ORDER_STEPS.reserve, 0.25, "stock reserved");
 
@@ -164,7 +180,8 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
 
     // The payment provider is called with the instance id as idempotency key, so a
     // retry after a timeout cannot charge twice.
-    rollbacks.unshift(`refunded payment pay-${instanceId}`);
+    const refunded = `refunded payment pay-${instanceId}`;
+    rollbacks.unshift(refunded);
     const paymentId = await step.do(
       ORDER_STEPS.charge,
       { retries: { limit: 5, delay: "5 seconds", backoff: "exponential" }, timeout: "1 minute" },
@@ -172,8 +189,8 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
         failIfSimulated(order, ORDER_STEPS.charge);
         return `pay-${instanceId}`;
       },
-      // The payment provider's "refund pay-<instance id>" call goes here.
-      { rollback: async () => {} },
+      // The payment provider's "refund pay-<instance id>" call goes first, as above.
+      { rollback: () => report.compensated(ORDER_COMPENSATIONS.refund, refunded) },
     );
     const shipmentId = await step.do(ORDER_STEPS.ship, async () => {
       failIfSimulated(order, ORDER_STEPS.ship);

@@ -52,6 +52,17 @@ export function progressReporter(
     /** The run is about to fail with `error`; the percent stays where the last report left it. */
     failed: (error: string) =>
       send("failed", { step: "failed", percent, message: error, type: "error" }, { type: "error", error }),
+    /**
+     * A rollback handler compensated a step: `compensation` names what it did (`refund
+     * payment`), at percent 0 (the progress it undid). Call it from inside the handler, never
+     * from `run`: the engine runs each handler as a durable, retried step of its own, so this
+     * needs no `step.do`. Recorded in the instance index only (the Agent learns how a run
+     * ended from its status). Recording a compensation again replaces the earlier record,
+     * so a handler that runs twice leaves one.
+     */
+    compensated: async (compensation: string, message: string): Promise<void> => {
+      await recordMilestone(env, workflow, instanceId, { step: compensation, percent: 0, message, type: "rollback" });
+    },
   };
 }
 

@@ -2,16 +2,28 @@ import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
 import { describe, expect, it } from "vitest";
-import { ORDER_STEPS } from "../../src/workflows/my-workflow";
+import type { InstanceDetails } from "../../src/instances/instances";
+import type { Milestone } from "../../src/instances/progress";
+import { ORDER_COMPENSATIONS, ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
-import { attemptsOf, history as historyOf, stepOf } from "../workflow-history";
+import { attemptsOf, eventMatching, history as historyOf, rolledBack, stepOf } from "../workflow-history";
 
+const INSTANCES = "/api/workflows/my-workflow/instances";
 const history = (id: string) => historyOf(env.MY_WORKFLOW, id);
 const errorsOf = (events: WorkflowInstanceEvent[], stepName: string) =>
   events.flatMap((e) => (e.type === "attempt_errored" && stepOf(e.stepName) === stepName ? [e] : []));
-const rolledBack = (events: WorkflowInstanceEvent[]) =>
-  events.flatMap((e) => (e.type === "rollback_step_completed" ? [stepOf(e.stepName)] : []));
+
+/** The instance's milestones as the API returns them: `[step, type, message]`. */
+async function milestonesOf(id: string): Promise<[string, Milestone["type"], string][]> {
+  const res = await api<InstanceDetails>("GET", `${INSTANCES}/${id}`);
+  expect(res.status).toBe(200);
+  return res.body.result!.milestones.map((m) => [m.step, m.type, m.message]);
+}
+/** What each rollback handler of MyWorkflow records when it compensates instance `id`. */
+const refunded = (id: string) => [ORDER_COMPENSATIONS.refund, "rollback", `refunded payment pay-${id}`];
+const released = (id: string) => [ORDER_COMPENSATIONS.release, "rollback", `released reservation res-${id}`];
+const reserved = [ORDER_STEPS.reserve, "progress", "stock reserved"];
 
 describe("MyWorkflow under faults", () => {
   it("retries a flaky step with exponential backoff, then completes without rolling anything back", async () => {
@@ -127,32 +139,78 @@ describe("MyWorkflow under faults", () => {
   });
 });
 
-describe("terminate with rollback", () => {
+describe("terminate with rollback, and without", () => {
   it("PATCH status terminate + rollback releases the reservation of an order waiting for approval", async () => {
     const id = uniqueId("terminate-rollback");
     await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
     await instance.modify(async (m) => m.disableSleeps());
-    const created = await api("POST", "/api/workflows/my-workflow/instances", {
-      instance_id: id,
-      params: largeOrder(),
-    });
+    const created = await api("POST", INSTANCES, { instance_id: id, params: largeOrder() });
     expect(created.status).toBe(201);
     // The reservation is done; the instance goes on to wait for its approval.
     expect(await instance.waitForStepResult({ name: ORDER_STEPS.reserve })).toBe(`res-${id}`);
-    const res = await api("PATCH", `/api/workflows/my-workflow/instances/${id}/status`, {
-      status: "terminate",
-      rollback: true,
-    });
+    // Its approval milestone is recorded before the wait starts.
+    await eventMatching(env.MY_WORKFLOW, id, (e) => e.type === "wait_started");
+    const res = await api("PATCH", `${INSTANCES}/${id}/status`, { status: "terminate", rollback: true });
     expect(res.status).toBe(200);
-    await waitForApiStatus("my-workflow", id, "terminated");
+    expect(res.body.result).toMatchObject({ id, status: "terminated" });
     expect(rolledBack(await history(id))).toEqual([ORDER_STEPS.reserve]);
+    // The one compensation due is recorded; a terminate is no failure, so no `failed` milestone.
+    expect(await milestonesOf(id)).toEqual([
+      reserved,
+      [ORDER_STEPS.approval, "progress", "waiting for approval"],
+      released(id),
+    ]);
+  });
+
+  /**
+   * An order charged but not shipped: its shipment step fails and waits out the retry
+   * delay (10 s by default), long enough to terminate it there.
+   */
+  async function chargedNotShipped(prefix: string) {
+    const id = uniqueId(prefix);
+    const instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.mockStepError({ name: ORDER_STEPS.ship }, new Error("carrier API: 503"));
+    });
+    expect((await api("POST", INSTANCES, { instance_id: id, params: smallOrder() })).status).toBe(201);
+    await eventMatching(
+      env.MY_WORKFLOW,
+      id,
+      (e) => e.type === "attempt_errored" && stepOf(e.stepName) === ORDER_STEPS.ship,
+    );
+    return { id, instance };
+  }
+
+  it("terminate + rollback of a charged order refunds, then releases, and records both newest first", async () => {
+    const { id, instance } = await chargedNotShipped("terminate-charged");
+    await using _instance = instance;
+    const res = await api("PATCH", `${INSTANCES}/${id}/status`, { status: "terminate", rollback: true });
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({ id, status: "terminated" });
+
+    expect(rolledBack(await history(id))).toEqual([ORDER_STEPS.charge, ORDER_STEPS.reserve]);
+    expect(await milestonesOf(id)).toEqual([reserved, refunded(id), released(id)]);
+    expect(attemptsOf(await history(id), ORDER_STEPS.ship)).toBe(1);
+  });
+
+  it("terminate without rollback (the control) compensates nothing and records no compensation", async () => {
+    const { id, instance } = await chargedNotShipped("terminate-plain");
+    await using _instance = instance;
+    const res = await api("PATCH", `${INSTANCES}/${id}/status`, { status: "terminate" });
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({ id, status: "terminated" });
+
+    const events = await history(id);
+    expect(events.filter((e) => e.type.startsWith("rollback"))).toEqual([]);
+    expect(await milestonesOf(id)).toEqual([reserved]);
   });
 });
 
 describe("the simulate param (live demo of a permanent failure, thrown inside the step)", () => {
   it("charge payment fails: the API shows the error, the refund and the released reservation", async () => {
     const id = uniqueId("simulate-charge");
-    const created = await api("POST", "/api/workflows/my-workflow/instances", {
+    const created = await api("POST", INSTANCES, {
       instance_id: id,
       params: smallOrder({ simulate: { fail_step: "charge payment" } }),
     });
@@ -169,20 +227,21 @@ describe("the simulate param (live demo of a permanent failure, thrown inside th
 
   it("create shipment fails: payment refunded and reservation released", async () => {
     const id = uniqueId("simulate-ship");
-    await api("POST", "/api/workflows/my-workflow/instances", {
+    await api("POST", INSTANCES, {
       instance_id: id,
       params: smallOrder({ simulate: { fail_step: "create shipment" } }),
     });
     const result = await waitForApiStatus("my-workflow", id, "errored");
-    expect((result.error as { message: string }).message).toBe(
-      `create shipment failed permanently (simulated); rolled back: refunded payment pay-${id}, released reservation res-${id}`,
-    );
+    const error = `create shipment failed permanently (simulated); rolled back: refunded payment pay-${id}, released reservation res-${id}`;
+    expect((result.error as { message: string }).message).toBe(error);
     expect(rolledBack(await history(id))).toEqual([ORDER_STEPS.charge, ORDER_STEPS.reserve]);
+    // The failure, then both compensations, newest first.
+    expect(await milestonesOf(id)).toEqual([reserved, ["failed", "error", error], refunded(id), released(id)]);
   });
 
   it("refuses a step that cannot be made to fail, before anything is created", async () => {
     const id = uniqueId("simulate-bad");
-    const res = await api("POST", "/api/workflows/my-workflow/instances", {
+    const res = await api("POST", INSTANCES, {
       instance_id: id,
       params: smallOrder({ simulate: { fail_step: "validate order" } as never }),
     });

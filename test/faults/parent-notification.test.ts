@@ -2,15 +2,13 @@ import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { InstanceDetails } from "../../src/instances/instances";
-import { ORDER_STEPS } from "../../src/workflows/my-workflow";
+import { ORDER_COMPENSATIONS, ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { api, fulfilledSmallOrder, largeOrder, pollUntil, smallOrder, uniqueId } from "../helpers";
-import { attemptsOf, history as historyOf, stepOf } from "../workflow-history";
+import { attemptsOf, history as historyOf, rolledBack } from "../workflow-history";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
 const history = (id: string) => historyOf(env.MY_WORKFLOW, id);
-const rolledBack = (events: WorkflowInstanceEvent[]) =>
-  events.flatMap((e) => (e.type === "rollback_step_completed" ? [stepOf(e.stepName)] : []));
 
 /** Reads the instance through the API until it has finished, whichever way. */
 const finished = (id: string) =>
@@ -89,7 +87,12 @@ describe("MyWorkflow: notifying its parent", () => {
         `^create shipment failed permanently \\(simulated\\); rolled back: refunded payment pay-${id}, released reservation res-${id}; parent ${parent.instance_id} not notified: `,
       ),
     );
-    expect(done.progress).toMatchObject({ step: "failed", type: "error" });
+    // The failure is recorded, then each compensation, newest first.
+    expect(done.milestones.slice(-3)).toMatchObject([
+      { step: "failed", type: "error" },
+      { step: ORDER_COMPENSATIONS.refund, type: "rollback" },
+      { step: ORDER_COMPENSATIONS.release, type: "rollback" },
+    ]);
     expect(rolledBack(await history(id))).toEqual([ORDER_STEPS.charge, ORDER_STEPS.reserve]);
   });
 

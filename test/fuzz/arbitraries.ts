@@ -41,6 +41,35 @@ export const eventType = fc.oneof(
 /** Any JSON value, of wrong types where objects are expected, with unicode keys and strings. */
 export const anyJson = fc.jsonValue({ maxDepth: 4 });
 
+/**
+ * Valid MyWorkflow params, varied in every field: orders whose total stays within the
+ * approval threshold, so they run to the end without an event.
+ */
+export const validOrder = fc.record(
+  {
+    order_id: fc.string({ minLength: 1, maxLength: 64 }),
+    customer_email: fc
+      .tuple(fc.stringMatching(/^[a-z0-9_+-]{1,20}$/), fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}\.[a-z]{2,6}$/))
+      .map(([local, domain]) => `${local}@${domain}`),
+    items: fc.array(
+      fc.record({
+        sku: fc.string({ minLength: 1, maxLength: 64 }),
+        quantity: fc.integer({ min: 1, max: 10 }),
+        unit_price_cents: fc.integer({ min: 0, max: 1000 }),
+      }),
+      { minLength: 1, maxLength: 5 },
+    ),
+    settlement_seconds: fc.integer({ min: 0, max: 3600 }),
+  },
+  { requiredKeys: ["order_id", "customer_email", "items"] },
+);
+
+/** A valid create request body: a fresh id or none, and valid params. */
+export const validCreateBody = fc.record(
+  { instance_id: validFreshId, params: validOrder },
+  { requiredKeys: ["params"] },
+);
+
 /** Bodies that look like a create request but are wrong somewhere. */
 export const createBody = fc.oneof(
   fc.record(

@@ -16,6 +16,8 @@ interface Fuzzed {
   headers: Record<string, string>;
   body?: string;
   ids: string[];
+  /** A valid create, sent as a client would: it must succeed. */
+  valid?: true;
 }
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -156,6 +158,32 @@ const withMethodAndHeaders = (routes: fc.Arbitrary<Omit<Fuzzed, "method" | "head
     }));
 const fuzzed = withMethodAndHeaders(routeRequest);
 
+/** Valid creates, one or a batch, with the token and a JSON body. */
+const validCreate: fc.Arbitrary<Fuzzed> = fc
+  .oneof(
+    arb.validCreateBody.map((body) => ({ path: "/api/workflows/my-workflow/instances", body: [body] })),
+    fc
+      .array(arb.validCreateBody, { minLength: 1, maxLength: 3 })
+      .map((body) => ({ path: "/api/workflows/my-workflow/instances/batch", body })),
+  )
+  .map(({ path, body }) => ({
+    method: "POST",
+    path,
+    headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+    body: json(path.endsWith("/batch") ? body : body[0]),
+    ids: validIds(...body.map((b) => b.instance_id)),
+    valid: true as const,
+  }));
+
+/** The routes behind the token; a CORS preflight is answered before it. */
+const PROTECTED = /^\/(?:api|agents|client\/v4)(?:\/|$)/;
+/**
+ * Whether `authorization` carries the token, as the bearer check reads it: the scheme in
+ * any case, then one or more spaces (the Fetch API trims the value's ends).
+ */
+const carriesToken = (authorization: string | undefined) =>
+  /^bearer +(.*)$/i.exec(authorization?.trim() ?? "")?.[1] === API_TOKEN;
+
 function toRequest(f: Fuzzed): Request | undefined {
   try {
     const hasBody = f.body !== undefined && f.method !== "GET" && f.method !== "HEAD";
@@ -202,6 +230,11 @@ async function sendAndCheck(f: Fuzzed): Promise<{ status: number; body: unknown 
   let body: unknown;
   expect(() => (body = JSON.parse(text)), `${f.method} ${f.path}: ${text.slice(0, 200)}`).not.toThrow();
   expectEnvelope(res.status, body);
+  // 401 exactly when a route behind the token is called without it.
+  const guarded = PROTECTED.test(new URL(request.url).pathname) && !isPreflight(f);
+  expect(res.status === 401, `${f.method} ${request.url} with ${JSON.stringify(f.headers.authorization)}`).toBe(
+    guarded && !carriesToken(f.headers.authorization),
+  );
   if (res.status >= 400) {
     for (const id of f.ids) {
       expect(await instanceExists(env.MY_WORKFLOW, id), `my-workflow/${id} after ${res.status}`).toBe(false);
@@ -222,12 +255,18 @@ describe("HTTP API under random input", () => {
     const refusedParams = new Set<string>();
     let sent = 0;
 
+    let validSent = 0;
+
     await fc.assert(
-      fc.asyncProperty(fuzzed, async (f) => {
+      fc.asyncProperty(fc.oneof({ weight: 5, arbitrary: fuzzed }, validCreate), async (f) => {
         const answer = await sendAndCheck(f);
         fc.pre(answer !== undefined);
         sent++;
         const workflow = safeDecode(f.path.split("/")[3] ?? "");
+        if (f.valid) {
+          validSent++;
+          expect(answer!.status, `${f.path} ${f.body?.slice(0, 300)}`).toBe(201);
+        }
         if (answer!.status === 201) {
           const result = (answer!.body as { result: { id: string } | { id: string }[] }).result;
           created[workflow]?.push(...(Array.isArray(result) ? result : [result]).map((r) => r.id));
@@ -239,6 +278,9 @@ describe("HTTP API under random input", () => {
     );
 
     expect(sent).toBeGreaterThan(150);
+    // Valid creates were sent, every one succeeded (checked above), and created instances.
+    expect(validSent).toBeGreaterThan(10);
+    expect(created["my-workflow"]!.length).toBeGreaterThanOrEqual(validSent);
     for (const [workflow, introspector, binding] of [
       ["my-workflow", orders, env.MY_WORKFLOW],
       ["parent-workflow", parents, env.PARENT_WORKFLOW],

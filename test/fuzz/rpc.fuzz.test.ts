@@ -30,6 +30,8 @@ const optionsArg = fc.oneof({ weight: 3, arbitrary: arb.createBody }, anyArg);
 interface Call {
   method: string;
   args: unknown[];
+  /** A valid create: it must succeed. */
+  valid?: true;
 }
 /**
  * Arguments as a caller could send them: fast-check builds some objects without a
@@ -61,6 +63,16 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
   call("restart", workflowArg, idArg),
   call("sendEvent", workflowArg, idArg, fc.oneof(arb.eventType, anyArg), anyArg),
   call("createInstance", fc.oneof(arb.createBody, anyArg)),
+);
+
+/** Valid creates of MyWorkflow, one or a batch. */
+const validCalls: fc.Arbitrary<Call> = fc.oneof(
+  arb.validCreateBody.map(
+    (options): Call => ({ method: "create", args: ["my-workflow", cloneable(options)], valid: true }),
+  ),
+  fc
+    .array(arb.validCreateBody, { minLength: 1, maxLength: 3 })
+    .map((batch): Call => ({ method: "createBatch", args: ["my-workflow", cloneable(batch)], valid: true })),
 );
 
 /** Well-formed ids a call names, as the instance it would create or touch. */
@@ -119,9 +131,10 @@ describe("WorkflowService (RPC) under random arguments", () => {
     const created: Record<string, string[]> = { "my-workflow": [live], "parent-workflow": [] };
     // The params of refused creates: no instance may have started with any of them.
     const refusedParams = new Set<string>();
+    let validSent = 0;
 
     await fc.assert(
-      fc.asyncProperty(calls, fc.boolean(), async (c, aimAtLive) => {
+      fc.asyncProperty(fc.oneof({ weight: 5, arbitrary: calls }, validCalls), fc.boolean(), async (c, aimAtLive) => {
         if (
           aimAtLive &&
           c.args.length > 1 &&
@@ -147,6 +160,10 @@ describe("WorkflowService (RPC) under random arguments", () => {
           const result = outcome as RpcResult<unknown>;
           expectRpcResult(c, result);
           ok = result.ok;
+          if (c.valid) {
+            validSent++;
+            expect(result, `${c.method}(${JSON.stringify(c.args).slice(0, 300)})`).toMatchObject({ ok: true });
+          }
           if (ok && (c.method === "create" || c.method === "createBatch")) {
             const made = (result as { result: { id: string } | { id: string }[] }).result;
             created[c.args[0] as string]?.push(...(Array.isArray(made) ? made : [made]).map((m) => m.id));
@@ -163,6 +180,9 @@ describe("WorkflowService (RPC) under random arguments", () => {
       { numRuns: 200 },
     );
 
+    // Valid creates were made, every one succeeded (checked above), and created instances.
+    expect(validSent).toBeGreaterThan(10);
+    expect(created["my-workflow"]!.length).toBeGreaterThan(validSent);
     for (const [workflow, introspector, binding] of [
       ["my-workflow", orders, env.MY_WORKFLOW],
       ["parent-workflow", parents, env.PARENT_WORKFLOW],

@@ -7,8 +7,20 @@ import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import type { ParentOutput } from "../../src/workflows/parent-schema";
 import { api, fulfilledSmallOrder, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { history, stepsStarted } from "../workflow-history";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
+
+/** The steps a small order's run starts, in order. */
+const ORDER_RUN = [
+  ORDER_STEPS.validate,
+  ORDER_STEPS.reserve,
+  `${ORDER_STEPS.report} (reserved)`,
+  ORDER_STEPS.charge,
+  ORDER_STEPS.ship,
+  `${ORDER_STEPS.report} (shipped)`,
+  `${ORDER_STEPS.report} (complete)`,
+];
 
 async function create(body: unknown) {
   return api<CreatedInstance>("POST", INSTANCES, body);
@@ -268,7 +280,9 @@ describe("PATCH /api/workflows/:name/instances/:id/status", () => {
     expect(paused.body.result).toMatchObject({ id, status: "paused", timestamp: expect.any(String) });
     expectError(await patch(id, "pause"), 409);
 
-    expect((await patch(id, "resume")).body.result?.status).not.toBe("paused");
+    const resumed = await patch(id, "resume");
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.result).toMatchObject({ id, status: "running" });
     expectError(await patch(id, "resume"), 409);
 
     expect((await patch(id, "terminate")).body.result?.status).toBe("terminated");
@@ -292,17 +306,34 @@ describe("PATCH /api/workflows/:name/instances/:id/status", () => {
     await rerun.modify(async (m) => m.disableSleeps());
     const restarted = await patch(id, "restart");
     expect(restarted.status).toBe(200);
-    expect(restarted.body.result?.status).not.toBe("terminated");
+    expect(restarted.body.result).toMatchObject({ id, status: "running" });
     const done = (await waitForApiStatus("my-workflow", id, "complete")) as InstanceDetails;
     expect(done.output).toEqual(fulfilledSmallOrder(id));
   });
 
-  it("restarts a completed instance", async () => {
+  it("restarts a completed instance: a new run runs every step again", async () => {
     const id = uniqueId("again");
     await create({ instance_id: id, params: smallOrder() });
-    await waitForApiStatus("my-workflow", id, "complete");
-    expect((await patch(id, "restart")).status).toBe(200);
-    await waitForApiStatus("my-workflow", id, "complete");
+    const first = (await waitForApiStatus("my-workflow", id, "complete")) as InstanceDetails;
+    const firstRun = await history(env.MY_WORKFLOW, id);
+    const firstEnd = firstRun.find((e) => e.type === "workflow_completed")!.timestamp;
+    expect(stepsStarted(firstRun)).toEqual(ORDER_RUN);
+
+    const restarted = await patch(id, "restart");
+    expect(restarted.status).toBe(200);
+    expect(restarted.body.result).toMatchObject({ id, status: "running" });
+    const done = (await waitForApiStatus("my-workflow", id, "complete")) as InstanceDetails;
+    expect(done.output).toEqual(fulfilledSmallOrder(id));
+
+    // The history is the new run's alone, recorded after the first run ended: every step
+    // started again, once each, and the run completed once.
+    const rerun = await history(env.MY_WORKFLOW, id);
+    expect(rerun.filter((e) => e.timestamp <= firstEnd)).toEqual([]);
+    expect(stepsStarted(rerun)).toEqual(ORDER_RUN);
+    expect(rerun.filter((e) => e.type === "workflow_completed")).toHaveLength(1);
+    // So are its milestones: each recorded after the first run's completion.
+    expect(done.milestones.map((m) => m.step)).toEqual([ORDER_STEPS.reserve, ORDER_STEPS.ship, "complete"]);
+    for (const m of done.milestones) expect(m.at > first.progress!.at).toBe(true);
   });
 
   it("answers 400 for an unknown action or body and 404 for an unknown instance", async () => {

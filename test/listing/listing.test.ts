@@ -245,8 +245,16 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
     for (const id of ids) await api("POST", INSTANCES, { instance_id: id, params: largeOrder() });
     const paused = await api<BulkResult[]>("POST", `${INSTANCES}/bulk`, { action: "pause", instance_ids: ids });
     expect(paused.body.result!.map((r) => r.success && r.status)).toEqual(["paused", "paused"]);
+    for (const id of ids)
+      expect((await api<InstanceDetails>("GET", `${INSTANCES}/${id}`)).body.result!.status).toBe("paused");
     const resumed = await api<BulkResult[]>("POST", `${INSTANCES}/bulk`, { action: "resume", instance_ids: ids });
-    expect(resumed.body.result!.every((r) => r.success)).toBe(true);
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.result).toEqual(ids.map((id) => ({ id, success: true, status: "running" })));
+    // Each is running again, as a read of it says, and can be steered on: a second resume is refused.
+    for (const id of ids)
+      expect((await api<InstanceDetails>("GET", `${INSTANCES}/${id}`)).body.result!.status).toBe("running");
+    const again = await api<BulkResult[]>("POST", `${INSTANCES}/bulk`, { action: "resume", instance_ids: ids });
+    expect(again.body.result!.map((r) => !r.success && r.error.code)).toEqual([40900, 40900]);
   });
 
   it.each([
@@ -265,15 +273,29 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
 describe("runs started by a binding's `schedules`", () => {
   it("record themselves once, as started by schedule", async () => {
     const { recordIfScheduled } = await import("../../src/instances/listing");
+    const since = new Date().toISOString();
     const id = uniqueId("sched");
+    const direct = uniqueId("direct");
+    /** The listing's rows of restock-workflow created since the test began, with these ids. */
+    const rows = async () => {
+      const res = await api<InstanceSummary[]>(
+        "GET",
+        `/api/workflows/restock-workflow/instances?per_page=100&date_start=${encodeURIComponent(since)}`,
+      );
+      expect(res.status).toBe(200);
+      return res.body.result!.filter((i) => i.id === id || i.id === direct);
+    };
     // What the platform hands a scheduled run (it cannot be fired locally).
     const event = { instanceId: id, schedule: { cron: "0 3 * * *", scheduledTime: Date.now() } };
     expect(await recordIfScheduled(env, "restock-workflow", event)).toBe(true);
-    expect(await recordIfScheduled(env, "restock-workflow", event)).toBe(true);
-    expect(await recordIfScheduled(env, "restock-workflow", { instanceId: uniqueId("direct") })).toBe(false);
+    const once = await rows();
+    expect(once).toEqual([expect.objectContaining({ id, started_by: "schedule", trigger_source: "cron" })]);
 
-    const res = await api<InstanceSummary[]>("GET", "/api/workflows/restock-workflow/instances?per_page=100");
-    const mine = res.body.result!.filter((i) => i.id === id);
-    expect(mine).toEqual([expect.objectContaining({ started_by: "schedule", trigger_source: "cron" })]);
+    // A retried step records it again: still one row, the first one, unchanged.
+    expect(await recordIfScheduled(env, "restock-workflow", event)).toBe(true);
+    expect(await rows()).toEqual(once);
+    // A run no schedule started is recorded by whoever created it, not by itself.
+    expect(await recordIfScheduled(env, "restock-workflow", { instanceId: direct })).toBe(false);
+    expect(await rows()).toEqual(once);
   });
 });

@@ -2,11 +2,13 @@ import { introspectWorkflowInstance, type WorkflowInstanceIntrospector } from "c
 import { env } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
 import { describe, expect, it } from "vitest";
+import type { InstanceDetails } from "../../src/instances/instances";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import { ORDER_EXAMPLE } from "../../src/workflows/order-schema";
 import type { ParentOutput } from "../../src/workflows/parent-schema";
 import { childEventType, childIds, PARENT_STEPS } from "../../src/workflows/parent-workflow";
 import { api, uniqueId, waitForApiStatus } from "../helpers";
+import { history, stepsStarted } from "../workflow-history";
 
 /** Total of one child with the default items (ORDER_EXAMPLE): 2 x 1999 + 1250. */
 const CHILD_TOTAL = 5248;
@@ -70,22 +72,42 @@ describe("ParentWorkflow", () => {
     await startParent(id, { children: 2, children_timeout_seconds: 2 });
     await parent.waitForStatus("complete");
     for (const child of kids.children) await child.waitForStatus("complete");
+    const firstRun = await history(env.PARENT_WORKFLOW, id);
+    const firstEnd = firstRun.find((e) => e.type === "workflow_completed")!.timestamp;
+    // The first run heard from both children: it read no status.
+    expect(stepsStarted(firstRun)).not.toContain(PARENT_STEPS.collect);
+    const childRuns = await Promise.all(kids.ids.map((childId) => history(env.MY_WORKFLOW, childId)));
 
     // Restart runs the parent from the top: its spawn step runs again, with the same
     // ids, while the children of the first run already exist (and have finished).
-    expect(
-      (await api("PATCH", `/api/workflows/parent-workflow/instances/${id}/status`, { status: "restart" })).status,
-    ).toBe(200);
-    const done = await waitForApiStatus("parent-workflow", id, "complete", 15_000);
+    const restarted = await api("PATCH", `/api/workflows/parent-workflow/instances/${id}/status`, {
+      status: "restart",
+    });
+    expect(restarted.status).toBe(200);
+    expect(restarted.body.result).toMatchObject({ id, status: "running" });
+    const done = (await waitForApiStatus("parent-workflow", id, "complete", 15_000)) as InstanceDetails;
 
-    // The second spawn met existing ids and created nothing.
+    // A new run, recorded after the first ended: the spawn ran again and met existing
+    // ids, so it created nothing.
+    const rerun = await history(env.PARENT_WORKFLOW, id);
+    expect(rerun.filter((e) => e.timestamp <= firstEnd)).toEqual([]);
+    expect(stepsStarted(rerun).filter((name) => name === PARENT_STEPS.spawn)).toHaveLength(1);
     expect(await parent.waitForStepResult({ name: PARENT_STEPS.spawn })).toEqual({ ids: kids.ids, created: [] });
     expect(await exists("my-workflow", `${id}-c3`)).toBe(false);
-    for (const child of kids.children) expect(await child.getOutput()).toMatchObject({ outcome: "fulfilled" });
-    // However the reports of the first run fared across the restart, the aggregate is
-    // right: a child that finished without a report (to this run) is read from its status.
+    // The children did not run again: their histories are as the first run left them.
+    for (const [i, childId] of kids.ids.entries())
+      expect(await history(env.MY_WORKFLOW, childId)).toEqual(childRuns[i]);
+    // Finished children report no more, so this run's waits timed out, and it read their
+    // statuses: the aggregate is right however the first run's reports fared.
+    expect(rerun.filter((e) => e.type === "wait_timed_out")).toHaveLength(2);
+    expect(stepsStarted(rerun)).toContain(PARENT_STEPS.collect);
     expect(done.output).toMatchObject({ fulfilled: 2, failed: 0, total_cents: 2 * CHILD_TOTAL });
     expect((done.output as ParentOutput).children.map((c) => c.id)).toEqual(kids.ids);
+    expect(done.milestones.map((m) => m.message)).toEqual([
+      "2 children started; waiting for their reports",
+      "0 of 2 children reported; reading the status of 2",
+      "2 of 2 children fulfilled",
+    ]);
   });
 
   it("a spawn that finds some children already created creates only the rest", async () => {

@@ -7,7 +7,7 @@ import { indexOf } from "../../src/instances/listing";
 import { MAX_MESSAGE_CHARS, MAX_MILESTONES, type Milestone } from "../../src/instances/progress";
 import { unwrap } from "../../src/rpc/result";
 import type { RpcInstanceDetails } from "../../src/rpc/workflow-service";
-import { ORDER_STEPS } from "../../src/workflows/my-workflow";
+import { ORDER_COMPENSATIONS, ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { PARENT_STEPS } from "../../src/workflows/parent-workflow";
 import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
@@ -191,11 +191,8 @@ describe("the approval wait", () => {
     // ...a caller holding the binding can still send it.
     await (await env.MY_WORKFLOW.get(id)).sendEvent({ type: "approval", payload: { approved: "yes", by: "lin" } });
 
-    const failed = await waitForDetails(
-      "my-workflow",
-      id,
-      (d) => d.status === "errored" && d.progress?.type === "error",
-    );
+    // Errored once the rollbacks have run.
+    const failed = await waitForDetails("my-workflow", id, (d) => d.status === "errored");
     expect(failed.error?.name).toBe("NonRetryableError");
     expect(failed.error?.message).toMatch(/^invalid approval event payload: approved: /);
     expect(failed.error?.message).toContain(`rolled back: released reservation res-${id}`);
@@ -203,8 +200,13 @@ describe("the approval wait", () => {
       [ORDER_STEPS.reserve, 0.25, "progress"],
       [ORDER_STEPS.approval, 0.5, "progress"],
       ["failed", 0.5, "error"],
+      [ORDER_COMPENSATIONS.release, 0, "rollback"],
     ]);
-    expect(failed.progress?.message).toMatch(/^invalid approval event payload: approved: /);
+    expect(failed.milestones[2]!.message).toMatch(/^invalid approval event payload: approved: /);
+    expect(failed.progress).toMatchObject({
+      step: ORDER_COMPENSATIONS.release,
+      message: `released reservation res-${id}`,
+    });
     // It did not count as a decision: no release step (a rejection's path), and the
     // reservation was rolled back.
     const events = await history(env.MY_WORKFLOW, id);

@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/api/envelope";
+import { LIMITS } from "../../src/instances/validation";
 import { RpcCallError, type RpcResult, rpcResponse, unwrap } from "../../src/rpc/result";
 import type { RpcInstanceDetails, SeedCreateResponse } from "../../src/rpc/workflow-service";
 import type { OrderOutput } from "../../src/workflows/order-schema";
@@ -165,6 +166,63 @@ describe("WorkflowService over RPC", () => {
     });
     const done = await waitForRpcStatus("my-workflow", id, "complete");
     expect((done.output as unknown as OrderOutput).approval).toEqual({ required: true, by: "ops" });
+  });
+
+  it("refuses more than 1 MiB in create, createBatch and sendEvent, creating and sending nothing", async () => {
+    const over = "x".repeat(LIMITS.payloadBytes);
+    const exists = async (id: string) => (await service.status("my-workflow", id)).ok;
+
+    const id = uniqueId("rpc-big");
+    const big = expectError(
+      await service.create("my-workflow", { instance_id: id, params: { ...smallOrder(), note: over } }),
+      "too_large",
+      413,
+    );
+    expect(big).toMatchObject({
+      field: "params",
+      message: expect.stringMatching(/^params: \d+ bytes exceeds the 1048576-byte limit$/),
+    });
+    expect(await exists(id)).toBe(false);
+
+    // One item over the limit, and items each under it that are over it together.
+    const [a, b] = [uniqueId("rpc-big-batch"), uniqueId("rpc-big-batch")];
+    const oneItem = expectError(
+      await service.createBatch("my-workflow", [
+        { instance_id: a, params: smallOrder() },
+        { instance_id: b, params: { ...smallOrder(), note: over } },
+      ]),
+      "too_large",
+      413,
+    );
+    expect(oneItem.field).toBe("1.params");
+    // Valid params, each half the limit: over it together.
+    const half = "y".repeat(LIMITS.payloadBytes / 2);
+    const together = expectError(
+      await service.createBatch("my-workflow", [
+        { instance_id: a, params: smallOrder({ customer_email: `${half}@example.com` }) },
+        { instance_id: b, params: smallOrder({ customer_email: `${half}@example.com` }) },
+      ]),
+      "too_large",
+      413,
+    );
+    expect(together.field).toBe("body");
+    expect(await exists(a)).toBe(false);
+    expect(await exists(b)).toBe(false);
+
+    // A rejection over the limit does not reach the order waiting for approval: the
+    // approval sent next does, and the order is fulfilled.
+    const waiting = uniqueId("rpc-big-event");
+    unwrap(await service.create("my-workflow", { instance_id: waiting, params: largeOrder() }));
+    const rejection = { approved: false, by: "big", note: over };
+    expect(
+      expectError(await service.sendEvent("my-workflow", waiting, "approval", rejection), "too_large", 413).field,
+    ).toBe("payload");
+    expect(
+      expectError(await service.sendEvent("my-workflow", waiting, "custom", { pad: over }), "too_large", 413).field,
+    ).toBe("payload");
+    unwrap(await service.sendEvent("my-workflow", waiting, "approval", { approved: true, by: "ops" }));
+    const done = await waitForRpcStatus("my-workflow", waiting, "complete");
+    expect(done.output).toMatchObject({ outcome: "fulfilled", approval: { required: true, by: "ops" } });
   });
 
   it("keeps the seed's createInstance(payload) contract: Response.json({ id, details })", async () => {

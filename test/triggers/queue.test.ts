@@ -7,10 +7,12 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { QUEUE_LIMITS } from "../../src/api/queue";
 import entry from "../../src/index";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
-import type { OrderOutput } from "../../src/workflows/order-schema";
-import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import type { OrderOutput, OrderParamsInput } from "../../src/workflows/order-schema";
+import { startedIds, startedParams } from "../fuzz/started";
+import { api, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { isOrder, startedMatching } from "../workflow-history";
 
 const handler: ExportedHandler<Env> = entry;
@@ -27,6 +29,9 @@ async function deliver(messages: { id: string; body: unknown; attempts?: number 
 }
 
 const hexId = () => crypto.randomUUID().replaceAll("-", "");
+/** 100 items with 64-character SKUs: an order's params of about 11 KiB. */
+const hundredItems = () =>
+  Array.from({ length: 100 }, (_, i) => ({ sku: `${i}`.padEnd(64, "x"), quantity: 1, unit_price_cents: 1 }));
 
 describe("queue consumer", () => {
   it("starts one instance per message, with an id from the message", async () => {
@@ -120,40 +125,125 @@ describe("POST /api/queue/orders (producer)", () => {
     await waitForApiStatus("my-workflow", res.body.result!.instance_ids[0]!, "complete", 15_000);
   });
 
-  it("validates every order before sending any", async () => {
-    const cases: [unknown, number, string][] = [
-      [{ params: smallOrder({ items: [] }) }, 400, "params.items"],
-      [[{ params: smallOrder() }, { params: { ...smallOrder(), extra: 1 } }], 400, "1.params.extra"],
-      [{ instance_id: "bad id", params: smallOrder() }, 400, "instance_id"],
+  it("validates every order before sending any: each refused by its own rule, none sent", async () => {
+    await using workflow = await introspectWorkflow(env.MY_WORKFLOW);
+    // Every order of this test carries this prefix, so its starts can be counted.
+    const tag = uniqueId("q-refused");
+    let n = 0;
+    const order = (overrides: Partial<OrderParamsInput> = {}) => ({
+      params: smallOrder({ order_id: `${tag}-${n++}`, ...overrides }),
+    });
+    const taken = uniqueId("q-taken");
+    expect(
+      (await api("POST", "/api/workflows/my-workflow/instances", { instance_id: taken, params: smallOrder() })).status,
+    ).toBe(201);
+    const bulky = () => order({ items: hundredItems() });
+    const email = (bytes: number) => `${"a".repeat(bytes)}@example.com`;
+
+    const cases: [string, unknown, number, string, RegExp][] = [
+      ["invalid params", order({ items: [] }), 400, "params.items", /^params\.items: /],
       [
+        "a valid order, then one with an unknown field",
+        [order(), { ...order(), extra: 1 }],
+        400,
+        "1.extra",
+        /not an accepted field/,
+      ],
+      [
+        "invalid params after a valid order",
+        [order(), { params: { ...order().params, extra: 1 } }],
+        400,
+        "1.params.extra",
+        /not an accepted field/,
+      ],
+      ["an impossible instance id", { instance_id: "bad id", ...order() }, 400, "instance_id", /must match/],
+      ["a reserved instance id", { instance_id: "batch", ...order() }, 400, "instance_id", /is reserved/],
+      [
+        "one id twice",
         [
-          { instance_id: "same", params: smallOrder() },
-          { instance_id: "same", params: smallOrder() },
+          { instance_id: `${tag}-x`, ...order() },
+          { instance_id: `${tag}-x`, ...order() },
         ],
         400,
         "instance_id",
+        /appears more than once/,
       ],
-      [[], 400, ""],
+      ["no order", [], 400, "body", /^body: must hold at least one order$/],
+      ["101 orders", Array.from({ length: 101 }, () => order()), 400, "body", /^body: must hold at most 100 orders/],
       [
-        {
-          params: smallOrder({
-            items: Array.from({ length: 100 }, (_, i) => ({
-              sku: "x".repeat(64) + i,
-              quantity: 1,
-              unit_price_cents: 1,
-            })),
-          }),
-        },
-        400,
+        "params over 1 MiB",
+        [order(), order({ customer_email: email(1024 * 1024) })],
+        413,
+        "1.params",
+        /exceeds the 1048576-byte limit/,
+      ],
+      [
+        "a message over 128 KiB",
+        [order(), order({ customer_email: email(QUEUE_LIMITS.messageBytes) })],
+        413,
+        "1.params",
+        /at most 131072 bytes/,
+      ],
+      [
+        "over 256 KiB in all, no message over 128 KiB",
+        Array.from({ length: 24 }, bulky),
+        413,
+        "body",
+        /at most 262144 bytes/,
+      ],
+      [
+        "an id that exists",
+        [order(), { instance_id: taken, ...order() }],
+        409,
         "",
+        new RegExp(`already exist: ${taken}$`),
       ],
     ];
-    for (const [body, status, field] of cases) {
+    for (const [what, body, status, field, message] of cases) {
       const res = await api("POST", "/api/queue/orders", body);
-      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(status);
-      if (field) expect(res.body.errors[0]!.field).toBe(field);
+      expect(res.status, what).toBe(status);
+      expect(res.body.errors[0]?.field, what).toBe(field || undefined);
+      expect(res.body.errors[0]?.message, what).toMatch(message);
     }
     expect((await api("GET", "/api/queue/orders")).status).toBe(405);
-    expect((await api("POST", "/api/queue/orders", { params: smallOrder() }, {})).status).toBe(401);
+    expect((await api("POST", "/api/queue/orders", order(), {})).status).toBe(401);
+
+    // A last, valid order goes through the same queue: once it has started, anything sent
+    // before it has been delivered too. It is the only order of this test that started.
+    const last = order();
+    const sent = await api<{ instance_ids: string[] }>("POST", "/api/queue/orders", last);
+    expect(sent.status).toBe(202);
+    const [lastId] = sent.body.result!.instance_ids;
+    await waitForApiStatus("my-workflow", lastId!, "complete", 15_000);
+    const mine = (params: unknown) => String((params as { order_id?: unknown })?.order_id).startsWith(`${tag}-`);
+    expect(await startedMatching(workflow, env.MY_WORKFLOW, mine)).toEqual([lastId]);
+  });
+
+  it("accepts up to 256 KiB of messages in one request: 23 orders of 100 items, where 24 are refused", async () => {
+    await using workflow = await introspectWorkflow(env.MY_WORKFLOW);
+    const tag = uniqueId("q-full");
+    // Once started, each sleeps through an hour of settlement (the introspector's disposal
+    // ends them): the runs cost the rest of the suite nothing.
+    const orders = Array.from({ length: 23 }, (_, i) => ({
+      params: smallOrder({ order_id: `${tag}-${i}`, items: hundredItems(), settlement_seconds: 3600 }),
+    }));
+    const res = await api<{ instance_ids: string[] }>("POST", "/api/queue/orders", orders);
+    expect(res.status).toBe(202);
+    const ids = res.body.result!.instance_ids;
+    // The messages as sent (each with its instance id) come within 8 KiB of the limit.
+    const messages = orders.map((o, i) => ({ instance_id: ids[i], params: o.params }));
+    const bytes = new TextEncoder().encode(JSON.stringify(messages)).byteLength;
+    expect(bytes).toBeGreaterThan(QUEUE_LIMITS.batchBytes - 8 * 1024);
+    expect(bytes).toBeLessThanOrEqual(QUEUE_LIMITS.batchBytes);
+
+    // The consumer starts every one of them, with its order.
+    await pollUntil(
+      () => startedIds(workflow),
+      (started) => ids.every((id) => started.includes(id)),
+      "the consumer did not start every order",
+      30_000,
+    );
+    const params = await Promise.all(ids.map((id) => startedParams(env.MY_WORKFLOW, id)));
+    expect(params.map((p) => (p as { order_id: string }).order_id)).toEqual(orders.map((o) => o.params.order_id));
   });
 });

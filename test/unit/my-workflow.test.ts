@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import { APPROVAL_EVENT, type OrderOutput } from "../../src/workflows/order-schema";
 import { fulfilledSmallOrder, largeOrder, smallOrder, uniqueId } from "../helpers";
-import { attemptsOf, history } from "../workflow-history";
+import { attemptsOf, history, rolledBack, stepOf } from "../workflow-history";
 
 // Unit tests of one workflow through the binding, steered with the introspection
 // helpers: each sets up its introspector before `create`, and `await using` disposes it.
@@ -33,7 +33,16 @@ describe("MyWorkflow", () => {
     await env.MY_WORKFLOW.create({ id, params: smallOrder() });
 
     await instance.waitForStatus("complete");
-    expect(await instance.waitForStepResult({ name: ORDER_STEPS.reserve })).toBe(`res-${id}`);
+    expect(await instance.getOutput()).toEqual(fulfilledSmallOrder(id));
+    // Two failed attempts, then the third worked; the order went on once.
+    const events = await history(env.MY_WORKFLOW, id);
+    expect(attemptsOf(events, ORDER_STEPS.reserve)).toBe(3);
+    expect(
+      events.flatMap((e) =>
+        e.type === "attempt_errored" && stepOf(e.stepName) === ORDER_STEPS.reserve ? [e.error.message] : [],
+      ),
+    ).toEqual(["inventory service unavailable", "inventory service unavailable"]);
+    expect(attemptsOf(events, ORDER_STEPS.charge)).toBe(1);
   });
 
   it("errors once the reservation step exhausts its retries", async () => {
@@ -41,14 +50,21 @@ describe("MyWorkflow", () => {
     await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
     await instance.modify(async (m) => {
       await m.disableRetryDelays();
-      // limit 3 means 1 attempt + 3 retries: four failures exhaust it.
+      // limit 3 means 1 attempt + 3 retries: four failures exhaust it; a fifth attempt would work.
       await m.mockStepError({ name: ORDER_STEPS.reserve }, new Error("inventory service unavailable"), 4);
     });
 
     await env.MY_WORKFLOW.create({ id, params: smallOrder() });
 
     await instance.waitForStatus("errored");
-    expect((await instance.getError()).message).toContain("inventory service unavailable");
+    // A reservation that failed may still have gone through: it is released too.
+    expect((await instance.getError()).message).toBe(
+      `inventory service unavailable; rolled back: released reservation res-${id}`,
+    );
+    const events = await history(env.MY_WORKFLOW, id);
+    expect(attemptsOf(events, ORDER_STEPS.reserve)).toBe(4);
+    expect(attemptsOf(events, ORDER_STEPS.charge)).toBe(0);
+    expect(rolledBack(events)).toEqual([ORDER_STEPS.reserve]);
   });
 
   it("fails invalid params at once with NonRetryableError (one attempt, no retries)", async () => {
@@ -122,17 +138,22 @@ describe("MyWorkflow", () => {
     expect(output.shipment_id).toBeUndefined();
   });
 
-  it("keeps the step results a mock provides (mockStepResult)", async () => {
+  it("releases the reservation its reservation step returned, not one it makes up (mockStepResult)", async () => {
     const id = uniqueId("mock");
     await using instance = await introspectWorkflowInstance(env.MY_WORKFLOW, id);
     await instance.modify(async (m) => {
       await m.disableSleeps();
-      await m.mockStepResult({ name: ORDER_STEPS.charge }, "pay-from-provider-42");
+      // The inventory system answers with a reservation id of its own.
+      await m.mockStepResult({ name: ORDER_STEPS.reserve }, "inv-7781");
+      await m.mockEvent({ type: APPROVAL_EVENT, payload: { approved: false, by: "lin" } });
     });
 
-    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+    await env.MY_WORKFLOW.create({ id, params: largeOrder() });
 
     await instance.waitForStatus("complete");
-    expect(((await instance.getOutput()) as OrderOutput).payment_id).toBe("pay-from-provider-42");
+    // The rejected order released what was reserved, and nothing was charged.
+    expect(await instance.waitForStepResult({ name: ORDER_STEPS.release })).toEqual({ released: "inv-7781" });
+    expect(await instance.getOutput()).toMatchObject({ outcome: "rejected", reservation_id: "inv-7781" });
+    expect(attemptsOf(await history(env.MY_WORKFLOW, id), ORDER_STEPS.charge)).toBe(0);
   });
 });

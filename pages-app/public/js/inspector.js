@@ -19,7 +19,7 @@ const describe = (/** @type {unknown} */ e) => (e instanceof ApiError ? e.descri
 /**
  * A milestone of `GET .../instances/:id` (`progress`, `milestones`): what the workflow
  * reported, recorded by the Worker. `live`: not recorded yet, seen on the Agent's socket.
- * @typedef {{ step: string, percent: number, message?: string, type?: "progress" | "complete" | "error", at?: string, live?: boolean }} Milestone
+ * @typedef {{ step: string, percent: number, message?: string, type?: "progress" | "complete" | "error" | "rollback", at?: string, live?: boolean }} Milestone
  */
 
 /**
