@@ -160,9 +160,13 @@ start(
     String(pagesPort),
     "--inspector-port",
     String(pagesInspectorPort),
-    // Overrides WORKER_URL from pages-app/wrangler.jsonc, so the fetch path follows WORKER_PORT.
+    // WORKER_URL is a secret with no default (pages-app/wrangler.jsonc): the local Worker's.
     "--binding",
     `WORKER_URL=${workerUrl}`,
+    // The local-only open mode: no Cloudflare Access here. The Pages app honours it only
+    // for requests to a loopback host, and no config file holds it, so no deploy has it.
+    "--binding",
+    "LOCAL_DEV_OPEN=true",
     ...shared,
     ...(persistTo ? ["--persist-to", join(persistTo, "pages")] : []),
   ],

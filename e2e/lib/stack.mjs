@@ -49,6 +49,9 @@ async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 9
     `API_TOKEN=${token}`,
     "--binding",
     `WORKER_URL=${workerUrl}`,
+    // As `npm run dev`: the local-only open mode, on 127.0.0.1 (no Cloudflare Access).
+    "--binding",
+    "LOCAL_DEV_OPEN=true",
     "--show-interactive-dev-session=false",
     "--log-level",
     "warn",
