@@ -70,14 +70,18 @@ async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 9
   return server;
 }
 
-/** Starts the Worker, then the Pages app bound to it. */
-export async function startStack() {
+/**
+ * Starts the Worker, then the Pages app bound to it.
+ * @param {{ workerVars?: Record<string, string> }} [options] workerVars: vars for the Worker
+ *   (e.g. CREATE_RATE_LIMIT: "off" for a run that creates faster than the limit allows)
+ */
+export async function startStack({ workerVars = {} } = {}) {
   const stateDir = newStateDir("wf-dashboard");
   const registry = join(stateDir, "registry");
   mkdirSync(registry);
   const env = { WRANGLER_REGISTRY_PATH: registry };
   const token = newToken();
-  const worker = await startDevServer({ stateDir, token, env });
+  const worker = await startDevServer({ stateDir, token, env, vars: workerVars });
   running.add(worker.pid);
   let pages;
   try {
