@@ -103,6 +103,8 @@ function announce() {
       "  Workflows starter is running:",
       `    Worker    ${ready.get("worker")}   HTTP API under /api (Authorization: Bearer <API_TOKEN from .dev.vars>)`,
       `    Pages app ${ready.get("pages")}   /rpc/workflows/* (service binding), /http/workflows/* (fetch), /seed/create, /worker/*`,
+      "              open without Cloudflare Access on this machine only (LOCAL_DEV_OPEN, loopback hosts);",
+      "              wrangler's warning about missing WORKER_URL, ACCESS_TEAM_DOMAIN, ACCESS_AUD secrets is expected here",
       "  Ctrl-C stops both.",
       "",
     ].join("\n"),
