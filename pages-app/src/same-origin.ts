@@ -39,11 +39,11 @@ export function stateChangeRefusal(request: Request, url: URL): Response | undef
   if (origin !== null) {
     return origin === url.origin
       ? undefined
-      : refusal(403, 40300, `cross-origin request refused: Origin ${origin} is not ${url.origin}`);
+      : refusal(403, 40300, `cross-origin request refused: Origin ${origin.slice(0, 200)} is not ${url.origin}`);
   }
   const site = request.headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin" && site !== "none") {
-    return refusal(403, 40300, `cross-site request refused (Sec-Fetch-Site: ${site})`);
+    return refusal(403, 40300, `cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 40)})`);
   }
   return undefined;
 }
