@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { exportJWK, generateKeyPair } from "jose";
 import { defineConfig } from "vitest/config";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 
@@ -14,7 +16,10 @@ import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangle
  * - the service bindings of pages-app/wrangler.jsonc (WORKFLOW_SERVICE and the guide's
  *   WORKFLOWS_SERVICE) are real service bindings to its WorkflowService entrypoint;
  * - every outbound `fetch` of the Functions goes to that Worker (`outboundService`),
- *   so WORKER_URL can be any host and the fetch path crosses real HTTP handling.
+ *   so WORKER_URL can be any host and the fetch path crosses real HTTP handling,
+ *   except the fetch of Cloudflare Access's signing keys: a key pair is made here,
+ *   and a small Worker serves its public half at the test team's
+ *   `/cdn-cgi/access/certs`, so the Functions verify real signatures.
  */
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -22,6 +27,56 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export const TEST_API_TOKEN = "test-token-0123456789";
 export const WORKER_NAME = "workflows-starter";
 const WORKER_URL = "http://workflows-starter.test";
+
+/** The Cloudflare Access team and application the Functions under test trust. */
+const ACCESS_TEAM_DOMAIN = "https://workflows-test.cloudflareaccess.com";
+const ACCESS_AUD = "3f1e5c0a9d7b4e2f8a6c1d0b9e8f7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a";
+/** A team whose keys cannot be fetched (its certs URL answers 500). */
+const UNREACHABLE_TEAM_DOMAIN = "https://unreachable-team.cloudflareaccess.com";
+const KEY_ID = "test-key-1";
+const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
+const accessJwks = { keys: [{ ...(await exportJWK(publicKey)), kid: KEY_ID, alg: "RS256", use: "sig" }] };
+
+/**
+ * The Access team's keys endpoint, counting the fetches it serves (GET /count), so a
+ * test can tell that the Functions cache the keys across requests.
+ */
+const accessTeam = {
+  name: "access-team",
+  modules: true,
+  script: `
+    let served = 0;
+    export default {
+      fetch(request, env) {
+        const { pathname } = new URL(request.url);
+        if (pathname === "/count") return Response.json({ served });
+        if (pathname !== "/cdn-cgi/access/certs") return new Response("not found", { status: 404 });
+        served++;
+        return Response.json(env.JWKS);
+      },
+    };`,
+  bindings: { JWKS: accessJwks },
+};
+
+/**
+ * Where the Functions' outbound fetches go: the Access team's host to the keys above,
+ * the unreachable team to a 500, anything else to the Worker named `worker`.
+ */
+const outbound = (worker: string) => ({
+  name: `outbound-to-${worker}`,
+  modules: true,
+  script: `
+    export default {
+      fetch(request, env) {
+        const { host } = new URL(request.url);
+        if (host === env.TEAM_HOST) return env.ACCESS.fetch(request);
+        if (host === env.UNREACHABLE_HOST) return new Response("unavailable", { status: 500 });
+        return env.WORKER.fetch(request);
+      },
+    };`,
+  bindings: { TEAM_HOST: new URL(ACCESS_TEAM_DOMAIN).host, UNREACHABLE_HOST: new URL(UNREACHABLE_TEAM_DOMAIN).host },
+  serviceBindings: { ACCESS: accessTeam.name, WORKER: worker },
+});
 
 // Bindings as wrangler.jsonc declares them; the modules come from the build instead.
 const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions(
@@ -34,6 +89,14 @@ const builtWorker = {
   scriptPath: root("dist/worker/index.js"),
   modulesRoot: root("dist/worker"),
   bindings: { ...workerOptions.bindings, API_TOKEN: TEST_API_TOKEN },
+  // The real limiter stays in the path of every create, with a budget the suite cannot
+  // spend: every test's creates share a key or two (the Pages token, the test user).
+  ratelimits: Object.fromEntries(
+    Object.entries(workerOptions.ratelimits ?? {}).map(([binding, limiter]) => [
+      binding,
+      { ...limiter, simple: { ...limiter.simple, limit: 1_000_000 } },
+    ]),
+  ),
 };
 
 // The Pages project's config, read the way `wrangler pages dev` reads it.
@@ -54,13 +117,56 @@ const serviceBindingsTo = (worker: string) =>
     }),
   );
 
-/** The Pages project's bindings as pages-app/wrangler.jsonc declares them, plus its secret. */
-const pagesBindings = (apiToken: string, worker = WORKER_NAME) => ({
+/**
+ * The static files (`pages_build_output_dir`) where the Functions' `next()` ends up:
+ * Pages serves them through an `ASSETS` binding, played here by a Worker that answers
+ * with the files of public/ (`/` is index.html) and 404 for anything else.
+ */
+const publicDir = here("public");
+const staticFiles = Object.fromEntries(
+  readdirSync(publicDir, { recursive: true, encoding: "utf8" })
+    .filter((path) => /\.(html|css|js)$/.test(path))
+    .map((path) => [`/${path}`, readFileSync(`${publicDir}/${path}`, "utf8")]),
+);
+const staticAssets = {
+  name: "pages-static-assets",
+  modules: true,
+  script: `
+    const types = { html: "text/html; charset=utf-8", css: "text/css", js: "text/javascript" };
+    export default {
+      fetch(request, env) {
+        const { pathname } = new URL(request.url);
+        const path = pathname === "/" ? "/index.html" : pathname;
+        const body = env.FILES[path];
+        if (body === undefined) return new Response("not found", { status: 404 });
+        return new Response(request.method === "HEAD" ? null : body, {
+          headers: { "content-type": types[path.split(".").pop()] },
+        });
+      },
+    };`,
+  bindings: { FILES: staticFiles },
+};
+
+/** The settings a deployed Pages project has as secrets (pages-app/wrangler.jsonc `secrets.required`). */
+const deployedSettings = { API_TOKEN: TEST_API_TOKEN, WORKER_URL, ACCESS_TEAM_DOMAIN, ACCESS_AUD };
+if (Object.keys(deployedSettings).sort().join() !== [...(pagesConfig.secrets?.required ?? [])].sort().join())
+  throw new Error("pages-app/vitest.config.ts: the test settings must be pages-app/wrangler.jsonc's secrets.required");
+
+/** The Pages project's bindings as pages-app/wrangler.jsonc declares them, with `settings` as its secrets. */
+const pagesBindings = (settings: Record<string, string>, worker = WORKER_NAME) => ({
   compatibilityDate: pagesConfig.compatibility_date,
   compatibilityFlags: pagesConfig.compatibility_flags,
-  bindings: { API_TOKEN: apiToken, WORKER_URL },
-  serviceBindings: serviceBindingsTo(worker),
-  outboundService: worker,
+  bindings: settings,
+  serviceBindings: { ...serviceBindingsTo(worker), ASSETS: staticAssets.name },
+  outboundService: outbound(worker).name,
+});
+
+/** The same built Functions, deployed with other settings, as a Worker a test reaches by binding. */
+const pagesVariant = (name: string, settings: Record<string, string>, worker = WORKER_NAME) => ({
+  ...pagesBindings(settings, worker),
+  name,
+  modules: true,
+  scriptPath: here("dist/functions/index.js"),
 });
 
 /**
@@ -76,6 +182,7 @@ const RATE_LIMITED_WORKER = `${WORKER_NAME}-rate-limited`;
 const rateLimitedWorker = {
   ...builtWorker,
   name: RATE_LIMITED_WORKER,
+  // wrangler.jsonc's limit and period.
   ratelimits: Object.fromEntries(
     Object.entries(workerOptions.ratelimits ?? {}).map(([binding, limiter]) => [
       binding,
@@ -92,34 +199,49 @@ const rateLimitedWorker = {
 };
 const createRateLimit = workerOptions.ratelimits?.CREATE_RATE_LIMITER?.simple;
 
+const { ACCESS_TEAM_DOMAIN: _team, ACCESS_AUD: _aud, ...withoutAccess } = deployedSettings;
+const { WORKER_URL: _url, ...withoutWorkerUrl } = deployedSettings;
+const variants = {
+  // A Pages project holding a token the Worker does not accept.
+  PAGES_WITH_WRONG_TOKEN: pagesVariant("pages-with-wrong-token", {
+    ...deployedSettings,
+    API_TOKEN: "not-the-worker-token",
+  }),
+  // In front of the rate-limited copy of the Worker.
+  PAGES_RATE_LIMITED: pagesVariant("pages-rate-limited", deployedSettings, RATE_LIMITED_WORKER),
+  // Deployed without the Access settings: every request is refused.
+  PAGES_WITHOUT_ACCESS: pagesVariant("pages-without-access", withoutAccess),
+  // As `npm run dev` runs it: no Access settings, the local-only open mode.
+  PAGES_LOCAL_DEV: pagesVariant("pages-local-dev", { ...withoutAccess, LOCAL_DEV_OPEN: "true" }),
+  // Without WORKER_URL, or with it empty.
+  PAGES_WITHOUT_WORKER_URL: pagesVariant("pages-without-worker-url", withoutWorkerUrl),
+  PAGES_EMPTY_WORKER_URL: pagesVariant("pages-empty-worker-url", { ...deployedSettings, WORKER_URL: " " }),
+  // With an Access team whose keys cannot be fetched.
+  PAGES_ACCESS_DOWN: pagesVariant("pages-access-down", {
+    ...deployedSettings,
+    ACCESS_TEAM_DOMAIN: UNREACHABLE_TEAM_DOMAIN,
+  }),
+};
+
 export default defineConfig({
   plugins: [
     cloudflareTest({
       main: here("dist/functions/index.js"),
       miniflare: {
-        ...pagesBindings(TEST_API_TOKEN),
+        ...pagesBindings(deployedSettings),
         serviceBindings: {
-          ...pagesBindings(TEST_API_TOKEN).serviceBindings,
-          // The same Functions deployed with a token the Worker does not accept ...
-          PAGES_WITH_WRONG_TOKEN: "pages-with-wrong-token",
-          // ... and in front of the rate-limited copy of the Worker.
-          PAGES_RATE_LIMITED: "pages-rate-limited",
+          ...pagesBindings(deployedSettings).serviceBindings,
+          ...Object.fromEntries(Object.entries(variants).map(([binding, worker]) => [binding, worker.name])),
+          ACCESS_TEAM: accessTeam.name,
         },
         workers: [
           builtWorker,
           rateLimitedWorker,
-          {
-            ...pagesBindings("not-the-worker-token"),
-            name: "pages-with-wrong-token",
-            modules: true,
-            scriptPath: here("dist/functions/index.js"),
-          },
-          {
-            ...pagesBindings(TEST_API_TOKEN, RATE_LIMITED_WORKER),
-            name: "pages-rate-limited",
-            modules: true,
-            scriptPath: here("dist/functions/index.js"),
-          },
+          accessTeam,
+          staticAssets,
+          outbound(WORKER_NAME),
+          outbound(RATE_LIMITED_WORKER),
+          ...Object.values(variants),
         ],
       },
     }),
@@ -128,6 +250,14 @@ export default defineConfig({
     name: "pages",
     root: here("."),
     include: ["test/**/*.test.ts"],
-    provide: { createRateLimit },
+    provide: {
+      createRateLimit,
+      access: {
+        teamDomain: ACCESS_TEAM_DOMAIN,
+        audience: ACCESS_AUD,
+        keyId: KEY_ID,
+        privateJwk: await exportJWK(privateKey),
+      },
+    },
   },
 });

@@ -103,6 +103,8 @@ function announce() {
       "  Workflows starter is running:",
       `    Worker    ${ready.get("worker")}   HTTP API under /api (Authorization: Bearer <API_TOKEN from .dev.vars>)`,
       `    Pages app ${ready.get("pages")}   /rpc/workflows/* (service binding), /http/workflows/* (fetch), /seed/create, /worker/*`,
+      "              open without Cloudflare Access on this machine only (LOCAL_DEV_OPEN, loopback hosts);",
+      "              wrangler's warning about missing WORKER_URL, ACCESS_TEAM_DOMAIN, ACCESS_AUD secrets is expected here",
       "  Ctrl-C stops both.",
       "",
     ].join("\n"),
@@ -160,9 +162,13 @@ start(
     String(pagesPort),
     "--inspector-port",
     String(pagesInspectorPort),
-    // Overrides WORKER_URL from pages-app/wrangler.jsonc, so the fetch path follows WORKER_PORT.
+    // WORKER_URL is a secret with no default (pages-app/wrangler.jsonc): the local Worker's.
     "--binding",
     `WORKER_URL=${workerUrl}`,
+    // The local-only open mode: no Cloudflare Access here. The Pages app honours it only
+    // for requests to a loopback host, and no config file holds it, so no deploy has it.
+    "--binding",
+    "LOCAL_DEV_OPEN=true",
     ...shared,
     ...(persistTo ? ["--persist-to", join(persistTo, "pages")] : []),
   ],

@@ -49,6 +49,9 @@ async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 9
     `API_TOKEN=${token}`,
     "--binding",
     `WORKER_URL=${workerUrl}`,
+    // As `npm run dev`: the local-only open mode, on 127.0.0.1 (no Cloudflare Access).
+    "--binding",
+    "LOCAL_DEV_OPEN=true",
     "--show-interactive-dev-session=false",
     "--log-level",
     "warn",
@@ -67,14 +70,18 @@ async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 9
   return server;
 }
 
-/** Starts the Worker, then the Pages app bound to it. */
-export async function startStack() {
+/**
+ * Starts the Worker, then the Pages app bound to it.
+ * @param {{ workerVars?: Record<string, string> }} [options] workerVars: vars for the Worker
+ *   (e.g. CREATE_RATE_LIMIT: "off" for a run that creates faster than the limit allows)
+ */
+export async function startStack({ workerVars = {} } = {}) {
   const stateDir = newStateDir("wf-dashboard");
   const registry = join(stateDir, "registry");
   mkdirSync(registry);
   const env = { WRANGLER_REGISTRY_PATH: registry };
   const token = newToken();
-  const worker = await startDevServer({ stateDir, token, env });
+  const worker = await startDevServer({ stateDir, token, env, vars: workerVars });
   running.add(worker.pid);
   let pages;
   try {

@@ -1,8 +1,17 @@
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { hc } from "hono/client";
 import type { App } from "../../src/api/app";
-import { forwardedRequest, limitBody, onError, onNotFound, relay, WorkerUnreachable } from "./respond";
-import type { PagesAppEnv } from "./types";
+import { refusal } from "./reply";
+import {
+  encodeStrayPercent,
+  forwardedRequest,
+  limitBody,
+  onError,
+  onNotFound,
+  relay,
+  WorkerUnreachable,
+} from "./respond";
+import { type PagesAppEnv, setting } from "./types";
 
 /**
  * The same operations as ./rpc-routes.ts, through `fetch` to the Worker's public HTTP
@@ -14,7 +23,7 @@ import type { PagesAppEnv } from "./types";
  * came, so a wrong method gets the Worker's 405 with `Allow`.
  */
 const worker = (c: Context<PagesAppEnv>) =>
-  hc<App>(c.env.WORKER_URL, {
+  hc<App>(setting(c.env, "WORKER_URL") ?? "", {
     headers: { authorization: `Bearer ${c.env.API_TOKEN ?? ""}` },
     fetch: (input: RequestInfo | URL, init?: RequestInit) => send(c, input, init),
   }).api.workflows;
@@ -29,10 +38,17 @@ async function send(c: Context<PagesAppEnv>, input: RequestInfo | URL, init?: Re
   }
 }
 
+/**
+ * A path parameter as a path segment for the typed client, which inserts it as it is:
+ * re-encoded, so a decoded `/`, `..`, `?` or `%` stays inside its segment instead of
+ * steering the request (and the token) to another route of the Worker.
+ */
+const segment = (c: Context<PagesAppEnv>, name: string) => encodeURIComponent(c.req.param(name) ?? "");
+
 /** The listing route reads its query untyped: the typed URL, with this request's query string. */
 async function list(c: Context<PagesAppEnv>, name: string) {
   const url = worker(c)[":name"].instances.$url({ param: { name } });
-  url.search = new URL(c.req.url).search;
+  url.search = encodeStrayPercent(new URL(c.req.url).search);
   return send(c, url, { headers: { authorization: `Bearer ${c.env.API_TOKEN ?? ""}` } });
 }
 
@@ -44,6 +60,30 @@ const forwardBody = async (c: Context<PagesAppEnv>) => ({
 
 const BASE_PATH = "/http/workflows";
 
+/**
+ * No WORKER_URL, no fetch path: a clear 503 naming the setting, never a guess (a
+ * default such as 127.0.0.1 would send the token nowhere useful in production).
+ */
+const requireWorkerUrl = (): MiddlewareHandler<PagesAppEnv> => async (c, next) => {
+  const value = setting(c.env, "WORKER_URL");
+  let url: URL | undefined;
+  try {
+    url = value ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+    return refusal(
+      503,
+      50300,
+      value
+        ? "WORKER_URL is not an http(s) URL: set it to the Worker's public URL (wrangler pages secret put WORKER_URL)"
+        : "WORKER_URL is not set: the fetch path needs the Worker's public URL (wrangler pages secret put WORKER_URL)",
+    );
+  }
+  await next();
+};
+
 /** What the typed routes do not serve, to the Worker's `/api/workflows` with the token. */
 async function passThrough(c: Context<PagesAppEnv>) {
   const request = await forwardedRequest(c, BASE_PATH, worker(c).$url(), {
@@ -54,26 +94,26 @@ async function passThrough(c: Context<PagesAppEnv>) {
 
 export const httpRoutes = new Hono<PagesAppEnv>()
   .basePath(BASE_PATH)
-  .use(limitBody())
+  .use(requireWorkerUrl(), limitBody())
   .get("/", async (c) => relay(await worker(c).$get()))
-  .get("/:name/instances", async (c) => relay(await list(c, c.req.param("name"))))
+  .get("/:name/instances", async (c) => relay(await list(c, segment(c, "name"))))
   .post("/:name/instances", async (c) =>
-    relay(await worker(c)[":name"].instances.$post({ param: { name: c.req.param("name") } }, await forwardBody(c))),
+    relay(await worker(c)[":name"].instances.$post({ param: { name: segment(c, "name") } }, await forwardBody(c))),
   )
   .post("/:name/instances/batch", async (c) =>
     relay(
-      await worker(c)[":name"].instances.batch.$post({ param: { name: c.req.param("name") } }, await forwardBody(c)),
+      await worker(c)[":name"].instances.batch.$post({ param: { name: segment(c, "name") } }, await forwardBody(c)),
     ),
   )
   .get("/:name/instances/:id", async (c) =>
     relay(
-      await worker(c)[":name"].instances[":id"].$get({ param: { name: c.req.param("name"), id: c.req.param("id") } }),
+      await worker(c)[":name"].instances[":id"].$get({ param: { name: segment(c, "name"), id: segment(c, "id") } }),
     ),
   )
   .patch("/:name/instances/:id/status", async (c) =>
     relay(
       await worker(c)[":name"].instances[":id"].status.$patch(
-        { param: { name: c.req.param("name"), id: c.req.param("id") } },
+        { param: { name: segment(c, "name"), id: segment(c, "id") } },
         await forwardBody(c),
       ),
     ),
@@ -81,7 +121,7 @@ export const httpRoutes = new Hono<PagesAppEnv>()
   .post("/:name/instances/:id/events/:type", async (c) =>
     relay(
       await worker(c)[":name"].instances[":id"].events[":type"].$post(
-        { param: { name: c.req.param("name"), id: c.req.param("id"), type: c.req.param("type") } },
+        { param: { name: segment(c, "name"), id: segment(c, "id"), type: segment(c, "type") } },
         await forwardBody(c),
       ),
     ),

@@ -84,6 +84,9 @@ export function relay(res: Pick<Response, "body" | "status" | "headers">): Respo
   return new Response(res.body, { status: res.status, headers });
 }
 
+/** A `%` that starts no escape (`%zz`, a trailing `%`) makes a URL fetch refuses: encode it as `%25`. */
+export const encodeStrayPercent = (text: string) => text.replace(/%(?![0-9A-Fa-f]{2})/g, "%25");
+
 /**
  * A request the typed routes do not serve (another method, another path under the
  * base path), as a request for `target` (the Worker's `/api/workflows`): same method,
@@ -100,8 +103,8 @@ export async function forwardedRequest(
   const url = new URL(c.req.url);
   if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) return undefined;
   const base = target.pathname.replace(/\/+$/, "");
-  target.pathname = base + url.pathname.slice(basePath.length);
-  target.search = url.search;
+  target.pathname = base + encodeStrayPercent(url.pathname.slice(basePath.length));
+  target.search = encodeStrayPercent(url.search);
   // The incoming path is already normalized, so this holds; checked anyway, since the
   // token (on the fetch path) must only ever go to the workflows API.
   if (target.pathname !== base && !target.pathname.startsWith(`${base}/`)) return undefined;

@@ -1,2 +1,17 @@
-/** The Hono environment of the Pages routes: the Pages project's bindings (generated PagesEnv). */
-export type PagesAppEnv = { Bindings: PagesEnv };
+/**
+ * The Pages project's bindings: the generated `PagesEnv` (wrangler.jsonc), plus
+ * `LOCAL_DEV_OPEN`, which only `npm run dev` and the local test stacks pass
+ * (`wrangler pages dev --binding LOCAL_DEV_OPEN=true`). It is declared nowhere in
+ * wrangler.jsonc, so a deploy never carries it.
+ */
+export type PagesBindings = PagesEnv & { LOCAL_DEV_OPEN?: string };
+
+/** The Hono environment of the Pages routes. */
+export type PagesAppEnv = { Bindings: PagesBindings };
+
+/**
+ * A setting the generated types call `string` but that may be unset: every setting is
+ * a secret, and a project deployed without one has none.
+ */
+export const setting = (env: PagesBindings, name: "API_TOKEN" | "WORKER_URL" | "ACCESS_TEAM_DOMAIN" | "ACCESS_AUD") =>
+  (env[name] as string | undefined)?.trim() || undefined;

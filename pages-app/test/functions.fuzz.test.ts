@@ -1,25 +1,33 @@
-import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { INSTANCE_ID_PATTERN } from "../../src/instances/validation";
 import * as arb from "../../test/fuzz/arbitraries";
 import { expectEnvelope } from "../../test/fuzz/envelope";
+import { accessToken, validAccessToken } from "./access-tokens";
+import { deployments, order, pages, pagesVia } from "./helpers";
 
 /**
  * The Pages Functions under random requests, with the built Worker beside them:
  * whatever a browser sends to /rpc/*, /http/* or /worker/*, the answer is never a 5xx
- * (a 502 would mean the Worker failed behind them) and always the v4 envelope, and a
- * refused request never creates the instance it names. Paths outside the Functions
- * are static assets, which this harness does not serve.
+ * and always the v4 envelope; a refused request never creates the instance it names;
+ * valid creates, mixed in, succeed and start exactly their instances; and 401 comes
+ * exactly when a credential is wrong: the caller's Access token, or (on the fetch path,
+ * once the Worker answers) the Pages project's API token.
  */
-const pages = (request: Request) => exports.default.fetch(request);
+
+/** Who sends it: a signed-in user, a user of a project holding a wrong API token, or an invalid Access token. */
+type Caller = "user" | "wrong-api-token" | "bad-access-token";
 
 interface Fuzzed {
+  caller: Caller;
   method: string;
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /** Valid-looking ids the request names (a refused request must create none of them). */
   ids: string[];
+  /** A create every check passes: it must answer 201 and start exactly `ids`. */
+  valid?: true;
 }
 
 const validIds = (...values: unknown[]) =>
@@ -38,7 +46,29 @@ function idsIn(body: string | undefined): unknown[] {
 }
 
 const prefix = fc.constantFrom("/rpc/workflows", "/http/workflows", "/worker/api/workflows");
-const routes: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc.oneof(
+const SAME_ORIGIN_JSON = { "content-type": "application/json", origin: "https://pages.test" };
+
+/** Creates the Worker accepts: one instance, or a batch of fresh ids. */
+const validCreate: fc.Arbitrary<Omit<Fuzzed, "caller">> = fc.oneof(
+  fc.tuple(prefix, arb.validFreshId).map(([p, id]) => ({
+    method: "POST",
+    path: `${p}/my-workflow/instances`,
+    headers: SAME_ORIGIN_JSON,
+    body: JSON.stringify({ instance_id: id, params: order(`ord-${id}`) }),
+    ids: [id],
+    valid: true as const,
+  })),
+  fc.tuple(prefix, fc.uniqueArray(arb.validFreshId, { minLength: 1, maxLength: 3 })).map(([p, ids]) => ({
+    method: "POST",
+    path: `${p}/my-workflow/instances/batch`,
+    headers: SAME_ORIGIN_JSON,
+    body: JSON.stringify(ids.map((id) => ({ instance_id: id, params: order(`ord-${id}`) }))),
+    ids,
+    valid: true as const,
+  })),
+);
+
+const hostileRoute: fc.Arbitrary<Omit<Fuzzed, "method" | "headers" | "caller">> = fc.oneof(
   fc
     .tuple(
       prefix,
@@ -90,7 +120,7 @@ const routes: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc.oneof(
       fc.array(
         arb.segment(
           fc.oneof(
-            fc.constantFrom("workflows", "api", "instances", "..", "health", "agents"),
+            fc.constantFrom("workflows", "api", "instances", "..", "health", "agents", ""),
             fc.string({ maxLength: 10 }),
           ),
         ),
@@ -100,52 +130,91 @@ const routes: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc.oneof(
     .map(([p, segments]) => ({ path: `${p}/${segments.join("/")}`, ids: [] })),
 );
 
+const hostile: fc.Arbitrary<Omit<Fuzzed, "caller">> = fc
+  .tuple(hostileRoute, arb.method, fc.boolean(), arb.extraHeaders)
+  .map(([route, method, sameOriginJson, extra]) => ({
+    ...route,
+    method,
+    // Mostly what the dashboard sends, so requests get past the CSRF rule to the routes.
+    headers: { ...(sameOriginJson ? SAME_ORIGIN_JSON : {}), ...extra },
+  }));
+
 const fuzzed: fc.Arbitrary<Fuzzed> = fc
-  .tuple(routes, arb.method, arb.extraHeaders)
-  .map(([route, method, headers]) => ({ ...route, method, headers }));
+  .tuple(
+    fc.oneof({ weight: 2, arbitrary: validCreate }, { weight: 5, arbitrary: hostile }),
+    fc.constantFrom<Caller>("user", "user", "user", "user", "wrong-api-token", "bad-access-token"),
+  )
+  .map(([request, caller]) => ({ ...request, caller }));
 
-/**
- * Pages routes a path to a Function only if, once normalized, it is under the
- * Function's folder with no empty segment; anything else goes to the static assets,
- * which this harness does not bind. Those requests are not sent.
- */
-const reachesAFunction = (url: URL) => /^\/(rpc|http|worker)(\/|$)/.test(url.pathname) && !url.pathname.includes("//");
+const badTokens = Promise.all([
+  accessToken({ expiresIn: -10 }),
+  accessToken({ key: "impostor" }),
+  accessToken({ claims: { aud: ["another-app"] } }),
+]);
 
-function toRequest(f: Fuzzed): Request | undefined {
+async function send(f: Fuzzed, url: string): Promise<Response> {
+  const token = f.caller === "bad-access-token" ? (await badTokens)[url.length % 3]! : await validAccessToken();
+  const hasBody = f.body !== undefined && f.method !== "GET" && f.method !== "HEAD";
+  const init: RequestInit = {
+    method: f.method,
+    headers: { ...f.headers, "cf-access-jwt-assertion": token },
+    ...(hasBody ? { body: f.body } : {}),
+  };
+  const path = url.slice("https://pages.test".length);
+  return f.caller === "wrong-api-token" ? pagesVia(deployments.PAGES_WITH_WRONG_TOKEN, path, init) : pages(path, init);
+}
+
+/** The request's URL as a client would send it, or undefined if it cannot be built. */
+function urlOf(f: Fuzzed): string | undefined {
   try {
-    const hasBody = f.body !== undefined && f.method !== "GET" && f.method !== "HEAD";
-    const request = new Request(`https://pages.test${f.path}`, {
-      method: f.method,
-      headers: f.headers,
-      ...(hasBody ? { body: f.body } : {}),
-    });
-    return reachesAFunction(new URL(request.url)) ? request : undefined;
+    return new Request(`https://pages.test${f.path}`, { method: f.method }).url;
   } catch {
     return undefined;
   }
 }
 
 async function exists(workflow: string, id: string): Promise<boolean> {
-  const res = await pages(new Request(`https://pages.test/rpc/workflows/${workflow}/instances/${id}`));
+  const res = await pages(`/rpc/workflows/${workflow}/instances/${id}`);
   expect([200, 404]).toContain(res.status);
   return res.status === 200;
 }
 
 describe("Pages Functions under random requests", () => {
-  it("never answer 5xx or outside the envelope; refused requests create nothing", async () => {
-    let sent = 0;
+  it("never answer 5xx or outside the envelope; valid creates succeed; 401 only for a wrong credential", async () => {
+    const seen = { sent: 0, validCreates: 0, workerRefusedToken: 0, badAccess: 0 };
     await fc.assert(
       fc.asyncProperty(fuzzed, async (f) => {
-        const request = toRequest(f);
-        fc.pre(request !== undefined);
-        sent++;
-        const res = await pages(request!);
+        const url = urlOf(f);
+        // A path such as `/rpc/..` leaves the prefixes once parsed (`/`): a static file.
+        fc.pre(url !== undefined && /^\/(rpc|http|worker)(\/|$)/.test(new URL(url).pathname));
+        seen.sent++;
+        const res = await send(f, url!);
         const text = await res.text();
-        expect(res.status, `${f.method} ${f.path} -> ${res.status} ${text.slice(0, 200)}`).toBeLessThan(500);
+        const what = `${f.caller} ${f.method} ${f.path} -> ${res.status} ${text.slice(0, 200)}`;
+        expect(res.status, what).toBeLessThan(500);
+
+        // 401 exactly when a credential is wrong.
+        const fromWorker = res.headers.get("x-request-id") !== null;
+        const onFetchPath = new URL(url!).pathname.startsWith("/http/");
+        if (f.caller === "bad-access-token") {
+          seen.badAccess++;
+          expect(res.status, what).toBe(401);
+        } else if (f.caller === "wrong-api-token" && onFetchPath && fromWorker) {
+          seen.workerRefusedToken++;
+          expect(res.status, what).toBe(401);
+        } else {
+          expect(res.status, what).not.toBe(401);
+        }
+
+        if (f.valid && f.caller === "user") {
+          seen.validCreates++;
+          expect(res.status, what).toBe(201);
+          for (const id of f.ids) expect(await exists("my-workflow", id), `${id} after 201`).toBe(true);
+        }
         if (f.method === "HEAD" || (f.method === "OPTIONS" && res.status === 204)) return;
-        expect(res.headers.get("content-type"), `${f.method} ${f.path}`).toMatch(/^application\/json/);
+        expect(res.headers.get("content-type"), what).toMatch(/^application\/json/);
         let body: unknown;
-        expect(() => (body = JSON.parse(text)), `${f.method} ${f.path}: ${text.slice(0, 200)}`).not.toThrow();
+        expect(() => (body = JSON.parse(text)), what).not.toThrow();
         expectEnvelope(res.status, body);
         if (res.status >= 400) {
           for (const id of f.ids) {
@@ -154,8 +223,12 @@ describe("Pages Functions under random requests", () => {
           }
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
-    expect(sent).toBeGreaterThan(100);
-  }, 90_000);
+    // The properties above held for requests of every kind, not for none.
+    expect(seen.sent).toBeGreaterThan(150);
+    expect(seen.validCreates).toBeGreaterThan(20);
+    expect(seen.workerRefusedToken).toBeGreaterThan(0);
+    expect(seen.badAccess).toBeGreaterThan(10);
+  }, 120_000);
 });

@@ -1,16 +1,15 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/api/envelope";
 import type { CreatedInstance } from "../../src/instances/instances";
 import type { RpcInstanceDetails, SeedCreateResponse } from "../../src/rpc/workflow-service";
-import { json, order, pages, uniqueId } from "./helpers";
+import { deployments, json, order, pages, pagesVia, uniqueId } from "./helpers";
 
 /**
  * The built Pages Functions, called as a browser would call them, with the built
  * Worker beside them: /rpc/* crosses the WORKFLOW_SERVICE service binding, /http/*
  * fetches the Worker's public API with the bearer token.
  */
-const wrongTokenPages = (env as unknown as { PAGES_WITH_WRONG_TOKEN: Fetcher }).PAGES_WITH_WRONG_TOKEN;
+const wrongTokenPages = (path: string, init?: RequestInit) => pagesVia(deployments.PAGES_WITH_WRONG_TOKEN, path, init);
 
 async function read<T>(res: Response) {
   return { status: res.status, body: (await res.json()) as Envelope<T> };
@@ -127,13 +126,34 @@ describe.each(["rpc", "http"] as const)("Pages Functions, /%s path", (path) => {
   });
 });
 
+describe("Pages Functions, a path parameter holding an encoded path", () => {
+  it.each(["rpc", "http"] as const)("stays in its segment on the /%s path", async (path) => {
+    // Decoded, this id reads `../../../queue/orders?`: put into the Worker's URL as it
+    // is, it would make the fetch path POST the body to /api/queue/orders, with the token.
+    const id = "..%2F..%2F..%2Fqueue%2Forders%3F";
+    const res = await read(
+      await pages(`/${path}/workflows/my-workflow/instances/${id}/events/x`, json("POST", { orders: [] })),
+    );
+    expect(res).toMatchObject({ status: 400, body: { success: false, errors: [{ field: "instance_id" }] } });
+  });
+
+  it.each(["rpc", "http"] as const)("a broken escape in the path or query is the Worker's 4xx on /%s", async (path) => {
+    for (const url of [
+      `/${path}/workflows/my-workflow/instances?%zz=%`,
+      `/${path}/workflows/my-workflow/instances/a%/status`,
+      `/${path}/workflows/%/instances`,
+    ]) {
+      const res = await read(await pages(url));
+      expect(res.status, url).toBeGreaterThanOrEqual(400);
+      expect(res.status, url).toBeLessThan(500);
+    }
+  });
+});
+
 describe("Pages Functions, the fetch path's token", () => {
   it("gets the Worker's 401 back when the Pages project holds a wrong token", async () => {
     const res = await read(
-      await wrongTokenPages.fetch(
-        "https://pages.test/http/workflows/my-workflow/instances",
-        json("POST", { params: order() }),
-      ),
+      await wrongTokenPages("/http/workflows/my-workflow/instances", json("POST", { params: order() })),
     );
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({
@@ -143,7 +163,7 @@ describe("Pages Functions, the fetch path's token", () => {
     });
 
     // The same project's RPC path needs no token: the binding is the credential.
-    const rpc = await wrongTokenPages.fetch("https://pages.test/rpc/workflows");
+    const rpc = await wrongTokenPages("/rpc/workflows");
     expect(rpc.status).toBe(200);
   });
 });
@@ -167,12 +187,10 @@ describe("the guide's Pages Function, verbatim (/guide/create)", () => {
   };
 
   it("reaches WorkflowService.createInstance through WORKFLOWS_SERVICE and gets the Worker's 400", async () => {
-    for (const method of ["GET", "POST"]) {
-      const res = await pages("/guide/create", { method });
-      expect(res.status, method).toBe(400);
-      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-      expect(await res.json()).toEqual(expected);
-    }
+    const res = await pages("/guide/create", json("POST", {}));
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual(expected);
   });
 
   it("answers as the Worker's other fronts answer the same params", async () => {
@@ -186,7 +204,7 @@ describe("the guide's Pages Function, verbatim (/guide/create)", () => {
 
 describe("the guide's Pages Function, adapted (/seed/create)", () => {
   it("creates a MyWorkflow instance through createInstance(payload) and returns { id, details }", async () => {
-    const res = await pages("/seed/create", { method: "POST" });
+    const res = await pages("/seed/create", json("POST", {}));
     expect(res.status).toBe(200);
     const body = (await res.json()) as SeedCreateResponse;
     expect(body.id).toMatch(/^[a-zA-Z0-9_][a-zA-Z0-9-_]*$/);

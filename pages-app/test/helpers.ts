@@ -1,8 +1,42 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { validAccessToken } from "./access-tokens";
 
-/** Calls the Pages Functions under test. */
-export const pages = (path: string, init?: RequestInit) =>
-  exports.default.fetch(new Request(`https://pages.test${path}`, init));
+/**
+ * Calls the Pages Functions under test as a user signed in through Cloudflare Access
+ * (a valid `Cf-Access-Jwt-Assertion`), unless `init` sets that header itself.
+ */
+export const pages = async (path: string, init?: RequestInit) => {
+  const request = new Request(`https://pages.test${path}`, init);
+  if (!request.headers.has("cf-access-jwt-assertion")) {
+    request.headers.set("cf-access-jwt-assertion", await validAccessToken());
+  }
+  return exports.default.fetch(request);
+};
+
+/**
+ * The same through another deployment of the Functions (a service binding of the test
+ * runner, see vitest.config.ts), at `https://pages.test` or another `origin`.
+ */
+export const pagesVia = async (fetcher: Fetcher, path: string, init?: RequestInit, origin = "https://pages.test") => {
+  const request = new Request(`${origin}${path}`, init);
+  if (!request.headers.has("cf-access-jwt-assertion")) {
+    request.headers.set("cf-access-jwt-assertion", await validAccessToken());
+  }
+  return fetcher.fetch(request);
+};
+
+/** The other deployments of the Functions under test, bound to the test runner. */
+export const deployments = env as unknown as Record<
+  | "PAGES_WITH_WRONG_TOKEN"
+  | "PAGES_RATE_LIMITED"
+  | "PAGES_WITHOUT_ACCESS"
+  | "PAGES_LOCAL_DEV"
+  | "PAGES_WITHOUT_WORKER_URL"
+  | "PAGES_EMPTY_WORKER_URL"
+  | "PAGES_ACCESS_DOWN"
+  | "ACCESS_TEAM",
+  Fetcher
+>;
 
 let counter = 0;
 /** A fresh instance id per call; the counter is shared by every file of one runtime. */

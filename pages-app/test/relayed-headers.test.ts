@@ -1,14 +1,7 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import type { Envelope } from "../../src/api/envelope";
 import { RETRY_AFTER_SECONDS } from "../../src/api/rate-limit";
-import { json, order, pages, uniqueId } from "./helpers";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    createRateLimit: { limit: number; period: number } | undefined;
-  }
-}
+import { deployments, json, order, pages, pagesVia, uniqueId } from "./helpers";
 
 /**
  * The Worker's response headers that callers act on come back through the Pages
@@ -16,8 +9,6 @@ declare module "vitest" {
  * the Worker's `x-request-id` on every answer of the fetch path. All provoked for real,
  * against the built Worker and its real rate limiter binding.
  */
-const bound = env as unknown as { PAGES_WITH_WRONG_TOKEN: Fetcher; PAGES_RATE_LIMITED: Fetcher };
-
 const errorsOf = async (res: Response) => ((await res.json()) as Envelope<null>).errors;
 
 describe.each(["http", "rpc"] as const)("a wrong method on the /%s path", (path) => {
@@ -28,7 +19,9 @@ describe.each(["http", "rpc"] as const)("a wrong method on the /%s path", (path)
     ["PATCH", "/workflows/my-workflow/instances/some-id/events/approval", "POST"],
     ["POST", "/workflows", "GET"],
   ])("%s %s gets the Worker's 405 with Allow: %s", async (method, route, allow) => {
-    const res = await pages(`/${path}${route}`, { method });
+    // JSON, as the dashboard sends it: any other content type is refused before the Worker.
+    const init = { method, headers: { "content-type": "application/json" } };
+    const res = await pages(`/${path}${route}`, init);
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe(allow);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
@@ -37,7 +30,7 @@ describe.each(["http", "rpc"] as const)("a wrong method on the /%s path", (path)
     ]);
 
     // Exactly what the Worker answers its own callers.
-    const direct = await pages(`/worker/api${route}`, { method });
+    const direct = await pages(`/worker/api${route}`, init);
     expect(direct.status).toBe(405);
     expect(direct.headers.get("allow")).toBe(allow);
   });
@@ -65,8 +58,8 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
           json("POST", { instance_id: id, params: order("ord-headers") }),
         ),
       ],
-      ["wrong method", await pages("/http/workflows/my-workflow/instances", { method: "PUT" })],
-      ["wrong token", await bound.PAGES_WITH_WRONG_TOKEN.fetch("https://pages.test/http/workflows")],
+      ["wrong method", await pages("/http/workflows/my-workflow/instances", json("PUT", {}))],
+      ["wrong token", await pagesVia(deployments.PAGES_WITH_WRONG_TOKEN, "/http/workflows")],
     ];
     expect(answers.map(([what, res]) => [what, res.status])).toEqual([
       ["list", 200],
@@ -112,8 +105,7 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
 
 describe("the fetch path (/http) under the Worker's create rate limit", () => {
   const configured = inject("createRateLimit");
-  const limited = (path: string, init?: RequestInit) =>
-    bound.PAGES_RATE_LIMITED.fetch(`https://pages.test${path}`, init);
+  const limited = (path: string, init?: RequestInit) => pagesVia(deployments.PAGES_RATE_LIMITED, path, init);
   const windowOf = (period: number) => Math.floor(Date.now() / (period * 1000));
 
   it("is the limit wrangler.jsonc configures", () => {

@@ -11,31 +11,66 @@ import type { AppEnv } from "./types";
 export const RETRY_AFTER_SECONDS = 60;
 
 /**
+ * On WorkflowService's `fetch` (src/rpc/service-app.ts) only: the client a trusted
+ * service-binding caller names, who then gets a create budget of their own. The Pages
+ * app sets it to the identity it verified (the Cloudflare Access user, or the address
+ * in local dev) after removing whatever the browser sent, so a browser cannot pick its
+ * own bucket, as it could by rotating an Authorization header. The public API never
+ * reads it: there, anyone could send it.
+ */
+export const SERVICE_CLIENT_HEADER = "x-workflows-client";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set on the service path only (`trustServiceClient`): whose create budget a request spends. */
+    serviceClient: string | undefined;
+  }
+}
+
+/** Mounted by the service app: keys the create budget on the client its caller names. */
+export const trustServiceClient = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  c.set("serviceClient", c.req.header(SERVICE_CLIENT_HEADER)?.slice(0, 256) ?? "");
+  await next();
+};
+
+const digestHex = async (text: string) => {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest).slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
+};
+
+/**
  * The rate-limit key of a caller: who holds the token, and from where. The token is
  * hashed because the limiter stores its keys (on disk, locally); the raw secret must
  * never be written anywhere. `CF-Connecting-IP` is set by Cloudflare and cannot be
  * forged by the client; a caller without it (a service binding) shares one bucket.
  */
 export async function clientKey(token: string, ip: string | undefined): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  const hex = [...new Uint8Array(digest).slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `create:${hex}:${ip ?? "-"}`;
+  return `create:${await digestHex(token)}:${ip ?? "-"}`;
 }
+
+/** The key on the service path: the named client (hashed: it may be an email), or one shared bucket. */
+export const serviceClientKey = async (client: string) => `create:service:${client ? await digestHex(client) : "-"}`;
 
 /**
  * The one rate-limit rule of the HTTP API: instance creation, per client, through the
  * Workers Rate Limiting binding `CREATE_RATE_LIMITER`. Mounted on the create routes
  * after auth, so only callers holding the token spend (or exhaust) a budget, and
  * before validation, so a flood of invalid creates is limited too. A batch counts as
- * one request (it holds at most 100 instances). `CREATE_RATE_LIMIT = "off"` turns it
+ * one request (it holds at most 100 instances). On the service path the key is the
+ * client the caller names (`trustServiceClient`), never the Authorization header.
+ * `CREATE_RATE_LIMIT = "off"` turns it
  * off (load tests); any other value, or none, keeps it on.
  */
 export const limitCreates = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   const setting: string | undefined = c.env.CREATE_RATE_LIMIT;
   if (setting === "off") return next();
+  const serviceClient = c.get("serviceClient");
   const token = c.req.header("authorization")?.replace(/^Bearer\s+/i, "") ?? "";
   const { success } = await c.env.CREATE_RATE_LIMITER.limit({
-    key: await clientKey(token, c.req.header("cf-connecting-ip")),
+    key:
+      serviceClient === undefined
+        ? await clientKey(token, c.req.header("cf-connecting-ip"))
+        : await serviceClientKey(serviceClient),
   });
   if (success) return next();
   c.header("Retry-After", String(RETRY_AFTER_SECONDS));

@@ -3,6 +3,7 @@ import { requestId } from "hono/request-id";
 import { agentsApi } from "../api/agents";
 import { ok } from "../api/envelope";
 import { limitBody, onError, onNotFound } from "../api/middleware";
+import { trustServiceClient } from "../api/rate-limit";
 import type { AppEnv } from "../api/types";
 import { workflowsApi } from "../api/workflows";
 
@@ -11,10 +12,12 @@ import { workflowsApi } from "../api/workflows";
  * groups as the public API in src/api/app.ts, without the bearer token. Only Workers
  * and Pages projects of the same account can bind to the service, so the caller is
  * trusted; the Pages app proxies its `/worker/*` paths here, so a browser never
- * holds the API token.
+ * holds the API token. Creates spend the budget of the client the caller names in
+ * `x-workflows-client` (one shared budget when it names none), not one per
+ * Authorization header a browser might rotate.
  */
 export const serviceApp = new Hono<AppEnv>()
-  .use(requestId())
+  .use(requestId(), trustServiceClient())
   .get("/health", (c) => c.json(ok({ status: "ok" })))
   .use("/api/*", limitBody())
   .route("/api/workflows", workflowsApi)

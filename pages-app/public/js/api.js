@@ -51,7 +51,8 @@ export async function call(method, path, body, { log = method !== "GET", quiet =
   try {
     res = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      // Every state change is JSON, body or not: the Pages app refuses any other (CSRF rule).
+      headers: method === "GET" ? {} : { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });

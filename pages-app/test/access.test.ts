@@ -1,0 +1,170 @@
+import { SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import type { Envelope } from "../../src/api/envelope";
+import { ACCESS_AUD, ACCESS_TEAM_DOMAIN, accessToken, validAccessToken } from "./access-tokens";
+import { deployments, json, pages, pagesVia } from "./helpers";
+
+/**
+ * The Pages app behind Cloudflare Access, as deployed: every route, the dashboard's
+ * static files included, needs a valid `Cf-Access-Jwt-Assertion` (signed by the test
+ * team's key, for this application, unexpired); without the Access settings every
+ * request is refused; the local-only open mode opens loopback hosts only.
+ */
+
+/** One route of each kind: static files, the three API prefixes, the guide's Functions. */
+const ROUTES: [string, RequestInit?][] = [
+  ["/"],
+  ["/dashboard.css"],
+  ["/js/main.js"],
+  ["/rpc/workflows"],
+  ["/http/workflows"],
+  ["/worker/health"],
+  ["/worker/api/workflows"],
+  ["/worker/agents/workflow-scheduler/access-test"],
+  ["/seed/create", json("POST", {})],
+  ["/guide/create", json("POST", {})],
+];
+
+const withToken = (token: string, init: RequestInit = {}): RequestInit => ({
+  ...init,
+  headers: { ...(init.headers as Record<string, string>), "cf-access-jwt-assertion": token },
+});
+
+async function expectRefused(res: Response, status: number, message: RegExp) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = (await res.json()) as Envelope<null>;
+  expect(body).toMatchObject({ success: false, result: null, messages: [] });
+  expect(body.errors).toHaveLength(1);
+  expect(body.errors[0]?.message).toMatch(message);
+}
+
+describe("Cloudflare Access in front of every route", () => {
+  it.each(ROUTES)("%s without a token: 401", async (path, init) => {
+    await expectRefused(await pages(path, withToken("", init)), 401, /missing Cf-Access-Jwt-Assertion/);
+  });
+
+  it("a valid token opens the dashboard and the API", async () => {
+    const index = await pages("/");
+    expect(index.status).toBe(200);
+    expect(index.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await index.text()).toContain("<!doctype html>");
+    expect((await pages("/js/main.js")).status).toBe(200);
+    for (const path of ["/rpc/workflows", "/http/workflows", "/worker/api/workflows"]) {
+      const res = await pages(path);
+      expect(res.status, path).toBe(200);
+      expect(((await res.json()) as Envelope<unknown>).success, path).toBe(true);
+    }
+  });
+
+  it.each<[string, () => Promise<string>, RegExp]>([
+    ["expired", () => accessToken({ expiresIn: -60 }), /expired/],
+    ["for another application (aud)", () => accessToken({ claims: { aud: ["another-app-aud"] } }), /aud claim/],
+    ["without an audience", () => accessToken({ claims: { aud: undefined } }), /aud claim/],
+    [
+      "from another team (iss)",
+      () => accessToken({ claims: { iss: "https://evil.cloudflareaccess.com" } }),
+      /iss claim/,
+    ],
+    ["signed by another key under the team key's id", () => accessToken({ key: "impostor" }), /signature/],
+    ["signed by a key the team does not have", () => accessToken({ key: "unknown-kid" }), /not signed by a key/],
+    ["not yet valid (nbf)", () => accessToken({ claims: { nbf: Math.floor(Date.now() / 1000) + 600 } }), /nbf claim/],
+    ["without a subject", () => accessToken({ claims: { sub: undefined } }), /no subject/],
+    ["malformed", async () => "not.a.jwt", /malformed/],
+    [
+      "signed with HS256",
+      () =>
+        new SignJWT({ iss: ACCESS_TEAM_DOMAIN, aud: ACCESS_AUD, sub: "x" })
+          .setProtectedHeader({ alg: "HS256" })
+          .setExpirationTime("1h")
+          .sign(new Uint8Array(32)),
+      /algorithm/,
+    ],
+    [
+      "unsigned (alg none)",
+      async () => {
+        const part = (value: object) =>
+          btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+        const exp = Math.floor(Date.now() / 1000) + 3600;
+        return `${part({ alg: "none" })}.${part({ iss: ACCESS_TEAM_DOMAIN, aud: ACCESS_AUD, sub: "x", exp })}.`;
+      },
+      /algorithm|malformed/,
+    ],
+  ])("a token %s: 401 on every route", async (_, token, message) => {
+    const jwt = await token();
+    for (const [path, init] of ROUTES) {
+      await expectRefused(await pages(path, withToken(jwt, init)), 401, message);
+    }
+  });
+
+  it("reads the header only, not the CF_Authorization cookie", async () => {
+    const res = await pages("/rpc/workflows", {
+      headers: { "cf-access-jwt-assertion": "", cookie: `CF_Authorization=${await validAccessToken()}` },
+    });
+    await expectRefused(res, 401, /missing Cf-Access-Jwt-Assertion/);
+  });
+
+  it("fetches the team's keys once and reuses them across requests", async () => {
+    const served = async () =>
+      ((await (await deployments.ACCESS_TEAM.fetch("https://team.test/count")).json()) as { served: number }).served;
+    expect((await pages("/rpc/workflows")).status).toBe(200);
+    const before = await served();
+    expect(before).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) expect((await pages("/worker/health")).status).toBe(200);
+    expect(await served()).toBe(before);
+  });
+
+  it("answers 503 while the team's keys cannot be fetched, and lets nobody in", async () => {
+    for (const [path, init] of ROUTES) {
+      await expectRefused(
+        await pagesVia(deployments.PAGES_ACCESS_DOWN, path, init),
+        503,
+        /signing keys could not be fetched/,
+      );
+    }
+  });
+});
+
+describe("a deployment without the Access settings fails closed", () => {
+  it.each(ROUTES)("%s: 403 naming ACCESS_TEAM_DOMAIN and ACCESS_AUD, even with a valid token", async (path, init) => {
+    await expectRefused(
+      await pagesVia(deployments.PAGES_WITHOUT_ACCESS, path, init),
+      403,
+      /ACCESS_TEAM_DOMAIN and ACCESS_AUD are not set/,
+    );
+  });
+
+  it("refuses a local host too: the open mode is only what LOCAL_DEV_OPEN asks for", async () => {
+    const res = await pagesVia(deployments.PAGES_WITHOUT_ACCESS, "/rpc/workflows", {}, "http://127.0.0.1:8788");
+    await expectRefused(res, 403, /not configured/);
+  });
+});
+
+describe("the local-only open mode (LOCAL_DEV_OPEN=true, as npm run dev runs)", () => {
+  const local = (origin: string, path: string, init?: RequestInit) =>
+    deployments.PAGES_LOCAL_DEV.fetch(new Request(`${origin}${path}`, init));
+
+  it.each(["http://127.0.0.1:8788", "http://localhost:8788", "http://[::1]:8788"])(
+    "is open on the loopback host %s without a token",
+    async (origin) => {
+      for (const [path, init] of ROUTES.filter(([p]) => p !== "/seed/create")) {
+        const res = await local(origin, path, init);
+        expect(res.status, `${origin}${path}`).toBeLessThan(401);
+        if (path === "/guide/create") expect(res.status).toBe(400);
+      }
+    },
+  );
+
+  it.each([
+    "https://pages.test",
+    "https://workflows-starter-pages.pages.dev",
+    "http://127.0.0.1.nip.io:8788",
+    "http://localhost.evil.example",
+    "http://192.168.1.20:8788",
+    "http://0.0.0.0:8788",
+  ])("refuses %s, a host that is not loopback", async (origin) => {
+    for (const [path, init] of ROUTES) {
+      await expectRefused(await local(origin, path, init), 403, /LOCAL_DEV_OPEN opens only requests to localhost/);
+    }
+  });
+});

@@ -1,0 +1,12 @@
+import "vitest";
+import type { JWK } from "jose";
+
+/** What pages-app/vitest.config.ts hands the tests through `provide` (read with `inject`). */
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The create rate limit as wrangler.jsonc configures it. */
+    createRateLimit: { limit: number; period: number } | undefined;
+    /** The Cloudflare Access team the Functions under test trust, and its signing key. */
+    access: { teamDomain: string; audience: string; keyId: string; privateJwk: JWK };
+  }
+}

@@ -1,0 +1,173 @@
+import { describe, expect, it } from "vitest";
+import type { Envelope } from "../../src/api/envelope";
+import { PAGES_MAX_BODY_BYTES } from "../src/respond";
+import { json, order, pages, uniqueId } from "./helpers";
+
+/**
+ * State changes only on non-GET methods, only as same-origin JSON: another site cannot
+ * drive one from a signed-in user's browser (whose Access cookie would authenticate it).
+ * Every case runs as a signed-in user (a valid Access JWT), so only the rule under test
+ * can refuse it.
+ */
+const ORIGIN = "https://pages.test";
+
+/** How many my-workflow instances the index knows (its total_count). */
+async function instanceCount(): Promise<number> {
+  const res = await pages("/rpc/workflows/my-workflow/instances?per_page=1");
+  expect(res.status).toBe(200);
+  return ((await res.json()) as Envelope<unknown[]>).result_info!.total_count;
+}
+
+/** A create on each path that can start a workflow, with the given headers. */
+const creates = (headers: Record<string, string>): [string, () => Promise<Response>][] => {
+  const body = () => JSON.stringify({ instance_id: uniqueId("csrf"), params: order() });
+  return [
+    ["/rpc", () => pages("/rpc/workflows/my-workflow/instances", { method: "POST", headers, body: body() })],
+    ["/http", () => pages("/http/workflows/my-workflow/instances", { method: "POST", headers, body: body() })],
+    ["/worker", () => pages("/worker/api/workflows/my-workflow/instances", { method: "POST", headers, body: body() })],
+    ["/seed/create", () => pages("/seed/create", { method: "POST", headers, body: "{}" })],
+    ["/guide/create", () => pages("/guide/create", { method: "POST", headers, body: "{}" })],
+    [
+      "/worker (Agent)",
+      () =>
+        pages("/worker/agents/workflow-scheduler/csrf-test/workflows", {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ workflow: "my-workflow", params: order() }),
+        }),
+    ],
+  ];
+};
+
+async function expectEnvelopeError(res: Response, status: number, message: RegExp) {
+  expect(res.status).toBe(status);
+  const body = (await res.json()) as Envelope<null>;
+  expect(body).toMatchObject({ success: false, result: null });
+  expect(body.errors[0]?.message).toMatch(message);
+}
+
+describe("a create from another site is refused, and starts nothing", () => {
+  it.each<[string, Record<string, string>, number, RegExp]>([
+    ["a form's text/plain", { "content-type": "text/plain" }, 415, /Content-Type: application\/json/],
+    ["a form's urlencoded body", { "content-type": "application/x-www-form-urlencoded" }, 415, /application\/json/],
+    ["a multipart form", { "content-type": "multipart/form-data; boundary=x" }, 415, /application\/json/],
+    ["no content type", {}, 415, /application\/json/],
+    ["JSON from another origin", { "content-type": "application/json", origin: "https://evil.example" }, 403, /Origin/],
+    ["JSON from an opaque origin", { "content-type": "application/json", origin: "null" }, 403, /Origin/],
+    [
+      "JSON from another scheme of this host",
+      { "content-type": "application/json", origin: "http://pages.test" },
+      403,
+      /Origin/,
+    ],
+    [
+      "JSON marked cross-site",
+      { "content-type": "application/json", "sec-fetch-site": "cross-site" },
+      403,
+      /cross-site/,
+    ],
+    ["JSON marked same-site", { "content-type": "application/json", "sec-fetch-site": "same-site" }, 403, /cross-site/],
+    [
+      "a same-origin Sec-Fetch-Site with a foreign Origin",
+      { "content-type": "application/json", origin: "https://evil.example", "sec-fetch-site": "same-origin" },
+      403,
+      /Origin/,
+    ],
+  ])("%s", async (_, headers, status, message) => {
+    const before = await instanceCount();
+    for (const [path, send] of creates(headers)) {
+      const res = await send();
+      expect(res.status, path).toBe(status);
+      await expectEnvelopeError(res, status, message);
+    }
+    expect(await instanceCount()).toBe(before);
+  });
+});
+
+describe("a same-origin JSON create goes through", () => {
+  it.each<[string, Record<string, string>]>([
+    ["Origin equal to the app's", { "content-type": "application/json", origin: ORIGIN }],
+    ["Sec-Fetch-Site: same-origin", { "content-type": "application/json", "sec-fetch-site": "same-origin" }],
+    ["Sec-Fetch-Site: none (the user's own action)", { "content-type": "application/json", "sec-fetch-site": "none" }],
+    ["a JSON media type with parameters", { "content-type": "Application/JSON; charset=utf-8", origin: ORIGIN }],
+    // curl, scripts and servers send neither header: no browser, so no borrowed credentials.
+    ["neither Origin nor Sec-Fetch-Site (not a browser)", { "content-type": "application/json" }],
+  ])("%s", async (_, headers) => {
+    const statuses = Object.fromEntries(
+      await Promise.all(creates(headers).map(async ([path, send]) => [path, (await send()).status] as const)),
+    );
+    expect(statuses).toEqual({
+      "/rpc": 201,
+      "/http": 201,
+      "/worker": 201,
+      "/seed/create": 200,
+      // The guide's payload is not an order: the Worker's 400, so it reached the Worker.
+      "/guide/create": 400,
+      "/worker (Agent)": 201,
+    });
+  });
+});
+
+describe("no GET changes state", () => {
+  it.each(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])(
+    "%s on /seed/create and /guide/create: 405 with Allow: POST, nothing started",
+    async (method) => {
+      const before = await instanceCount();
+      for (const path of ["/seed/create", "/guide/create"]) {
+        const init: RequestInit =
+          method === "GET" || method === "HEAD"
+            ? { method }
+            : { method, headers: { "content-type": "application/json" } };
+        const res = await pages(path, init);
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expect(res.headers.get("allow")).toBe("POST");
+        if (method !== "HEAD") await expectEnvelopeError(res, 405, new RegExp(`${method} is not allowed here`));
+      }
+      expect(await instanceCount()).toBe(before);
+    },
+  );
+
+  it("the static files answer GET and HEAD only", async () => {
+    const res = await pages("/index.html", { ...json("POST", {}), headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET, HEAD");
+    expect((await pages("/", { method: "HEAD" })).status).toBe(200);
+  });
+
+  it.each(["/%00", "/js/%00.js", "/a%", "/%E0%A4%A"])("a static path that names no file (%s): 400", async (path) => {
+    await expectEnvelopeError(await pages(path), 400, /malformed path/);
+  });
+
+  it("a WebSocket to the Agent opens from this origin only", async () => {
+    const path = "/worker/agents/workflow-scheduler/csrf-socket";
+    const upgrade = (origin: string) => pages(path, { headers: { upgrade: "websocket", origin } });
+    await expectEnvelopeError(await upgrade("https://evil.example"), 403, /Origin/);
+    const res = await upgrade(ORIGIN);
+    expect(res.status).toBe(101);
+    res.webSocket?.accept();
+    res.webSocket?.close();
+  });
+});
+
+describe("a body over the cap is refused before anything reads it", () => {
+  it.each([
+    "/rpc/workflows/my-workflow/instances",
+    "/worker/api/workflows/my-workflow/instances",
+    "/guide/create",
+    "/",
+  ])("POST %s declaring more than the cap: 413, and the next create succeeds", async (path) => {
+    // Declared, not sent: the refusal must come from the length alone.
+    const res = await pages(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(PAGES_MAX_BODY_BYTES + 1) },
+      body: "{}",
+    });
+    await expectEnvelopeError(res, path === "/" ? 405 : 413, path === "/" ? /not allowed/ : /exceeds/);
+    const id = uniqueId("after-413");
+    const next = await pages(
+      "/rpc/workflows/my-workflow/instances",
+      json("POST", { instance_id: id, params: order() }),
+    );
+    expect(next.status).toBe(201);
+  });
+});
