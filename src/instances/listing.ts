@@ -80,9 +80,25 @@ export function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
+/**
+ * The query, with dates as the instants they name, written as the index stores times
+ * (`Date#toISOString`: UTC, milliseconds), so that comparing them as text compares instants:
+ * `2026-12-01T15:00:00+02:00` becomes `2026-12-01T13:00:00.000Z`.
+ */
 export function parseListQuery(query: unknown) {
   const parsed = parse(ListQuery, query ?? {}, "");
-  return { ...parsed, after: parsed.cursor === undefined ? undefined : decodeCursor(parsed.cursor) };
+  const instant = (value: string | undefined, field: string) => {
+    if (value === undefined) return undefined;
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw invalid(field, "must be an ISO 8601 date-time that exists");
+    return new Date(ms).toISOString();
+  };
+  return {
+    ...parsed,
+    date_start: instant(parsed.date_start, "date_start"),
+    date_end: instant(parsed.date_end, "date_end"),
+    after: parsed.cursor === undefined ? undefined : decodeCursor(parsed.cursor),
+  };
 }
 
 /** The Cloudflare REST API names the trigger with a smaller vocabulary. */

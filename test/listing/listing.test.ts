@@ -179,6 +179,26 @@ describe("GET /api/workflows/:name/instances", () => {
     expect(ended.ended_on).toEqual(expect.any(String));
   });
 
+  it("compares date filters as instants, whatever offset they are written in", async () => {
+    const id = uniqueId("tz");
+    const before = Date.now() - 60_000;
+    expect((await api("POST", INSTANCES, { instance_id: id, params: smallOrder() })).status).toBe(201);
+    const after = Date.now() + 60_000;
+    /** The instant `ms` written in local time at UTC offset `hours` (e.g. 2026-12-01T15:00:00+02:00). */
+    const at = (ms: number, hours: number) =>
+      encodeURIComponent(
+        `${new Date(ms + hours * 3600_000).toISOString().slice(0, 19)}${hours < 0 ? "-" : "+"}${String(Math.abs(hours)).padStart(2, "0")}:00`,
+      );
+    const ids = async (query: string) => (await list(`per_page=100&${query}`)).body.result!.map((i) => i.id);
+
+    expect(await ids(`date_start=${at(before, 2)}`)).toContain(id);
+    expect(await ids(`date_start=${at(before, -5)}&date_end=${at(after, -5)}`)).toContain(id);
+    expect(await ids(`date_start=${at(before, 9)}&date_end=${at(after, 2)}`)).toContain(id);
+    expect(await ids(`date_start=${at(after, -5)}`)).not.toContain(id);
+    expect(await ids(`date_start=${at(before - 3600_000, 2)}&date_end=${at(before, 2)}`)).not.toContain(id);
+    await waitForApiStatus("my-workflow", id, "complete");
+  });
+
   it("answers a page past the end with an empty result", async () => {
     const res = await list("page=100000&per_page=100");
     expect(res.status).toBe(200);
