@@ -408,9 +408,14 @@ async function applyStatus(
   return change;
 }
 
+/** The envelope code of an internal error (as the HTTP API's 500 answers carry). */
+const INTERNAL_ERROR_CODE = 50000;
+
 /**
- * Pause, resume or terminate up to 100 instances at once. Each id gets its own result:
- * one instance in the wrong state does not fail the others.
+ * Pause, resume or terminate up to 100 instances at once. Each id gets its own result,
+ * always: one instance in the wrong state, or an unexpected fault on one id (logged, and
+ * reported as that id's failure with code 50000), does not fail the others, some of which
+ * may already have changed.
  */
 export async function bulkChangeStatus(env: Env, workflow: unknown, body: unknown): Promise<BulkResult[]> {
   const definition = workflowNamed(workflow);
@@ -424,8 +429,18 @@ export async function bulkChangeStatus(env: Env, workflow: unknown, body: unknow
             const change = await applyStatus(env, definition, id, { status: action });
             return { id, success: true, status: change.status };
           } catch (error) {
-            if (!(error instanceof InstanceError)) throw error;
-            return { id, success: false, error: { code: error.code, message: error.message } };
+            if (error instanceof InstanceError) {
+              return { id, success: false, error: { code: error.code, message: error.message } };
+            }
+            console.error(`bulk ${action} of instance ${id} of ${definition.name} failed`, error);
+            return {
+              id,
+              success: false,
+              error: {
+                code: INTERNAL_ERROR_CODE,
+                message: `internal error during ${action} of instance ${id}; its status may have changed (see logs)`,
+              },
+            };
           }
         }),
       )),

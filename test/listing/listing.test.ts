@@ -3,6 +3,7 @@ import {
   createMessageBatch,
   createScheduledController,
   getQueueResult,
+  runInDurableObject,
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
@@ -11,11 +12,12 @@ import type { TrackedWorkflow } from "../../src/agents/scheduler-views";
 import type { Envelope } from "../../src/api/envelope";
 import entry from "../../src/index";
 import type { BulkResult, CreatedInstance, InstanceDetails } from "../../src/instances/instances";
-import type { InstanceSummary } from "../../src/instances/listing";
+import { type InstanceSummary, indexOf } from "../../src/instances/listing";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
 import { cronInstanceId } from "../../src/triggers/scheduled";
+import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import { agentPath } from "../agents/agent-helpers";
-import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
 const handler: ExportedHandler<Env> = entry;
@@ -258,6 +260,45 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
       { id: finished, success: false, error: { code: 40900, message: expect.stringContaining("complete") } },
       { id: "never-created", success: false, error: { code: 40400, message: expect.stringContaining("not found") } },
     ]);
+  });
+
+  it("answers each id even when an unexpected fault hits one of them after others changed", async () => {
+    const ids = [uniqueId("bf"), uniqueId("bf"), uniqueId("bf")];
+    for (const id of ids) await api("POST", INSTANCES, { instance_id: id, params: largeOrder() });
+    // Each waits for its approval, done reporting (a report would write to the index too).
+    for (const id of ids) {
+      await pollUntil(
+        async () => (await api<InstanceDetails>("GET", `${INSTANCES}/${id}`)).body.result?.progress?.step,
+        (step) => step === ORDER_STEPS.approval,
+        `${id} never waited for approval`,
+        15_000,
+      );
+    }
+    const faulty = ids[1]!;
+    // A real fault in the middle of the bulk action: the index's storage (SQLite) refuses
+    // to change this id's row, after the binding has paused the instance.
+    const trigger = `refuse_${faulty.replace(/-/g, "_")}`;
+    await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
+      state.storage.sql.exec(
+        `CREATE TRIGGER ${trigger} BEFORE UPDATE ON instances WHEN NEW.id = '${faulty}'
+         BEGIN SELECT RAISE(ABORT, 'index storage refused (test)'); END`,
+      );
+    });
+    let res: Awaited<ReturnType<typeof api<BulkResult[]>>>;
+    try {
+      res = await api<BulkResult[]>("POST", `${INSTANCES}/bulk`, { action: "pause", instance_ids: ids });
+    } finally {
+      await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
+        state.storage.sql.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
+      });
+    }
+    expect(res.status).toBe(200);
+    expect(res.body.result).toEqual([
+      { id: ids[0], success: true, status: "paused" },
+      { id: faulty, success: false, error: { code: 50000, message: expect.stringContaining(faulty) } },
+      { id: ids[2], success: true, status: "paused" },
+    ]);
+    for (const id of ids) await api("PATCH", `${INSTANCES}/${id}/status`, { status: "terminate" });
   });
 
   it("pauses and resumes in bulk", async () => {
