@@ -8,10 +8,15 @@ export function indexOf(env: Env, workflow: string) {
   return env.INSTANCE_INDEX.get(env.INSTANCE_INDEX.idFromName(workflow));
 }
 
+/** Attempts at recording a created instance before giving up (and logging it). */
+const RECORD_ATTEMPTS = 3;
+
 /**
- * Records newly created instances. The instance already exists at this point, so a
- * failure to record is logged rather than reported as a failed create (which would
- * make the caller retry into a 409).
+ * Records newly created instances. The instances already exist at this point, so a
+ * failure to record is retried, then logged rather than reported as a failed create
+ * (which would make the caller retry into a 409). An instance whose record was lost is
+ * recorded by the first read of it (`GET .../instances/:id`), or by a create of its id
+ * that answers 409.
  */
 export async function recordCreated(
   env: Env,
@@ -19,10 +24,20 @@ export async function recordCreated(
   created: { id: string; status: string }[],
   trigger: Trigger,
 ): Promise<void> {
-  try {
-    await indexOf(env, workflow).record(created.map((c) => ({ id: c.id, status: c.status, trigger })));
-  } catch (error) {
-    console.error(`could not record ${created.length} instance(s) of ${workflow} in the index`, error);
+  if (created.length === 0) return;
+  const entries = created.map((c) => ({ id: c.id, status: c.status, trigger }));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await indexOf(env, workflow).record(workflow, entries);
+      return;
+    } catch (error) {
+      if (attempt < RECORD_ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+        continue;
+      }
+      console.error(`could not record ${created.length} instance(s) of ${workflow} in the index`, error);
+      return;
+    }
   }
 }
 

@@ -156,7 +156,7 @@ describe("GET /api/workflows/:name/instances", () => {
     await waitForApiStatus("restock-workflow", viaCron, "complete");
   });
 
-  it("filters by current status, kept up to date at read time", async () => {
+  it("filters by current status", async () => {
     const since = new Date().toISOString();
     const waiting = uniqueId("w");
     const stopped = uniqueId("s");
@@ -172,11 +172,6 @@ describe("GET /api/workflows/:name/instances", () => {
     expect(await ids("terminated")).toEqual([stopped]);
     expect(await ids("complete")).toEqual([done]);
     expect(await ids("running")).toEqual([waiting]);
-
-    // A status change made outside the API (here: the binding) shows on the next listing.
-    await (await env.MY_WORKFLOW.get(waiting)).pause();
-    await new Promise((r) => setTimeout(r, 1100));
-    expect(await ids("paused")).toEqual([waiting]);
     const ended = (await list(`${q}&status=terminated`)).body.result![0]!;
     expect(ended.ended_on).toEqual(expect.any(String));
   });
