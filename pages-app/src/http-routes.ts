@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { hc } from "hono/client";
+import { etag } from "hono/etag";
 import type { App } from "../../src/api/app";
 import { forwardedRequest, limitBody, onError, onNotFound, relay, WorkerUnreachable } from "./respond";
 import type { PagesAppEnv } from "./types";
@@ -56,7 +57,8 @@ export const httpRoutes = new Hono<PagesAppEnv>()
   .basePath(BASE_PATH)
   .use(limitBody())
   .get("/", async (c) => relay(await worker(c).$get()))
-  .get("/:name/instances", async (c) => relay(await list(c, c.req.param("name"))))
+  // The Worker's ETag comes back (RELAYED_HEADERS); this answers 304 on If-None-Match with it.
+  .get("/:name/instances", etag(), async (c) => relay(await list(c, c.req.param("name"))))
   .post("/:name/instances", async (c) =>
     relay(await worker(c)[":name"].instances.$post({ param: { name: c.req.param("name") } }, await forwardBody(c))),
   )
