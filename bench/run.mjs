@@ -5,9 +5,10 @@
 // 2. instance creation: the API vs a loop calling the Workflow binding directly, with
 //    orders that park in their settlement sleep (so runs do not compete with creates)
 // 3. end to end: N small orders (MyWorkflow, settlement 0) created, until all complete
-// 4. listing: one 20-row page with 20, 2,000 and 10,000 unfinished instances (bench/listing.mjs)
-// 5. deploy bundle size and its largest parts; startup CPU (`wrangler check startup`)
-// 6. `npm test` wall time
+// 4. the instance index's write rate: records and milestones into one index object
+// 5. listing: one 20-row page with 20, 2,000 and 10,000 unfinished instances (bench/listing.mjs)
+// 6. deploy bundle size and its largest parts; startup CPU (`wrangler check startup`)
+// 7. `npm test` wall time
 //
 // Both Workers are built with `wrangler deploy --dry-run` and served by Miniflare
 // (workerd, no dev proxy) on free loopback ports, each with its own state directory,
@@ -21,7 +22,7 @@
 // BENCH_STATE_ROOT (where server state goes: /dev/shm when present, else the temp dir),
 // BENCH_LIST_SIZES (20,2000,10000), BENCH_LIST_SAMPLES (15), BENCH_LIST_GAP_MS (1000),
 // BENCH_ONLY (comma-separated sections to run, default all: status, creation, end-to-end,
-// listing, bundle, tests; e.g. BENCH_ONLY=listing), BENCH_TIME_LIMIT_MIN (10, plus 30 with listing).
+// index, listing, bundle, tests; e.g. BENCH_ONLY=listing), BENCH_TIME_LIMIT_MIN (10, plus 30 with listing).
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -43,7 +44,7 @@ const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100);
 const CREATES = Number(process.env.BENCH_CREATES ?? 300);
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 const TEST_RUNS = Number(process.env.BENCH_TEST_RUNS ?? 3);
-const SECTIONS = ["status", "creation", "end-to-end", "listing", "bundle", "tests"];
+const SECTIONS = ["status", "creation", "end-to-end", "index", "listing", "bundle", "tests"];
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? "")
     .split(",")
@@ -57,7 +58,7 @@ if (unknownSections.length) {
 }
 const wants = (section) => ONLY.size === 0 || ONLY.has(section);
 /** The sections that compare the API with the baseline Worker, side by side. */
-const PAIR = wants("status") || wants("creation") || wants("end-to-end");
+const PAIR = wants("status") || wants("creation") || wants("end-to-end") || wants("index");
 // Creating 10,000 instances for the listing rows takes minutes on a small machine.
 const TIME_LIMIT_MS = (Number(process.env.BENCH_TIME_LIMIT_MIN ?? 10) + (wants("listing") ? 30 : 0)) * 60_000;
 
@@ -579,6 +580,20 @@ try {
       }
     }
   }
+  // What one index object takes (the case for or against sharding it): small writes, 50 callers.
+  const INDEX_WRITES = 3000;
+  const indexWrites = { record: [], milestone: [] };
+  if (wants("index")) {
+    for (let r = 0; r < ROUNDS; r++) {
+      log(`round ${r + 1}/${ROUNDS}: ${INDEX_WRITES} records and ${INDEX_WRITES} milestones into one index object`);
+      for (const kind of r % 2 === 0 ? ["record", "milestone"] : ["milestone", "record"]) {
+        await quiesce(baseline);
+        const res = await call(baseline, "POST", "/bench/index-writes", { kind, count: INDEX_WRITES, concurrency: 50 });
+        if (res.status !== 200) throw new Error(`index writes: ${res.status} ${JSON.stringify(res.body)}`);
+        indexWrites[kind].push((INDEX_WRITES / res.body.elapsed_ms) * 1000);
+      }
+    }
+  }
   // The floor any HTTP front pays: a request that does no work (`GET /health`), per request.
   const floor = { api: [], baseline: [] };
   if (wants("creation")) {
@@ -696,6 +711,16 @@ try {
       fmt(median(ends.binding), 1),
       fmt(median(perRound(ends, "api", "binding")), 3),
       "no target (baseline: created by the binding loop, same polling)",
+    ]);
+  }
+
+  if (wants("index")) {
+    rows.push([
+      "instance index, one object: records / milestones per second, 50 concurrent callers in the Worker",
+      `${fmt(median(indexWrites.record))} / ${fmt(median(indexWrites.milestone))}`,
+      "",
+      "",
+      "vs the platform's cap of 100 creates/s per workflow, about 5 index writes per order",
     ]);
   }
 
