@@ -8,10 +8,10 @@
  *   status read right after it, and so does every read of one instance (`GET .../:id`);
  * - every milestone an instance reports (src/instances/progress.ts) says it is running, or
  *   that it is about to end (`complete` -> complete, `error` -> errored).
- * A status in passing (`queued` after a create or a resume, `waitingForPause` after a
- * pause, `rollingBack`) is followed up: the index's alarm reads the instance again a second
- * later, then after 2, 4, 8... seconds while it stays so, for an hour at most (see
- * `nextSettle`). That is how the end of a workflow that reports nothing is learned too.
+ * A status in passing that a change made through the core answers with (`queued` after a
+ * resume, `waitingForPause` after a pause, `rollingBack`) is followed up: the index's alarm
+ * reads the instance again a second later, then after 2, 4, 8... seconds while it stays so,
+ * for an hour at most (see `nextSettle`), at most SETTLE_BATCH reads a second.
  *
  * What it cannot see (a change made outside this Worker: `wrangler workflows`, the
  * dashboard, another script holding the binding) a listing catches up on, for the rows of
@@ -30,12 +30,12 @@ export const isEnded = (status: string) => (ENDED as readonly string[]).includes
  */
 export const GONE_STATUS = "unknown";
 
-/** Statuses an instance passes through: the alarm reads such a row again (see `nextSettle`). */
+/** Statuses an instance passes through: the alarm follows such a row up (see `nextSettle`). */
 const PASSING = ["queued", "waitingForPause", "rollingBack", GONE_STATUS];
 export const SETTLE_FIRST_MS = 1_000;
 const SETTLE_MAX_MS = 10 * 60_000;
 const SETTLE_GIVE_UP_MS = 3600_000;
-/** Rows the alarm reads per run, at most (it comes back at once for the rest). */
+/** Rows the alarm reads per run, at most (it comes back a second later for the rest). */
 export const SETTLE_BATCH = 50;
 
 /**

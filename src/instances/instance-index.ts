@@ -109,7 +109,9 @@ export class InstanceIndex extends DurableObject<Env> {
         .toArray()[0]?.type as string | undefined;
       const effect = reported ? afterReport(entry.status, reported) : "same";
       const status = typeof effect === "object" ? effect.status : entry.status;
-      const settleAt = nextSettle(status, now);
+      // A row recorded without knowing its status (a create refused because the id exists)
+      // is read soon; a new instance's status moves with its own reports, or when listed.
+      const settleAt = status === GONE_STATUS ? nextSettle(status, now) : null;
       const inserted = this.sql.exec(
         `INSERT INTO instances (id, trigger, status, created_on, modified_on, ended_on, checked_at, settle_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -132,9 +134,13 @@ export class InstanceIndex extends DurableObject<Env> {
     return added;
   }
 
-  /** Stores a status the caller has just read from the binding (or set through it). */
+  /**
+   * Stores the status an instance has right after a change made through the core (pause,
+   * resume, terminate, restart). A status in passing (`waitingForPause`, `queued`) is
+   * followed up by the alarm until it settles.
+   */
   async setStatus(id: string, status: string, now = Date.now()): Promise<void> {
-    await this.store(id, status, now);
+    await this.store(id, status, now, { follow: true });
   }
 
   get(id: string): IndexRow | null {
@@ -300,7 +306,9 @@ export class InstanceIndex extends DurableObject<Env> {
       | undefined;
     if (workflow && settling.length) await this.readStatuses(workflow, settling.slice(0, SETTLE_BATCH), now);
     const pruned = this.prune(now);
-    if (settling.length > SETTLE_BATCH || pruned.more) await this.wake(now);
+    // The rest of a backlog: prunes at once; reads a second later (at most SETTLE_BATCH a second).
+    if (pruned.more) await this.wake(now);
+    if (settling.length > SETTLE_BATCH) await this.wake(now + 1000);
     const next = this.sql.exec("SELECT MIN(settle_at) AS t FROM instances WHERE settle_at IS NOT NULL").one().t;
     if (next !== null) await this.wake(next as number);
     await this.schedulePrune(now, true);
@@ -385,7 +393,7 @@ export class InstanceIndex extends DurableObject<Env> {
       const retry = row.settle_at ? nextSettle(GONE_STATUS, now, now, previous) : null;
       if (status !== undefined) {
         changed ||= status !== row.status;
-        await this.store(row.id, status, now, previous);
+        await this.store(row.id, status, now, row.settle_at ? { follow: true, previous } : undefined);
       } else if (missing) {
         // Gone after MAX_MISSES reads in a row: status `unknown`, never read again.
         const gone = this.sql
@@ -423,10 +431,17 @@ export class InstanceIndex extends DurableObject<Env> {
   }
 
   /**
-   * Stores a status known at `now`: a fresh fact, so the row is not due, is known to exist,
-   * and is followed up if the status is in passing. Returns whether the index holds the id.
+   * Stores a status known at `now`: a fresh fact, so the row is not due, is known to exist.
+   * With `follow`, a status in passing is read again by the alarm (after `previous` doubled,
+   * or a second); without, a row being followed keeps its schedule until it settles.
+   * Returns whether the index holds the id.
    */
-  private async store(id: string, status: string, now: number, previousSettle?: number): Promise<boolean> {
+  private async store(
+    id: string,
+    status: string,
+    now: number,
+    settle?: { follow: true; previous?: number },
+  ): Promise<boolean> {
     const found = this.sql
       .exec(
         `UPDATE instances SET
@@ -445,9 +460,13 @@ export class InstanceIndex extends DurableObject<Env> {
       )
       .toArray()[0];
     if (!found) return false;
-    const settleAt = nextSettle(status, now, Date.parse(found.modified_on as string), previousSettle);
-    if (settleAt !== found.settle_at) this.sql.exec("UPDATE instances SET settle_at = ? WHERE id = ?", settleAt, id);
-    if (settleAt !== null) await this.wake(settleAt);
+    const since = Date.parse(found.modified_on as string);
+    const settleAt = settle || found.settle_at !== null ? nextSettle(status, now, since, settle?.previous) : null;
+    const keep = !settle && settleAt !== null;
+    if (!keep && settleAt !== found.settle_at) {
+      this.sql.exec("UPDATE instances SET settle_at = ? WHERE id = ?", settleAt, id);
+      if (settleAt !== null) await this.wake(settleAt);
+    }
     if (isEnded(status)) await this.schedulePrune(now);
     return true;
   }
