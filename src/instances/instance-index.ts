@@ -4,7 +4,7 @@ import { InstanceError, mapPlatformError } from "./errors";
 import { afterReport, GONE_STATUS, isDue, isEnded, MAX_MISSES, nextSettle, SETTLE_BATCH } from "./freshness";
 import { migrate } from "./index-schema";
 import { boundReport, MAX_MILESTONES, type Milestone, type MilestoneReport } from "./progress";
-import { PRUNE_BATCH, PRUNE_EVERY_MS, retentionMs } from "./retention";
+import { oldestEnd, PRUNE_EVERY_MS, type PruneResult, pruneEnded, retentionMs } from "./retention";
 
 /** How an instance was started. */
 export const TRIGGERS = ["api", "rpc", "agent", "parent", "cron", "schedule", "queue", "unknown"] as const;
@@ -44,15 +44,6 @@ export interface IndexPage {
   next?: number;
   /** How many statuses this listing read from the binding (at most `per_page`). */
   reads: number;
-}
-
-export interface PruneResult {
-  /** Rows of instances that ended (or went) before the retention period, deleted. */
-  instances: number;
-  /** Milestone logs deleted: those of the rows above, and of unrecorded instances that ended. */
-  milestones: number;
-  /** Whether more remain past the period (the alarm comes back at once). */
-  more: boolean;
 }
 
 type StoredRow = IndexRow & { seq: number; checked_at: number; recheck: number; gone_at: number | null };
@@ -253,37 +244,7 @@ export class InstanceIndex extends DurableObject<Env> {
    * instances whose last report (complete or error) is that old. Nothing else.
    */
   prune(now = Date.now()): PruneResult {
-    const cutoff = now - retentionMs(this.env);
-    const ids = this.sql
-      .exec(
-        `SELECT id FROM (SELECT id FROM instances WHERE ended_on IS NOT NULL AND ended_on < ?1 LIMIT ?3)
-         UNION ALL SELECT id FROM (SELECT id FROM instances WHERE gone_at IS NOT NULL AND gone_at < ?2 LIMIT ?3)`,
-        iso(cutoff),
-        cutoff,
-        PRUNE_BATCH + 1,
-      )
-      .toArray()
-      .map((r) => r.id as string);
-    const batch = ids.slice(0, PRUNE_BATCH);
-    let milestones = 0;
-    for (const id of batch) {
-      milestones += this.sql.exec("DELETE FROM progress WHERE id = ?", id).rowsWritten;
-      this.sql.exec("DELETE FROM instances WHERE id = ?", id);
-    }
-    const orphans = this.sql
-      .exec(
-        `SELECT id FROM progress WHERE ended_at IS NOT NULL AND ended_at < ?1
-           AND NOT EXISTS (SELECT 1 FROM instances WHERE instances.id = progress.id)
-         LIMIT ?2`,
-        iso(cutoff),
-        PRUNE_BATCH + 1,
-      )
-      .toArray()
-      .map((r) => r.id as string);
-    for (const id of orphans.slice(0, PRUNE_BATCH)) {
-      milestones += this.sql.exec("DELETE FROM progress WHERE id = ?", id).rowsWritten;
-    }
-    return { instances: batch.length, milestones, more: ids.length > PRUNE_BATCH || orphans.length > PRUNE_BATCH };
+    return pruneEnded(this.sql, now - retentionMs(this.env));
   }
 
   /**
@@ -490,24 +451,12 @@ export class InstanceIndex extends DurableObject<Env> {
    * PRUNE_EVERY_MS: what is that old may not be prunable (a log of a live instance).
    */
   private async schedulePrune(now: number, afterAlarm = false): Promise<void> {
-    const oldest = this.sql
-      .exec(
-        `SELECT MIN(t) AS t FROM (
-           SELECT MIN(ended_on) AS t FROM instances WHERE ended_on IS NOT NULL
-           UNION ALL SELECT MIN(ended_at) FROM progress WHERE ended_at IS NOT NULL)`,
-      )
-      .one().t as string | null;
-    const gone = this.sql.exec("SELECT MIN(gone_at) AS t FROM instances WHERE gone_at IS NOT NULL").one().t as
-      | number
-      | null;
-    const ends = [oldest === null ? undefined : Date.parse(oldest), gone ?? undefined].filter(
-      (t): t is number => t !== undefined,
-    );
-    if (ends.length === 0) {
+    const oldest = oldestEnd(this.sql);
+    if (oldest === undefined) {
       this.alarmAt ??= await this.ctx.storage.getAlarm();
       return;
     }
-    const due = Math.min(...ends) + retentionMs(this.env);
+    const due = oldest + retentionMs(this.env);
     await this.wake(Math.max(due, afterAlarm ? now + PRUNE_EVERY_MS : now));
   }
 }

@@ -6,7 +6,7 @@ import { MAX_MISSES } from "../../src/instances/freshness";
 import type { IndexPage, InstanceIndex } from "../../src/instances/instance-index";
 import type { InstanceSummary } from "../../src/instances/listing";
 import { indexOf } from "../../src/instances/listing";
-import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
 const MINUTE = 60_000;
@@ -114,18 +114,25 @@ describe("listing freshness: a page costs one page of work", () => {
     ] as const) {
       expect((await api("PATCH", `${INSTANCES}/${id}/status`, { status: action })).status).toBe(200);
     }
-    // Completion is learned from the instance's own `complete` milestone: poll the listing
-    // (never the instance itself, whose read would store its status too).
+    // Completion is learned from the instance's own `complete` milestone, a resume that
+    // answered `queued` from the index's follow-up read: poll the listing (never the
+    // instances themselves, whose reads would store their statuses too).
     const q = `per_page=100&date_start=${encodeURIComponent(since)}`;
     const ids = async (status: string) => (await listed(`${q}&status=${status}`)).result!.map((i) => i.id).sort();
-    const deadline = Date.now() + 15_000;
-    while (!(await ids("complete")).includes(completed) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
-
-    expect(await ids("complete")).toEqual([completed]);
-    expect(await ids("paused")).toEqual([paused]);
-    expect(await ids("terminated")).toEqual([terminated]);
-    expect(await ids("running")).toEqual([resumed].sort());
+    const byStatus = async () => ({
+      complete: await ids("complete"),
+      paused: await ids("paused"),
+      terminated: await ids("terminated"),
+      running: await ids("running"),
+    });
+    const expected = { complete: [completed], paused: [paused], terminated: [terminated], running: [resumed] };
+    const seen = await pollUntil(
+      byStatus,
+      (s) => JSON.stringify(s) === JSON.stringify(expected),
+      "the status filter never agreed with the changes made",
+      15_000,
+    );
+    expect(seen).toEqual(expected);
     const all = await listed(q);
     expect(all.result_info.total_count).toBe(4);
     expect(all.result!.find((i) => i.id === terminated)!.ended_on).toEqual(expect.any(String));
