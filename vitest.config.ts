@@ -12,7 +12,8 @@ const createRateLimit = wranglerConfig.ratelimits.find((r) => r.name === "CREATE
 /**
  * wrangler.jsonc's `alias` (the stubs in bundle-stubs/), which the deploy bundle gets and
  * @cloudflare/vitest-plugin does not apply: the tests must run what ships. Wrangler matches
- * an import specifier exactly (Vite's string keys also match `key/...`, hence the RegExp).
+ * an import specifier exactly (Vite's string keys also match `key/...`, hence the RegExp:
+ * the `zod` stand-in itself imports `zod/v4`).
  */
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const bundleAliases = Object.entries(wranglerConfig.alias ?? {}).map(([find, path]) => ({
@@ -53,6 +54,7 @@ export default defineConfig({
           name: "worker",
           include: ["test/**/*.test.ts"],
           exclude: ["test/rate-limit/**"],
+          provide: { bundleAlias: wranglerConfig.alias ?? {} },
           // Workflows run for real here; a shared, busy machine can take seconds.
           testTimeout: 30_000,
         },

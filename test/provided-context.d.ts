@@ -5,5 +5,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** The create rate limit as wrangler.jsonc configures it. */
     createRateLimit: { limit: number; period: number } | undefined;
+    /** wrangler.jsonc's `alias` as wrangler reads it: import specifier -> stub file. */
+    bundleAlias: Record<string, string>;
   }
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { invalid } from "../instances/errors";
 import { workflowNamed } from "../instances/instances";
-import { assertPayloadSize, INSTANCE_STATUSES, InstanceId, parse } from "../instances/validation";
+import { assertPayloadSize, INSTANCE_STATUSES, NewInstanceId, parse } from "../instances/validation";
 import type { JsonValue } from "../rpc/result";
 import type { WorkflowDefinition } from "../workflows/registry";
 
@@ -90,7 +90,7 @@ export const CronExpression = z
 const Target = {
   workflow: z.string(),
   params: z.unknown().optional(),
-  instance_id: InstanceId.optional(),
+  instance_id: NewInstanceId.optional(),
 };
 
 export const ScheduleBody = z
@@ -210,7 +210,7 @@ export function validateTarget(target: { workflow: unknown; params?: unknown; in
   assertPayloadSize(target.params, "params");
   parse(definition.params, target.params, "params");
   const instanceId =
-    target.instance_id === undefined ? undefined : parse(InstanceId, target.instance_id, "instance_id");
+    target.instance_id === undefined ? undefined : parse(NewInstanceId, target.instance_id, "instance_id");
   return {
     definition,
     target: {

@@ -120,7 +120,8 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
 
   /** Called by workflows this Agent started (src/workflows/agent-report.ts). */
   async handleWorkflowReport(workflowName: string, instanceId: string, report: WorkflowReport): Promise<void> {
-    const base = { workflowName, workflowId: instanceId, timestamp: Date.now() };
+    // The time the workflow made the report; a report without one counts as old.
+    const base = { workflowName, workflowId: instanceId, timestamp: report.at ?? 0 };
     // The SDK's callback handler updates the tracking row, then calls the
     // onWorkflowProgress / onWorkflowComplete / onWorkflowError hooks below.
     const callback: WorkflowCallback =
@@ -227,6 +228,34 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
     return { checked, changed };
   }
 
+  /**
+   * Every report passes here. A progress report for a run this Agent shows as finished is
+   * either a report its run made before finishing, arriving late, or the first report of
+   * a new run of the same instance: restarted, through the instance API or the dashboard,
+   * without this Agent being told. The time the workflow made it (`timestamp`) tells which:
+   * a new run reports after the old one was recorded as finished. A late report is
+   * dropped; a new run shows as running again, in the state and in the tracking row
+   * (re-read from the binding, so the status refresh polls it again).
+   */
+  override async onWorkflowCallback(callback: WorkflowCallback): Promise<void> {
+    const finishedAt = callback.type === "progress" ? this.finishedAt(callback.workflowId) : undefined;
+    if (finishedAt !== undefined) {
+      if (callback.timestamp <= finishedAt) return;
+      await this.reopen(callback.workflowName, callback.workflowId);
+    }
+    await super.onWorkflowCallback(callback);
+  }
+
+  /** When run `id` was recorded as finished (ms since the epoch), or undefined if it was not. */
+  private finishedAt(id: string): number | undefined {
+    const run = this.state.runs.find((r) => r.id === id);
+    if (run) return FINISHED.includes(run.status) ? Date.parse(run.updated_at) : undefined;
+    // Past the state's window, the tracking row says; it keeps whole seconds, so the run
+    // counts as finished until the end of its second.
+    const completed = this.getWorkflow(id)?.completedAt;
+    return completed ? completed.getTime() + 999 : undefined;
+  }
+
   override async onWorkflowProgress(workflowName: string, instanceId: string, progress: unknown): Promise<void> {
     const p = (progress ?? {}) as { step?: unknown; percent?: unknown; message?: unknown };
     this.recordRun({
@@ -282,17 +311,32 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
     return trackedView(this.getWorkflow(instanceId)!);
   }
 
-  /** Upserts a run into the state (broadcast to clients), newest first, bounded. */
-  private recordRun(run: Omit<RunView, "updated_at">): void {
+  /** A new run of a finished instance: its old outcome goes, and it shows as running. */
+  private async reopen(workflowBinding: string, id: string): Promise<void> {
+    try {
+      // The SDK's own status read, which updates the tracking row from the binding.
+      await this.getWorkflowStatus(workflowBinding, id);
+    } catch (error) {
+      console.warn(`status of restarted ${id} unavailable; its tracking row catches up on its next report`, error);
+    }
+    this.recordRun({ id, workflow: workflowNameOfBinding(workflowBinding), status: "running" }, { newRun: true });
+  }
+
+  /**
+   * Upserts a run into the state (broadcast to clients), newest first, bounded. A finished
+   * run is not made active again (a late report, or a status refresh that read the binding
+   * just before the run finished) unless it is a new run (see onWorkflowCallback).
+   */
+  private recordRun(run: Omit<RunView, "updated_at">, { newRun = false } = {}): void {
     const previous = this.state.runs.find((r) => r.id === run.id);
-    // A late progress report must not turn a finished run back into a running one.
-    const finished: WorkflowStatusName[] = ["complete", "errored", "terminated"];
-    if (previous && finished.includes(previous.status) && !finished.includes(run.status)) return;
-    const merged: RunView = { ...previous, ...run, updated_at: new Date().toISOString() };
+    if (!newRun && previous && FINISHED.includes(previous.status) && !FINISHED.includes(run.status)) return;
+    const merged: RunView = { ...(newRun ? {} : previous), ...run, updated_at: new Date().toISOString() };
     const runs = [merged, ...this.state.runs.filter((r) => r.id !== run.id)].slice(0, SCHEDULER_LIMITS.runsInState);
     this.setState({ runs });
   }
 }
+
+const FINISHED: readonly WorkflowStatusName[] = ["complete", "errored", "terminated"];
 
 /** Runs `work` and reports its outcome as an RpcResult (see src/rpc/result.ts). */
 async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {

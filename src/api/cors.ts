@@ -16,9 +16,12 @@ export function allowedOrigins(setting: string | undefined): Set<string> {
   );
 }
 
+/** Every method a route of the API answers: DELETE cancels an Agent schedule (src/api/agents.ts). */
+export const CORS_METHODS = ["GET", "POST", "PATCH", "DELETE"];
+
 const policy = cors({
   origin: (origin, c) => (allowedOrigins((c.env as Env).CORS_ALLOWED_ORIGINS).has(origin) ? origin : null),
-  allowMethods: ["GET", "POST", "PATCH"],
+  allowMethods: CORS_METHODS,
   allowHeaders: ["Authorization", "Content-Type"],
   exposeHeaders: ["Retry-After", "X-Request-Id"],
   maxAge: 600,

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { InstanceError, invalid } from "../instances/errors";
 import { workflowNamed } from "../instances/instances";
+import { assertIdsFree } from "../instances/taken-ids";
 import { assertPayloadSize, parse } from "../instances/validation";
 import { ORDER_QUEUE, ORDER_WORKFLOW, OrderMessage } from "../triggers/queue";
 import { ok } from "./envelope";
@@ -20,7 +21,7 @@ const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(va
  * The producer side of the order queue, to try the consumer:
  *
  *   POST /api/queue/orders  {instance_id?, params} or an array of those (1..100)
- *   202 {queue, instance_ids}
+ *   202 {queue, instance_ids}; 409 naming the ids that already exist, sending nothing
  *
  * Each message is validated here exactly as a create would be (MyWorkflow params
  * through the instance core), so the consumer only meets messages it can start.
@@ -59,6 +60,12 @@ export const queueApi = new Hono<AppEnv>()
         "body",
       );
     }
+    // The consumer could only drop an order whose id is taken: say so now, while the caller waits.
+    await assertIdsFree(
+      c.env,
+      definition,
+      orders.flatMap((order) => (order.instance_id === undefined ? [] : [order.instance_id])),
+    );
     // JSON content type: the consumer receives exactly the validated JSON.
     await c.env.ORDER_QUEUE.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
     return c.json(ok({ queue: ORDER_QUEUE, instance_ids: ids }), 202);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InstanceError } from "../instances/errors";
 import { createInstance } from "../instances/instances";
-import { InstanceId } from "../instances/validation";
+import { NewInstanceId } from "../instances/validation";
 
 /** The queue of orders (wrangler.jsonc `queues`): each message starts one MyWorkflow. */
 export const ORDER_QUEUE = "orders";
@@ -13,7 +13,7 @@ export const ORDER_WORKFLOW = "my-workflow";
  * caller can follow the instance; other producers may leave it out.
  */
 export const OrderMessage = z.strictObject({
-  instance_id: InstanceId.optional(),
+  instance_id: NewInstanceId.optional(),
   params: z.unknown(),
 });
 export type OrderMessage = z.infer<typeof OrderMessage>;
@@ -50,7 +50,12 @@ async function startOrder(message: Message<unknown>, env: Env): Promise<void> {
     message.ack();
   } catch (error) {
     if (error instanceof InstanceError && error.kind === "conflict") {
-      // A redelivery: the first delivery already started this instance.
+      // Most often a redelivery, whose first delivery started the instance: nothing to do.
+      // But another producer may have taken the id, and nothing here can tell the two
+      // apart (an instance's params cannot be read back), so it is logged either way.
+      console.warn(
+        `queue ${ORDER_QUEUE}: message ${message.id} acked without starting anything: instance ${id} of ${ORDER_WORKFLOW} already exists (attempt ${message.attempts}); if this is not a redelivery, this message's params were not used`,
+      );
       message.ack();
     } else if (error instanceof InstanceError && (error.kind === "invalid_input" || error.kind === "too_large")) {
       console.error(`queue ${ORDER_QUEUE}: message ${message.id} dropped: ${error.message}`);

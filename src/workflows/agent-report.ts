@@ -35,10 +35,18 @@ export type AgentProgress = {
   message?: string;
 };
 
-export type WorkflowReport =
+export type WorkflowReport = (
   | { type: "progress"; progress: AgentProgress }
   | { type: "complete"; result: JsonValue }
-  | { type: "error"; error: string };
+  | { type: "error"; error: string }
+) & {
+  /**
+   * When the workflow made the report (ms since the epoch), set by reportToAgent inside
+   * the report's step. It tells the Agent a late report of a finished run from the
+   * first report of a new run (a restart).
+   */
+  at?: number;
+};
 
 /** Splits the SDK's origin keys off instance params. Pure, so safe outside a step. */
 export function splitAgentOrigin(payload: unknown): { params: unknown; origin?: AgentOrigin } {
@@ -63,7 +71,7 @@ export async function reportToAgent(env: Env, origin: AgentOrigin, instanceId: s
   }
   try {
     const agent = await getAgentByName(env.WORKFLOW_SCHEDULER, origin.agent);
-    await agent.handleWorkflowReport(origin.workflow, instanceId, report);
+    await agent.handleWorkflowReport(origin.workflow, instanceId, { ...report, at: Date.now() });
     return { delivered: true };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

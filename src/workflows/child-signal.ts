@@ -1,4 +1,6 @@
+import { NonRetryableError } from "cloudflare:workflows";
 import { z } from "zod";
+import { InstanceError, mapPlatformError } from "../instances/errors";
 import type { OrderOutput, ParentRef } from "./order-schema";
 import { bindingFor } from "./registry";
 
@@ -24,10 +26,19 @@ export const ChildSignalSchema = z.discriminatedUnion("ok", [
 /**
  * Sends the child's result to the parent instance. Called inside a `step.do`, so a
  * retry may send twice: the parent waits for each child's event type once and
- * ignores repeats.
+ * ignores repeats. A parent that does not exist throws a NonRetryableError (asking
+ * again will not make it exist); any other failure is thrown as it is, for the step to
+ * retry.
  */
 export async function notifyParent(env: Env, parent: ParentRef, childId: string, result: ChildResult) {
-  const instance = await bindingFor(env, parent.workflow).get(parent.instance_id);
+  let instance: WorkflowInstance;
+  try {
+    instance = await bindingFor(env, parent.workflow).get(parent.instance_id);
+  } catch (error) {
+    const mapped = mapPlatformError(error, parent.workflow, parent.instance_id);
+    if (mapped instanceof InstanceError && mapped.kind === "not_found") throw new NonRetryableError(mapped.message);
+    throw error;
+  }
   const payload: ChildSignal = { ...result, child_id: childId };
   await instance.sendEvent({ type: parent.event_type, payload });
   return { notified: parent.instance_id };

@@ -1,8 +1,8 @@
-import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
 import type { JsonValue } from "../rpc/result";
 import { splitAgentOrigin } from "./agent-report";
-import { notifyParent } from "./child-signal";
+import { type ChildResult, notifyParent } from "./child-signal";
 import {
   APPROVAL_EVENT,
   ApprovalPayload,
@@ -10,6 +10,7 @@ import {
   type OrderOutput,
   OrderParams,
   type OrderParamsInput,
+  type ParentNotice,
 } from "./order-schema";
 import { type ProgressReporter, progressReporter, REPORT_STEP } from "./progress-report";
 import { validateParams } from "./validate-params";
@@ -34,9 +35,19 @@ export const ORDER_STEPS = {
  * reservation instead; an approval event of the wrong shape fails the order (see
  * `approvalOf`). Every instance reports its milestones (stock reserved 25%, waiting for
  * approval 50%, shipped 90%, complete or failed) to the instance index, and to the Agent
- * that started it, if one did (see progress-report.ts). When a step fails for good (retries exhausted, a timeout, or a
- * NonRetryableError), the completed steps are compensated: the payment is refunded and
- * the reservation released, newest first.
+ * that started it, if one did (see progress-report.ts). When a step fails for good
+ * before the shipment (retries exhausted, a timeout, or a NonRetryableError), the
+ * completed steps are compensated: the payment is refunded and the reservation
+ * released, newest first.
+ *
+ * Once the shipment is created, nothing is compensated: the goods are on their way, and
+ * refunding them because a later step failed would give them away. The platform runs
+ * the rollbacks when `run` throws, so nothing after the shipment may throw: the progress
+ * reports are best effort, and telling the parent is tried a few times, then noted in
+ * the output (`parent.notified: false` and why) and the final milestone while the order
+ * completes as fulfilled. A notification is not worth undoing a shipment. Likewise a
+ * rejected or expired order, its stock released, is not turned into a failure by a
+ * parent that cannot be told.
  *
  * Rules of Workflows this relies on:
  * - `run` may be replayed from the top after a restart or hibernation; completed steps
@@ -58,133 +69,177 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
     // What the platform rolls back, newest first, if a step fails for good. Deterministic,
     // so a replay rebuilds the same list.
     const rollbacks: string[] = [];
+    let outcome: OrderOutput;
     try {
-      const total = order.items.reduce((sum, item) => sum + item.quantity * item.unit_price_cents, 0);
-
-      // Talks to an inventory system in a real app: flaky, so it retries with backoff
-      // and is bounded by a timeout. The reservation id derives from the instance id so
-      // a retried attempt reserves the same stock rather than reserving twice.
-      //
-      //
-      // Compensation uses the platform's step rollback (the local runtime runs it too):
-      // when `run` throws, the rollback of every step that registered one runs, newest
-      // first, each as a durable, retried step, before the instance is marked errored.
-      // A step that failed is rolled back too (a timed-out call may still have gone
-      // through), so a rollback works from the idempotency key, not the step's output,
-      // and must itself be idempotent.
-      rollbacks.unshift(`released reservation res-${event.instanceId}`);
-      const reservationId = await step.do(
-        ORDER_STEPS.reserve,
-        { retries: { limit: 3, delay: "2 seconds", backoff: "exponential" }, timeout: "30 seconds" },
-        async () => `res-${event.instanceId}`,
-        // The inventory system's "release res-<instance id>" call goes here.
-        { rollback: async () => {} },
-      );
-      await report.progress("reserved", ORDER_STEPS.reserve, 0.25, "stock reserved");
-
-      // A durable timer: the instance hibernates and costs nothing while it sleeps.
-      await step.sleep(ORDER_STEPS.settle, order.settlement_seconds * 1000);
-
-      const approval: OrderOutput["approval"] = { required: total > order.approval_threshold_cents };
-      if (approval.required) {
-        await report.progress("awaiting approval", ORDER_STEPS.approval, 0.5, "waiting for approval");
-        // Any JSON: the binding does not check an event's payload against a schema.
-        let received: { payload: JsonValue } | undefined;
-        try {
-          received = await step.waitForEvent<JsonValue>(ORDER_STEPS.approval, {
-            type: APPROVAL_EVENT,
-            timeout: order.approval_timeout_seconds * 1000,
-          });
-        } catch (error) {
-          // Only the wait's own timeout means the order expired. Anything else (the
-          // engine pausing or terminating the run) goes on up untouched.
-          if (!isWaitTimeout(error)) throw error;
-        }
-        const decision = received && approvalOf(received.payload);
-        if (!decision?.approved) {
-          await step.do(ORDER_STEPS.release, async () => ({ released: reservationId }));
-          const output: OrderOutput = {
-            order_id: order.order_id,
-            outcome: decision ? "rejected" : "expired",
-            total_cents: total,
-            reservation_id: reservationId,
-            approval: { ...approval, by: decision?.by, note: decision?.note },
-          };
-          return await this.finish(order, event.instanceId, step, output, report);
-        }
-        approval.by = decision.by;
-        approval.note = decision.note;
-      }
-
-      // The payment provider is called with the instance id as idempotency key, so a
-      // retry after a timeout cannot charge twice.
-      rollbacks.unshift(`refunded payment pay-${event.instanceId}`);
-      const paymentId = await step.do(
-        ORDER_STEPS.charge,
-        { retries: { limit: 5, delay: "5 seconds", backoff: "exponential" }, timeout: "1 minute" },
-        async () => {
-          failIfSimulated(order, ORDER_STEPS.charge);
-          return `pay-${event.instanceId}`;
-        },
-        // The payment provider's "refund pay-<instance id>" call goes here.
-        { rollback: async () => {} },
-      );
-      const shipmentId = await step.do(ORDER_STEPS.ship, async () => {
-        failIfSimulated(order, ORDER_STEPS.ship);
-        return `shp-${event.instanceId}`;
-      });
-      await report.progress("shipped", ORDER_STEPS.ship, 0.9, "shipment created");
-
-      return await this.finish(
-        order,
-        event.instanceId,
-        step,
-        {
-          order_id: order.order_id,
-          outcome: "fulfilled",
-          total_cents: total,
-          reservation_id: reservationId,
-          approval,
-          payment_id: paymentId,
-          shipment_id: shipmentId,
-        },
-        report,
-      );
+      outcome = await this.decide(order, event.instanceId, step, report, rollbacks);
     } catch (thrown) {
       // Pause, terminate and restart reach a running `run` as a thrown "Aborting engine"
       // error. Rethrow it untouched and run no step: the engine must see its own abort,
       // or it would record a failure (and roll back) instead of pausing.
       if (isEngineAbort(thrown)) throw thrown;
       // The instance's error says what failed and what was rolled back.
-      const error = withRollbackNote(thrown, rollbacks);
-      // A failing child still tells its parent, then fails as it would have.
-      if (order.parent) {
-        const message = error instanceof Error ? error.message : String(error);
-        await step.do(`${ORDER_STEPS.notifyParent} (failed)`, async () =>
-          notifyParent(this.env, order.parent!, event.instanceId, { ok: false, error: message }),
-        );
-      }
-      await report.failed(error instanceof Error ? error.message : String(error));
+      const error = withNote(thrown, rollbacks.length ? `rolled back: ${rollbacks.join(", ")}` : undefined);
+      // A failing child still tells its parent, then fails with its own error.
+      const parent = await this.tellParent(order, event.instanceId, step, `${ORDER_STEPS.notifyParent} (failed)`, {
+        ok: false,
+        error: messageOf(error),
+      });
+      withNote(
+        error,
+        parent && !parent.notified ? `parent ${parent.instance_id} not notified: ${parent.error}` : undefined,
+      );
+      await report.failed(messageOf(error));
       throw error;
     }
+    // The order's fate is sealed (shipped, or its stock released): nothing below fails the
+    // instance, so the platform never rolls a shipped order back.
+    return await this.finish(order, event.instanceId, step, outcome, report);
   }
 
+  /**
+   * Runs the order up to its outcome: shipped, or its stock released after a rejected or
+   * expired approval. Any failure in here fails the order and is compensated.
+   */
+  private async decide(
+    order: OrderParams,
+    instanceId: string,
+    step: WorkflowStep,
+    report: ProgressReporter,
+    rollbacks: string[],
+  ): Promise<OrderOutput> {
+    const total = order.items.reduce((sum, item) => sum + item.quantity * item.unit_price_cents, 0);
+
+    // Talks to an inventory system in a real app: flaky, so it retries with backoff
+    // and is bounded by a timeout. The reservation id derives from the instance id so
+    // a retried attempt reserves the same stock rather than reserving twice.
+    //
+    // Compensation uses the platform's step rollback (the local runtime runs it too):
+    // when `run` throws, the rollback of every step that registered one runs, newest
+    // first, each as a durable, retried step, before the instance is marked errored.
+    // A step that failed is rolled back too (a timed-out call may still have gone
+    // through), so a rollback works from the idempotency key, not the step's output,
+    // and must itself be idempotent.
+    rollbacks.unshift(`released reservation res-${instanceId}`);
+    const reservationId = await step.do(
+      ORDER_STEPS.reserve,
+      { retries: { limit: 3, delay: "2 seconds", backoff: "exponential" }, timeout: "30 seconds" },
+      async () => `res-${instanceId}`,
+      // The inventory system's "release res-<instance id>" call goes here.
+      { rollback: async () => {} },
+    );
+    await report.progress("reserved", ORDER_STEPS.reserve, 0.25, "stock reserved");
+
+    // A durable timer: the instance hibernates and costs nothing while it sleeps.
+    await step.sleep(ORDER_STEPS.settle, order.settlement_seconds * 1000);
+
+    const approval: OrderOutput["approval"] = { required: total > order.approval_threshold_cents };
+    if (approval.required) {
+      await report.progress("awaiting approval", ORDER_STEPS.approval, 0.5, "waiting for approval");
+      // Any JSON: the binding does not check an event's payload against a schema.
+      let received: { payload: JsonValue } | undefined;
+      try {
+        received = await step.waitForEvent<JsonValue>(ORDER_STEPS.approval, {
+          type: APPROVAL_EVENT,
+          timeout: order.approval_timeout_seconds * 1000,
+        });
+      } catch (error) {
+        // Only the wait's own timeout means the order expired. Anything else (the
+        // engine pausing or terminating the run) goes on up untouched.
+        if (!isWaitTimeout(error)) throw error;
+      }
+      const decision = received && approvalOf(received.payload);
+      if (!decision?.approved) {
+        await step.do(ORDER_STEPS.release, async () => ({ released: reservationId }));
+        return {
+          order_id: order.order_id,
+          outcome: decision ? "rejected" : "expired",
+          total_cents: total,
+          reservation_id: reservationId,
+          approval: { ...approval, by: decision?.by, note: decision?.note },
+        };
+      }
+      approval.by = decision.by;
+      approval.note = decision.note;
+    }
+
+    // The payment provider is called with the instance id as idempotency key, so a
+    // retry after a timeout cannot charge twice.
+    rollbacks.unshift(`refunded payment pay-${instanceId}`);
+    const paymentId = await step.do(
+      ORDER_STEPS.charge,
+      { retries: { limit: 5, delay: "5 seconds", backoff: "exponential" }, timeout: "1 minute" },
+      async () => {
+        failIfSimulated(order, ORDER_STEPS.charge);
+        return `pay-${instanceId}`;
+      },
+      // The payment provider's "refund pay-<instance id>" call goes here.
+      { rollback: async () => {} },
+    );
+    const shipmentId = await step.do(ORDER_STEPS.ship, async () => {
+      failIfSimulated(order, ORDER_STEPS.ship);
+      return `shp-${instanceId}`;
+    });
+    return {
+      order_id: order.order_id,
+      outcome: "fulfilled",
+      total_cents: total,
+      reservation_id: reservationId,
+      approval,
+      payment_id: paymentId,
+      shipment_id: shipmentId,
+    };
+  }
+
+  /** Reports the outcome and tells the parent. Never throws, but for the engine's own aborts. */
   private async finish(
     order: OrderParams,
     instanceId: string,
     step: WorkflowStep,
-    output: OrderOutput,
+    outcome: OrderOutput,
     report: ProgressReporter,
-  ) {
-    if (order.parent) {
-      await step.do(ORDER_STEPS.notifyParent, async () =>
-        notifyParent(this.env, order.parent!, instanceId, { ok: true, output }),
-      );
-    }
-    await report.complete(OUTCOME_MESSAGES[output.outcome], { ...output });
+  ): Promise<OrderOutput> {
+    if (outcome.outcome === "fulfilled") await report.progress("shipped", ORDER_STEPS.ship, 0.9, "shipment created");
+    const parent = await this.tellParent(order, instanceId, step, ORDER_STEPS.notifyParent, {
+      ok: true,
+      output: outcome,
+    });
+    const output: OrderOutput = parent ? { ...outcome, parent } : outcome;
+    const note = parent && !parent.notified ? `; parent ${parent.instance_id} not notified: ${parent.error}` : "";
+    await report.complete(`${OUTCOME_MESSAGES[output.outcome]}${note}`, { ...output });
     return output;
   }
+
+  /**
+   * Tells the parent, if the order has one, how it ended, and says whether that worked.
+   * It never fails the order: a failed attempt is retried a few times (a parent that does
+   * not exist is not asked again, see notifyParent), then given up on, and the caller
+   * notes it. Catching a step's final failure is how a workflow carries on past it.
+   */
+  private async tellParent(
+    order: OrderParams,
+    instanceId: string,
+    step: WorkflowStep,
+    stepName: string,
+    result: ChildResult,
+  ): Promise<ParentNotice | undefined> {
+    const parent = order.parent;
+    if (!parent) return undefined;
+    try {
+      await step.do(stepName, NOTIFY_CONFIG, async () => notifyParent(this.env, parent, instanceId, result));
+      return { ...parent, notified: true };
+    } catch (error) {
+      // Pause or terminate during the step: the engine must see its own abort.
+      if (isEngineAbort(error)) throw error;
+      return { ...parent, notified: false, error: messageOf(error) };
+    }
+  }
 }
+
+/** Four tries over about 15 seconds, then the order goes on without its parent hearing of it. */
+const NOTIFY_CONFIG: WorkflowStepConfig = {
+  retries: { limit: 3, delay: "2 seconds", backoff: "exponential" },
+  timeout: "30 seconds",
+};
 
 const OUTCOME_MESSAGES: Record<OrderOutput["outcome"], string> = {
   fulfilled: "order fulfilled",
@@ -236,11 +291,16 @@ function failIfSimulated(order: OrderParams, stepName: (typeof FAILABLE_STEPS)[n
   }
 }
 
-/** Appends the rollbacks to the error's message; the error keeps its name (NonRetryableError stays one). */
-function withRollbackNote(error: unknown, rollbacks: readonly string[]): unknown {
-  if (rollbacks.length === 0 || !(error instanceof Error)) return error;
-  error.message = `${error.message}; rolled back: ${rollbacks.join(", ")}`;
+/** Appends `note` to the error's message; the error keeps its name (NonRetryableError stays one). */
+function withNote(error: unknown, note: string | undefined): unknown {
+  if (note === undefined || !(error instanceof Error)) return error;
+  error.message = `${error.message}; ${note}`;
   return error;
+}
+
+/** An error's message, without the class name a NonRetryableError gains on its way over RPC. */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message.replace(/^NonRetryableError: /, "") : String(error);
 }
 
 /** The runtime interrupts `run` for pause, terminate, restart and delete with these. */

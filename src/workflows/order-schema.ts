@@ -1,10 +1,18 @@
 import { z } from "zod";
+import { EventType, InstanceId } from "../instances/validation";
+import { WORKFLOW_NAMES } from "./names";
 
-/** Where a child reports when it finishes (ParentWorkflow's fan-in). */
+/**
+ * Where a child reports when it finishes (ParentWorkflow's fan-in). Checked when the
+ * order is created: the workflow must be one this Worker defines, the id and event type
+ * must be ones the platform accepts. Whether the parent instance exists is not: a parent
+ * may well be created after its children, and existing at creation would prove nothing
+ * about the moment the child reports (see MyWorkflow's notification).
+ */
 export const ParentRef = z.strictObject({
-  workflow: z.string().min(1).max(64),
-  instance_id: z.string().min(1).max(100),
-  event_type: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/),
+  workflow: z.enum(WORKFLOW_NAMES),
+  instance_id: InstanceId,
+  event_type: EventType,
 });
 export type ParentRef = z.infer<typeof ParentRef>;
 
@@ -69,6 +77,8 @@ export const ORDER_EXAMPLE: OrderParamsInput = {
 };
 
 export type OrderOutcome = "fulfilled" | "rejected" | "expired";
+/** Whether the parent heard of the order's outcome; `error` says why not. */
+export type ParentNotice = ParentRef & ({ notified: true } | { notified: false; error: string });
 export interface OrderOutput {
   order_id: string;
   outcome: OrderOutcome;
@@ -77,4 +87,6 @@ export interface OrderOutput {
   approval: { required: boolean; by?: string; note?: string };
   payment_id?: string;
   shipment_id?: string;
+  /** Only for an order with a `parent`. */
+  parent?: ParentNotice;
 }

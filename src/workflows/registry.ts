@@ -1,11 +1,12 @@
 import type { z } from "zod";
+import type { RegisteredWorkflowName } from "./names";
 import { APPROVAL_EVENT, ApprovalPayload, ORDER_EXAMPLE, OrderParams } from "./order-schema";
 import { PARENT_EXAMPLE, ParentParams } from "./parent-schema";
 import { RESTOCK_EXAMPLE, RestockParams } from "./restock-schema";
 
 export interface WorkflowDefinition {
-  /** The `name` of the binding in wrangler.jsonc: the URL segment of the API. */
-  name: string;
+  /** The `name` of the binding in wrangler.jsonc: the URL segment of the API (listed in names.ts). */
+  name: RegisteredWorkflowName;
   class_name: string;
   binding: WorkflowBindingName;
   description: string;
@@ -20,7 +21,10 @@ type WorkflowBindingName = {
   [K in keyof Env]: Env[K] extends Workflow ? K : never;
 }[keyof Env];
 
-/** The workflows this Worker defines. Keep in step with `workflows` in wrangler.jsonc. */
+/**
+ * The workflows this Worker defines. Keep in step with `workflows` in wrangler.jsonc and
+ * with WORKFLOW_NAMES (names.ts).
+ */
 export const WORKFLOWS: readonly WorkflowDefinition[] = [
   {
     name: "my-workflow",

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/api/app";
-import { allowedOrigins } from "../../src/api/cors";
+import { allowedOrigins, CORS_METHODS } from "../../src/api/cors";
 import { auth } from "../helpers";
 
 const request = (path: string, init: RequestInit = {}) => new Request(`https://worker.test${path}`, init);
@@ -36,7 +36,7 @@ describe("CORS policy", () => {
       const pre = await app.fetch(preflight(origin), configured);
       expect(pre.status).toBe(204);
       expect(pre.headers.get("access-control-allow-origin")).toBe(origin);
-      expect(pre.headers.get("access-control-allow-methods")).toBe("GET,POST,PATCH");
+      expect(pre.headers.get("access-control-allow-methods")).toBe("GET,POST,PATCH,DELETE");
       expect(pre.headers.get("access-control-allow-headers")).toBe("Authorization,Content-Type");
       expect(pre.headers.get("access-control-max-age")).toBe("600");
       expect(pre.headers.get("access-control-allow-credentials")).toBeNull();
@@ -47,6 +47,29 @@ describe("CORS policy", () => {
       const pre = await app.fetch(preflight(origin), configured);
       expect(pre.headers.get("access-control-allow-origin")).toBeNull();
     }
+  });
+
+  it("answers a preflight for the Agent's DELETE route from a listed origin", async () => {
+    const origin = "https://dash.example.com";
+    const pre = await app.fetch(
+      request("/agents/workflow-scheduler/ops/schedules/some-schedule", {
+        method: "OPTIONS",
+        headers: {
+          Origin: origin,
+          "Access-Control-Request-Method": "DELETE",
+          "Access-Control-Request-Headers": "authorization",
+        },
+      }),
+      withOrigins(origin),
+    );
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(pre.headers.get("access-control-allow-methods")?.split(",")).toContain("DELETE");
+  });
+
+  it("allows every method a route answers", () => {
+    const routed = new Set(app.routes.map((r) => r.method).filter((m) => m !== "ALL"));
+    expect([...routed].sort()).toEqual([...CORS_METHODS].sort());
   });
 
   it("still requires the token on a real cross-origin request, and lets the browser read the 401", async () => {
