@@ -428,7 +428,8 @@ export class InstanceIndex extends DurableObject<Env> {
       this.sql.exec("UPDATE instances SET settle_at = ? WHERE id = ?", settleAt, id);
       if (settleAt !== null) await this.wake(settleAt);
     }
-    if (isEnded(status)) await this.schedulePrune(now);
+    // Just ended (its status changed now): the alarm must come to prune it one day.
+    if (isEnded(status) && found.modified_on === iso(now)) await this.schedulePrune(now);
     return true;
   }
 
