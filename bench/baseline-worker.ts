@@ -191,6 +191,45 @@ async function createLoop(env: Env, body: CreateLoop): Promise<Response> {
   return Response.json({ ids, elapsed_ms: Date.now() - started });
 }
 
+interface IndexWrites {
+  /** `record`: one new instance per call; `milestone`: one report of a recorded instance per call. */
+  kind: "record" | "milestone";
+  count: number;
+  concurrency: number;
+}
+
+/**
+ * What one instance index object takes: `count` calls, `concurrency` at a time, into a
+ * fresh object (milestones go to 1,000 instances recorded first, as running instances
+ * report). Each call is one small write, as a create or a report makes.
+ */
+async function indexWrites(env: Env, body: IndexWrites): Promise<Response> {
+  const index = env.INSTANCE_INDEX.get(env.INSTANCE_INDEX.idFromName(`bench-writes-${crypto.randomUUID()}`));
+  const RECORDED = 1000;
+  if (body.kind === "milestone") {
+    await index.record(
+      "my-workflow",
+      Array.from({ length: RECORDED }, (_, i) => ({ id: `w-${i}`, trigger: "api" as const, status: "running" })),
+    );
+  }
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: body.concurrency }, async () => {
+      while (next < body.count) {
+        const i = next++;
+        if (body.kind === "record") {
+          await index.record("my-workflow", [{ id: `w-${i}`, trigger: "api", status: "running" }]);
+        } else {
+          const step = `step ${Math.floor(i / RECORDED)}`;
+          await index.recordMilestone(`w-${i % RECORDED}`, { step, percent: 0.5, message: "bench", type: "progress" });
+        }
+      }
+    }),
+  );
+  return Response.json({ elapsed_ms: performance.now() - started });
+}
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -205,6 +244,9 @@ export default {
       }
       if (path === "/bench/create-loop" && request.method === "POST") {
         return await createLoop(env, (await request.json()) as CreateLoop);
+      }
+      if (path === "/bench/index-writes" && request.method === "POST") {
+        return await indexWrites(env, (await request.json()) as IndexWrites);
       }
       return await route(request, env, url);
     } catch (error) {

@@ -7,7 +7,7 @@ import http from "node:http";
  * @param {http.Agent} agent
  * @param {URL} url
  * @param {{ method?: string, headers?: Record<string, string>, body?: string }} init
- * @returns {Promise<{ status: number, text: string }>}
+ * @returns {Promise<{ status: number, text: string, headers: http.IncomingHttpHeaders }>}
  */
 export function request(agent, url, { method = "GET", headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
@@ -24,7 +24,9 @@ export function request(agent, url, { method = "GET", headers = {}, body } = {})
       (res) => {
         const chunks = [];
         res.on("data", (chunk) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), headers: res.headers }),
+        );
         res.on("error", reject);
       },
     );

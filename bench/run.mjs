@@ -5,8 +5,10 @@
 // 2. instance creation: the API vs a loop calling the Workflow binding directly, with
 //    orders that park in their settlement sleep (so runs do not compete with creates)
 // 3. end to end: N small orders (MyWorkflow, settlement 0) created, until all complete
-// 4. deploy bundle size and its largest parts; startup CPU (`wrangler check startup`)
-// 5. `npm test` wall time
+// 4. the instance index's write rate: records and milestones into one index object
+// 5. listing: one 20-row page with 20, 2,000 and 10,000 unfinished instances (bench/listing.mjs)
+// 6. deploy bundle size and its largest parts; startup CPU (`wrangler check startup`)
+// 7. `npm test` wall time
 //
 // Both Workers are built with `wrangler deploy --dry-run` and served by Miniflare
 // (workerd, no dev proxy) on free loopback ports, each with its own state directory,
@@ -17,7 +19,10 @@
 // Knobs (environment): BENCH_ROUNDS (5, creation), BENCH_READ_ROUNDS (9), BENCH_STATUS_MS
 // (1600 per side per round), BENCH_CONCURRENCY (8),
 // BENCH_INSTANCES (100, end to end), BENCH_CREATES (300, creation), BENCH_STARTUP_RUNS (3), BENCH_TEST_RUNS (3; 0 skips npm test),
-// BENCH_STATE_ROOT (where server state goes: /dev/shm when present, else the temp dir).
+// BENCH_STATE_ROOT (where server state goes: /dev/shm when present, else the temp dir),
+// BENCH_LIST_SIZES (20,2000,10000), BENCH_LIST_SAMPLES (15), BENCH_LIST_GAP_MS (1000),
+// BENCH_ONLY (comma-separated sections to run, default all: status, creation, end-to-end,
+// index, listing, bundle, tests; e.g. BENCH_ONLY=listing), BENCH_TIME_LIMIT_MIN (10, plus 30 with listing).
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -26,6 +31,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { build, bundleSize, contributors, kib, ownerOf, wrangler } from "./bundle.mjs";
+import { benchListing, listingRows } from "./listing.mjs";
 import { keepAliveAgent, quantile, request, runLoad } from "./load.mjs";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -38,7 +44,23 @@ const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100);
 const CREATES = Number(process.env.BENCH_CREATES ?? 300);
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 const TEST_RUNS = Number(process.env.BENCH_TEST_RUNS ?? 3);
-const TIME_LIMIT_MS = 10 * 60_000;
+const SECTIONS = ["status", "creation", "end-to-end", "index", "listing", "bundle", "tests"];
+const ONLY = new Set(
+  (process.env.BENCH_ONLY ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const unknownSections = [...ONLY].filter((s) => !SECTIONS.includes(s));
+if (unknownSections.length) {
+  console.error(`BENCH_ONLY: unknown section(s) ${unknownSections.join(", ")}; known: ${SECTIONS.join(", ")}`);
+  process.exit(2);
+}
+const wants = (section) => ONLY.size === 0 || ONLY.has(section);
+/** The sections that compare the API with the baseline Worker, side by side. */
+const PAIR = wants("status") || wants("creation") || wants("end-to-end") || wants("index");
+// Creating 10,000 instances for the listing rows takes minutes on a small machine.
+const TIME_LIMIT_MS = (Number(process.env.BENCH_TIME_LIMIT_MIN ?? 10) + (wants("listing") ? 30 : 0)) * 60_000;
 
 const TOKEN = `bench-${randomUUID()}`;
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -288,11 +310,11 @@ const statusRead = (server, maxMs = STATUS_MS) =>
 
 /**
  * Waits until the server's workerd has been nearly idle for 200 ms (the instances just
- * created have run their first steps), at most 10 s; a fixed second where /proc is absent.
+ * created have run their first steps), at most `maxMs`; a fixed second where /proc is absent.
  */
-async function quiesce(server) {
+async function quiesce(server, maxMs = 10_000) {
   if (workerdCpuSeconds(server) === undefined) return sleep(1000);
-  const deadline = performance.now() + 10_000;
+  const deadline = performance.now() + maxMs;
   while (performance.now() < deadline) {
     const before = workerdCpuSeconds(server);
     await sleep(200);
@@ -454,60 +476,63 @@ try {
   const candidateDir = join(work, "candidate");
   const baselineDir = join(work, "baseline");
   await build(candidateDir);
-  await build(baselineDir, "bench/baseline-worker.ts");
+  if (PAIR) await build(baselineDir, "bench/baseline-worker.ts");
 
-  log("starting both Workers");
-  const [candidate, baseline] = await Promise.all([
-    startServer("api", candidateDir),
-    startServer("baseline", baselineDir),
-  ]);
-  log(`API on ${candidate.url} (pid ${candidate.pid}), baseline on ${baseline.url} (pid ${baseline.pid})`);
+  let candidate;
+  let baseline;
+  if (PAIR) {
+    log("starting both Workers");
+    [candidate, baseline] = await Promise.all([startServer("api", candidateDir), startServer("baseline", baselineDir)]);
+    log(`API on ${candidate.url} (pid ${candidate.pid}), baseline on ${baseline.url} (pid ${baseline.pid})`);
 
-  const parity = await checkParity(candidate, baseline);
-  if (parity.mismatches.length) {
-    throw new Error(
-      `the baseline does not answer like the API; fix bench/baseline-worker.ts:\n${parity.mismatches.join("\n")}`,
-    );
+    const parity = await checkParity(candidate, baseline);
+    if (parity.mismatches.length) {
+      throw new Error(
+        `the baseline does not answer like the API; fix bench/baseline-worker.ts:\n${parity.mismatches.join("\n")}`,
+      );
+    }
+    if (parity.headerDrift) log(`header drift (not a failure): ${parity.headerDrift}`);
+
+    // Warm both isolates and engines; discarded.
+    for (const s of [candidate, baseline]) await statusRead(s, 500);
+    await createThroughApi(candidate, { count: 10 });
+    for (const mode of ["binding", "indexed", "core"]) await createInWorker(baseline, mode, { count: 10 });
+    await createThroughApi(baseline, { count: 10 });
   }
-  if (parity.headerDrift) log(`header drift (not a failure): ${parity.headerDrift}`);
-
-  // Warm both isolates and engines; discarded.
-  for (const s of [candidate, baseline]) await statusRead(s, 500);
-  await createThroughApi(candidate, { count: 10 });
-  for (const mode of ["binding", "indexed", "core"]) await createInWorker(baseline, mode, { count: 10 });
-  await createThroughApi(baseline, { count: 10 });
 
   const reads = { api: [], baseline: [], ratio: [] };
-  for (let r = 0; r < READ_ROUNDS; r++) {
-    log(`round ${r + 1}/${READ_ROUNDS}: status reads`);
-    // Four half slices in A B B A order (the other way round next round), so a load
-    // change on the machine during the round weighs on both sides alike.
-    const [first, second] = r % 2 === 0 ? ["baseline", "api"] : ["api", "baseline"];
-    const slices = { api: [], baseline: [] };
-    for (const side of [first, second, second, first]) {
-      const server = side === "api" ? candidate : baseline;
-      const cpuBefore = workerdCpuSeconds(server);
-      const slice = await statusRead(server, STATUS_MS / 2);
-      slice.cpuSeconds = workerdCpuSeconds(server) - cpuBefore;
-      if (slice.errors) throw new Error(`${side} status read: ${slice.errors} errors, first: ${slice.firstError}`);
-      slices[side].push(slice);
+  if (wants("status")) {
+    for (let r = 0; r < READ_ROUNDS; r++) {
+      log(`round ${r + 1}/${READ_ROUNDS}: status reads`);
+      // Four half slices in A B B A order (the other way round next round), so a load
+      // change on the machine during the round weighs on both sides alike.
+      const [first, second] = r % 2 === 0 ? ["baseline", "api"] : ["api", "baseline"];
+      const slices = { api: [], baseline: [] };
+      for (const side of [first, second, second, first]) {
+        const server = side === "api" ? candidate : baseline;
+        const cpuBefore = workerdCpuSeconds(server);
+        const slice = await statusRead(server, STATUS_MS / 2);
+        slice.cpuSeconds = workerdCpuSeconds(server) - cpuBefore;
+        if (slice.errors) throw new Error(`${side} status read: ${slice.errors} errors, first: ${slice.firstError}`);
+        slices[side].push(slice);
+      }
+      for (const side of ["api", "baseline"]) {
+        const latencies = slices[side].flatMap((x) => x.latencies).sort((a, b) => a - b);
+        const elapsedMs = slices[side].reduce((sum, x) => sum + x.elapsedMs, 0);
+        const cpuMs = slices[side].reduce((sum, x) => sum + x.cpuSeconds, 0) * 1000;
+        reads[side].push({
+          perSecond: (latencies.length / elapsedMs) * 1000,
+          p50: quantile(latencies, 0.5),
+          p99: quantile(latencies, 0.99),
+          cpuPerRequest: cpuMs / latencies.length,
+        });
+      }
+      reads.ratio.push(reads.api.at(-1).perSecond / reads.baseline.at(-1).perSecond);
+      const [a, b] = [reads.api.at(-1), reads.baseline.at(-1)];
+      log(
+        `  API ${a.perSecond.toFixed(0)} req/s ${a.cpuPerRequest.toFixed(2)} ms CPU; baseline ${b.perSecond.toFixed(0)} req/s ${b.cpuPerRequest.toFixed(2)} ms CPU`,
+      );
     }
-    for (const side of ["api", "baseline"]) {
-      const latencies = slices[side].flatMap((x) => x.latencies).sort((a, b) => a - b);
-      const elapsedMs = slices[side].reduce((sum, x) => sum + x.elapsedMs, 0);
-      const cpuMs = slices[side].reduce((sum, x) => sum + x.cpuSeconds, 0) * 1000;
-      reads[side].push({
-        perSecond: (latencies.length / elapsedMs) * 1000,
-        p50: quantile(latencies, 0.5),
-        p99: quantile(latencies, 0.99),
-        cpuPerRequest: cpuMs / latencies.length,
-      });
-    }
-    reads.ratio.push(reads.api.at(-1).perSecond / reads.baseline.at(-1).perSecond);
-    const [a, b] = [reads.api.at(-1), reads.baseline.at(-1)];
-    log(
-      `  API ${a.perSecond.toFixed(0)} req/s ${a.cpuPerRequest.toFixed(2)} ms CPU; baseline ${b.perSecond.toFixed(0)} req/s ${b.cpuPerRequest.toFixed(2)} ms CPU`,
-    );
   }
   // api: Hono over HTTP; plain: the baseline's fetch handler over HTTP; core: createInstance
   // in a loop inside the Worker; indexed: env.MY_WORKFLOW.create plus the index record in a
@@ -529,172 +554,226 @@ try {
   const SIDES = ["api", "binding", "plain", "core", "indexed"];
   const creates = Object.fromEntries(SIDES.map((side) => [side, []]));
   const createCpu = Object.fromEntries(SIDES.map((side) => [side, []]));
-  for (let r = 0; r < ROUNDS; r++) {
-    log(`round ${r + 1}/${ROUNDS}: ${CREATES} creates per side of orders that park in their settlement sleep`);
-    // Rotate the order so no side always runs first (or right after the same other side).
-    for (const side of SIDES.map((_, i) => SIDES[(i + r) % SIDES.length])) {
-      await Promise.all([candidate, baseline].map(quiesce));
-      const m = await run(side, { count: CREATES, params: PARKED_ORDER, untilFinished: false });
-      check(side, m, CREATES);
-      creates[side].push((CREATES / m.createMs) * 1000);
-      createCpu[side].push(m.cpuMsPerCreate);
+  if (wants("creation")) {
+    for (let r = 0; r < ROUNDS; r++) {
+      log(`round ${r + 1}/${ROUNDS}: ${CREATES} creates per side of orders that park in their settlement sleep`);
+      // Rotate the order so no side always runs first (or right after the same other side).
+      for (const side of SIDES.map((_, i) => SIDES[(i + r) % SIDES.length])) {
+        await Promise.all([candidate, baseline].map(quiesce));
+        const m = await run(side, { count: CREATES, params: PARKED_ORDER, untilFinished: false });
+        check(side, m, CREATES);
+        creates[side].push((CREATES / m.createMs) * 1000);
+        createCpu[side].push(m.cpuMsPerCreate);
+      }
     }
   }
   const ENDS = ["api", "binding"];
   const ends = Object.fromEntries(ENDS.map((side) => [side, []]));
-  for (let r = 0; r < ROUNDS; r++) {
-    log(`round ${r + 1}/${ROUNDS}: ${INSTANCES} small orders per side, each until all complete`);
-    for (const side of r % 2 === 0 ? ENDS : [...ENDS].reverse()) {
-      await Promise.all([candidate, baseline].map(quiesce));
-      const m = await run(side, { params: SMALL_ORDER, untilFinished: true });
-      check(side, m, INSTANCES);
-      ends[side].push((INSTANCES / m.endToEndMs) * 1000);
+  if (wants("end-to-end")) {
+    for (let r = 0; r < ROUNDS; r++) {
+      log(`round ${r + 1}/${ROUNDS}: ${INSTANCES} small orders per side, each until all complete`);
+      for (const side of r % 2 === 0 ? ENDS : [...ENDS].reverse()) {
+        await Promise.all([candidate, baseline].map(quiesce));
+        const m = await run(side, { params: SMALL_ORDER, untilFinished: true });
+        check(side, m, INSTANCES);
+        ends[side].push((INSTANCES / m.endToEndMs) * 1000);
+      }
+    }
+  }
+  // What one index object takes (the case for or against sharding it): small writes, 50 callers.
+  const INDEX_WRITES = 3000;
+  const indexWrites = { record: [], milestone: [] };
+  if (wants("index")) {
+    for (let r = 0; r < ROUNDS; r++) {
+      log(`round ${r + 1}/${ROUNDS}: ${INDEX_WRITES} records and ${INDEX_WRITES} milestones into one index object`);
+      for (const kind of r % 2 === 0 ? ["record", "milestone"] : ["milestone", "record"]) {
+        await quiesce(baseline);
+        const res = await call(baseline, "POST", "/bench/index-writes", { kind, count: INDEX_WRITES, concurrency: 50 });
+        if (res.status !== 200) throw new Error(`index writes: ${res.status} ${JSON.stringify(res.body)}`);
+        indexWrites[kind].push((INDEX_WRITES / res.body.elapsed_ms) * 1000);
+      }
     }
   }
   // The floor any HTTP front pays: a request that does no work (`GET /health`), per request.
   const floor = { api: [], baseline: [] };
-  for (let r = 0; r < 3; r++) {
-    for (const [side, server] of [
-      ["api", candidate],
-      ["baseline", baseline],
-    ]) {
-      const before = workerdCpuSeconds(server);
-      const load = await runLoad({
-        baseUrl: server.url,
-        makeRequest: () => ({ path: "/health" }),
-        concurrency: CONCURRENCY,
-        maxRequests: 1_000_000,
-        maxMs: 800,
-        expectStatus: 200,
-      });
-      floor[side].push(((workerdCpuSeconds(server) - before) * 1000) / load.requests);
+  if (wants("creation")) {
+    for (let r = 0; r < 3; r++) {
+      for (const [side, server] of [
+        ["api", candidate],
+        ["baseline", baseline],
+      ]) {
+        const before = workerdCpuSeconds(server);
+        const load = await runLoad({
+          baseUrl: server.url,
+          makeRequest: () => ({ path: "/health" }),
+          concurrency: CONCURRENCY,
+          maxRequests: 1_000_000,
+          maxMs: 800,
+          expectStatus: 200,
+        });
+        floor[side].push(((workerdCpuSeconds(server) - before) * 1000) / load.requests);
+      }
     }
   }
   await stopServers();
   log("servers stopped");
 
-  const readRatio = median(reads.ratio);
-  rows.push([
-    `status read (GET instance), req/s, ${CONCURRENCY} concurrent`,
-    fmt(median(reads.api.map((x) => x.perSecond))),
-    fmt(median(reads.baseline.map((x) => x.perSecond))),
-    fmt(readRatio, 3),
-    `>= 0.95 (${verdict(readRatio >= 0.95)})`,
-  ]);
-  rows.push([
-    "status read latency p50 / p99, ms",
-    `${fmt(median(reads.api.map((x) => x.p50)), 2)} / ${fmt(median(reads.api.map((x) => x.p99)), 2)}`,
-    `${fmt(median(reads.baseline.map((x) => x.p50)), 2)} / ${fmt(median(reads.baseline.map((x) => x.p99)), 2)}`,
-    "",
-    "",
-  ]);
-  const cpuPerRead = (side) => median(reads[side].map((x) => x.cpuPerRequest));
-  if (Number.isFinite(cpuPerRead("api"))) {
+  if (wants("status")) {
+    const readRatio = median(reads.ratio);
     rows.push([
-      "status read, workerd CPU ms per request (cost: lower is better)",
-      fmt(cpuPerRead("api"), 3),
-      fmt(cpuPerRead("baseline"), 3),
-      fmt(cpuPerRead("api") / cpuPerRead("baseline"), 3),
-      "steadier than req/s on a busy machine",
+      `status read (GET instance), req/s, ${CONCURRENCY} concurrent`,
+      fmt(median(reads.api.map((x) => x.perSecond))),
+      fmt(median(reads.baseline.map((x) => x.perSecond))),
+      fmt(readRatio, 3),
+      `>= 0.95 (${verdict(readRatio >= 0.95)})`,
+    ]);
+    rows.push([
+      "status read latency p50 / p99, ms",
+      `${fmt(median(reads.api.map((x) => x.p50)), 2)} / ${fmt(median(reads.api.map((x) => x.p99)), 2)}`,
+      `${fmt(median(reads.baseline.map((x) => x.p50)), 2)} / ${fmt(median(reads.baseline.map((x) => x.p99)), 2)}`,
+      "",
+      "",
+    ]);
+    const cpuPerRead = (side) => median(reads[side].map((x) => x.cpuPerRequest));
+    if (Number.isFinite(cpuPerRead("api"))) {
+      rows.push([
+        "status read, workerd CPU ms per request (cost: lower is better)",
+        fmt(cpuPerRead("api"), 3),
+        fmt(cpuPerRead("baseline"), 3),
+        fmt(cpuPerRead("api") / cpuPerRead("baseline"), 3),
+        "steadier than req/s on a busy machine",
+      ]);
+    }
+  }
+  if (wants("creation")) {
+    const createRatio = median(perRound(creates, "api", "binding"));
+    // The workerd CPU per create of both sides (steadier than throughput on a busy machine).
+    const cpuNote = (a, b) =>
+      createCpu[a].every(Number.isFinite) && createCpu[b].every(Number.isFinite)
+        ? `; CPU per create ${fmt(median(createCpu[a]), 2)} vs ${fmt(median(createCpu[b]), 2)} ms (${fmt(median(perRound(createCpu, a, b)), 3)})`
+        : "";
+    const createRow = (label, a, b, target) => [
+      `instance creation, creates/s: ${label}`,
+      fmt(median(creates[a]), 1),
+      fmt(median(creates[b]), 1),
+      fmt(median(perRound(creates, a, b)), 3),
+      `${target}${cpuNote(a, b)}`,
+    ];
+    rows.push(
+      createRow(
+        `API vs env.MY_WORKFLOW.create loop in the Worker, ${CONCURRENCY} concurrent`,
+        "api",
+        "binding",
+        `>= 0.9 (${verdict(createRatio >= 0.9)})`,
+      ),
+    );
+    rows.push(
+      createRow("API vs the plain fetch handler (both over HTTP)", "api", "plain", "what Hono and its middleware cost"),
+    );
+    rows.push(
+      createRow(
+        "plain fetch handler vs createInstance loop in the Worker",
+        "plain",
+        "core",
+        "what one HTTP request per create costs",
+      ),
+    );
+    rows.push(
+      createRow(
+        "createInstance loop vs env.MY_WORKFLOW.create loop",
+        "core",
+        "binding",
+        "what the core adds (validation, instance index)",
+      ),
+    );
+    rows.push(
+      createRow(
+        "binding loop + instance index record vs binding loop",
+        "indexed",
+        "binding",
+        "what recording in the instance index costs",
+      ),
+    );
+    if (floor.api.every(Number.isFinite)) {
+      rows.push([
+        "HTTP floor: GET /health (no work), workerd CPU ms per request",
+        fmt(median(floor.api), 3),
+        fmt(median(floor.baseline), 3),
+        fmt(median(perRound(floor, "api", "baseline")), 3),
+        `what one request costs before any work; ${fmt((median(floor.api) / median(createCpu.binding)) * 100, 1)}% of a binding create's CPU`,
+      ]);
+    }
+  }
+  if (wants("end-to-end")) {
+    rows.push([
+      `end to end: ${INSTANCES} small orders (MyWorkflow, settlement 0) from first create until all complete (polled over HTTP), instances/s`,
+      fmt(median(ends.api), 1),
+      fmt(median(ends.binding), 1),
+      fmt(median(perRound(ends, "api", "binding")), 3),
+      "no target (baseline: created by the binding loop, same polling)",
     ]);
   }
-  const createRatio = median(perRound(creates, "api", "binding"));
-  // The workerd CPU per create of both sides (steadier than throughput on a busy machine).
-  const cpuNote = (a, b) =>
-    createCpu[a].every(Number.isFinite) && createCpu[b].every(Number.isFinite)
-      ? `; CPU per create ${fmt(median(createCpu[a]), 2)} vs ${fmt(median(createCpu[b]), 2)} ms (${fmt(median(perRound(createCpu, a, b)), 3)})`
-      : "";
-  const createRow = (label, a, b, target) => [
-    `instance creation, creates/s: ${label}`,
-    fmt(median(creates[a]), 1),
-    fmt(median(creates[b]), 1),
-    fmt(median(perRound(creates, a, b)), 3),
-    `${target}${cpuNote(a, b)}`,
-  ];
-  rows.push(
-    createRow(
-      `API vs env.MY_WORKFLOW.create loop in the Worker, ${CONCURRENCY} concurrent`,
-      "api",
-      "binding",
-      `>= 0.9 (${verdict(createRatio >= 0.9)})`,
-    ),
-  );
-  rows.push(
-    createRow("API vs the plain fetch handler (both over HTTP)", "api", "plain", "what Hono and its middleware cost"),
-  );
-  rows.push(
-    createRow(
-      "plain fetch handler vs createInstance loop in the Worker",
-      "plain",
-      "core",
-      "what one HTTP request per create costs",
-    ),
-  );
-  rows.push(
-    createRow(
-      "createInstance loop vs env.MY_WORKFLOW.create loop",
-      "core",
-      "binding",
-      "what the core adds (validation, instance index)",
-    ),
-  );
-  rows.push(
-    createRow(
-      "binding loop + instance index record vs binding loop",
-      "indexed",
-      "binding",
-      "what recording in the instance index costs",
-    ),
-  );
-  if (floor.api.every(Number.isFinite)) {
+
+  if (wants("index")) {
     rows.push([
-      "HTTP floor: GET /health (no work), workerd CPU ms per request",
-      fmt(median(floor.api), 3),
-      fmt(median(floor.baseline), 3),
-      fmt(median(perRound(floor, "api", "baseline")), 3),
-      `what one request costs before any work; ${fmt((median(floor.api) / median(createCpu.binding)) * 100, 1)}% of a binding create's CPU`,
+      "instance index, one object: records / milestones per second, 50 concurrent callers in the Worker",
+      `${fmt(median(indexWrites.record))} / ${fmt(median(indexWrites.milestone))}`,
+      "",
+      "",
+      "vs the platform's cap of 100 creates/s per workflow, about 5 index writes per order",
     ]);
   }
-  rows.push([
-    `end to end: ${INSTANCES} small orders (MyWorkflow, settlement 0) from first create until all complete (polled over HTTP), instances/s`,
-    fmt(median(ends.api), 1),
-    fmt(median(ends.binding), 1),
-    fmt(median(perRound(ends, "api", "binding")), 3),
-    "no target (baseline: created by the binding loop, same polling)",
-  ]);
 
-  log("bundle size and startup profile");
-  const size = bundleSize(candidateDir);
-  const budget = JSON.parse(readFileSync(new URL("./bundle-budget.json", import.meta.url), "utf8"));
-  rows.push([
-    "deploy bundle (wrangler deploy --dry-run, as configured), size / gzip",
-    `${kib(size.bytes)} / ${kib(size.gzipBytes)}`,
-    "",
-    "",
-    `gzip <= ${kib(budget.gzip_bytes_max)} (${verdict(size.gzipBytes <= budget.gzip_bytes_max)})`,
-  ]);
-  rows.push([
-    "bundle: largest parts (minified bytes, share)",
-    contributors(candidateDir)
-      .slice(0, 6)
-      .map((c) => `${c.owner} ${kib(c.bytes)} ${Math.round(c.share * 100)}%`)
-      .join("; "),
-    "",
-    "",
-    "",
-  ]);
-  const startup = await startupProfile(candidateDir);
-  rows.push([
-    `startup CPU (wrangler check startup), active ms, median of ${STARTUP_RUNS}`,
-    fmt(startup.activeMs, 1),
-    "",
-    "",
-    "",
-  ]);
-  rows.push(["startup self time by package, ms per run", startup.byOwner.join("; "), "", "", ""]);
-  rows.push(["startup top self-time functions, ms per run", startup.byFunction.join("; "), "", "", ""]);
+  if (wants("listing")) {
+    log("listing: a server of its own");
+    const listing = await startServer("listing", candidateDir);
+    const figures = await benchListing({
+      server: listing,
+      call,
+      request: (path, headers) => request(agent, new URL(path, listing.url), { headers }),
+      idle: quiesce,
+      log,
+      workflow: WORKFLOW,
+      auth: AUTH,
+    });
+    await listing.stop();
+    rows.push(...listingRows(figures, fmt));
+  }
 
-  if (TEST_RUNS > 0) {
+  if (wants("bundle")) {
+    log("bundle size and startup profile");
+    const size = bundleSize(candidateDir);
+    const budget = JSON.parse(readFileSync(new URL("./bundle-budget.json", import.meta.url), "utf8"));
+    rows.push([
+      "deploy bundle (wrangler deploy --dry-run, as configured), size / gzip",
+      `${kib(size.bytes)} / ${kib(size.gzipBytes)}`,
+      "",
+      "",
+      `gzip <= ${kib(budget.gzip_bytes_max)} (${verdict(size.gzipBytes <= budget.gzip_bytes_max)})`,
+    ]);
+    rows.push([
+      "bundle: largest parts (minified bytes, share)",
+      contributors(candidateDir)
+        .slice(0, 6)
+        .map((c) => `${c.owner} ${kib(c.bytes)} ${Math.round(c.share * 100)}%`)
+        .join("; "),
+      "",
+      "",
+      "",
+    ]);
+    const startup = await startupProfile(candidateDir);
+    rows.push([
+      `startup CPU (wrangler check startup), active ms, median of ${STARTUP_RUNS}`,
+      fmt(startup.activeMs, 1),
+      "",
+      "",
+      "",
+    ]);
+    rows.push(["startup self time by package, ms per run", startup.byOwner.join("; "), "", "", ""]);
+    rows.push(["startup top self-time functions, ms per run", startup.byFunction.join("; "), "", "", ""]);
+  }
+
+  if (wants("tests") && TEST_RUNS > 0) {
     log(`npm test x${TEST_RUNS}`);
     const runs = await timeTests();
     const seconds = median(runs.map((r) => r.seconds));

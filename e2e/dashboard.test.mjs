@@ -342,6 +342,31 @@ describe("dashboard", () => {
     });
   });
 
+  test("polls unchanged instance lists with If-None-Match and gets empty 304s", async (t) => {
+    await inPage(t, async (page) => {
+      /** @type {{ status: number, conditional: boolean }[]} */
+      const polls = [];
+      page.on("response", (res) => {
+        if (!/\/workflows\/restock-workflow\/instances\?/.test(res.url())) return;
+        polls.push({ status: res.status(), conditional: Boolean(res.request().headers()["if-none-match"]) });
+      });
+      await openDashboard(page, `e2e-poll-${run}`);
+      const list = page.locator('#instance-lists section[data-workflow="restock-workflow"]');
+      await list.locator(".count").waitFor();
+      const shown = await list.textContent();
+      // Two seconds a poll: a few of them, nothing starting a restock meanwhile.
+      await page.waitForTimeout(7_000);
+      assert.ok(polls.length >= 3, `${polls.length} polls`);
+      assert.equal(polls[0].status, 200);
+      const later = polls.slice(1);
+      assert.ok(
+        later.every((p) => p.conditional && p.status === 304),
+        JSON.stringify(later),
+      );
+      assert.equal(await list.textContent(), shown);
+    });
+  });
+
   test("fits a phone screen", async (t) => {
     await inPage(
       t,

@@ -1,5 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { hc } from "hono/client";
+import { etag } from "hono/etag";
 import type { App } from "../../src/api/app";
 import { refusal } from "./reply";
 import {
@@ -96,7 +97,8 @@ export const httpRoutes = new Hono<PagesAppEnv>()
   .basePath(BASE_PATH)
   .use(requireWorkerUrl(), limitBody())
   .get("/", async (c) => relay(await worker(c).$get()))
-  .get("/:name/instances", async (c) => relay(await list(c, segment(c, "name"))))
+  // The Worker's ETag comes back (RELAYED_HEADERS); this answers 304 on If-None-Match with it.
+  .get("/:name/instances", etag(), async (c) => relay(await list(c, segment(c, "name"))))
   .post("/:name/instances", async (c) =>
     relay(await worker(c)[":name"].instances.$post({ param: { name: segment(c, "name") } }, await forwardBody(c))),
   )

@@ -69,10 +69,18 @@ export const onError: ErrorHandler<PagesAppEnv> = (error, c) => {
 /**
  * The Worker's response headers a caller acts on, passed back with its status and body:
  * `Retry-After` (its 429s), `Allow` (its 405s), `x-should-retry` (`false` on its 409s,
- * read by the `cloudflare` SDK) and `x-request-id` (the id its logs carry). Others stay
- * behind: the Worker's security and CORS headers are its own, not this origin's.
+ * read by the `cloudflare` SDK), `x-request-id` (the id its logs carry) and `ETag` (a
+ * listing's, for conditional reads). Others stay behind: the Worker's security and CORS
+ * headers are its own, not this origin's.
  */
-export const RELAYED_HEADERS = ["content-type", "retry-after", "allow", "x-should-retry", "x-request-id"] as const;
+export const RELAYED_HEADERS = [
+  "content-type",
+  "retry-after",
+  "allow",
+  "x-should-retry",
+  "x-request-id",
+  "etag",
+] as const;
 
 /** The Worker's answer as this function's answer: same status, same body, the headers above. */
 export function relay(res: Pick<Response, "body" | "status" | "headers">): Response {

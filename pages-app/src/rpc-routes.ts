@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { etag } from "hono/etag";
 import { okPage } from "../../src/api/envelope";
 import type { JsonValue } from "../../src/rpc/result";
 import { rpcResponse } from "../../src/rpc/result";
@@ -22,7 +23,8 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
   .basePath(BASE_PATH)
   .use(limitBody())
   .get("/", async (c) => rpcResponse(await c.env.WORKFLOW_SERVICE.listWorkflows()))
-  .get("/:name/instances", async (c) => {
+  // ETag and 304 on If-None-Match, as the Worker's HTTP API answers a listing.
+  .get("/:name/instances", etag(), async (c) => {
     const page = await c.env.WORKFLOW_SERVICE.listInstances(
       c.req.param("name"),
       // A plain object: RPC cannot clone the null-prototype record c.req.query() returns.

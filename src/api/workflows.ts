@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { etag } from "hono/etag";
 import {
   bulkChangeStatus,
   changeStatus,
@@ -28,7 +29,9 @@ export const workflowsApi = new Hono<AppEnv>()
   .all("/", methodNotAllowed("GET"))
   .get("/:name", (c) => c.json(ok(describeWorkflow(c.req.param("name")))))
   .all("/:name", methodNotAllowed("GET"))
-  .get("/:name/instances", async (c) => {
+  // A page answers 304 to If-None-Match when its body (rows, statuses, totals) is unchanged,
+  // so a client polling one page (the dashboard) gets an empty answer until something moves.
+  .get("/:name/instances", etag(), async (c) => {
     const { items, result_info } = await listInstances(c.env, c.req.param("name"), c.req.query());
     return c.json(okPage(items, result_info));
   })

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { bindingOf, findWorkflow, WORKFLOWS, type WorkflowDefinition } from "../workflows/registry";
 import { claimIds } from "./create-claims";
 import { conflict, InstanceError, invalid, mapPlatformError, notFound } from "./errors";
-import type { Trigger } from "./instance-index";
+import type { IndexDetails, Trigger } from "./instance-index";
 import {
   encodeCursor,
   type InstanceSummary,
@@ -202,11 +202,32 @@ async function readStatus(instance: WorkflowInstance): Promise<InstanceStatus> {
 /**
  * Resolves once a new instance answers status(), that is once its engine has stored it:
  * only then does a concurrent create of the same id see it (see create-claims.ts). Needed
- * only for ids the caller chose; the binding's own ids cannot collide.
+ * only for ids the caller chose; the binding's own ids cannot collide. The instance exists
+ * whatever this says, so a failure is logged, never reported as a failed create.
  */
-async function becameVisible(instance: WorkflowInstance): Promise<void> {
-  await instance.status();
+async function becameVisible(instance: WorkflowInstance, workflow: string): Promise<void> {
+  try {
+    await instance.status();
+  } catch (error) {
+    console.warn(`instance ${instance.id} of ${workflow} was created but did not answer status()`, error);
+  }
 }
+
+/**
+ * Ids a create was refused for because they exist: the index may lack them (an earlier
+ * create's record was lost, and this is its retry), so they are recorded, started by
+ * `unknown`, their status unread (the next listing that shows them reads it).
+ */
+async function recordExisting(env: Env, workflow: string, ids: string[]): Promise<void> {
+  await recordCreated(
+    env,
+    workflow,
+    ids.map((id) => ({ id, status: "unknown" })),
+    "unknown",
+  );
+}
+
+const isConflict = (error: unknown) => error instanceof InstanceError && error.kind === "conflict";
 
 /**
  * Creates one instance and records it in the instance index. `trigger` says which
@@ -220,20 +241,26 @@ export async function createInstance(
 ): Promise<CreatedInstance> {
   const definition = workflowNamed(workflow);
   const options = createOptions(definition, parse(CreateBody, body ?? {}, ""), "");
-  let created: CreatedInstance;
   // Held until the new instance answers status(): see create-claims.ts.
   const release = claimIds(definition.name, options.id ? [options.id] : []);
   try {
-    const instance = await bindingOf(env, definition).create(options);
-    if (options.id) await becameVisible(instance);
-    created = createdView(env, definition, instance.id, trigger);
-  } catch (error) {
-    throw mapPlatformError(error, definition.name, options.id);
+    let instance: WorkflowInstance;
+    try {
+      instance = await bindingOf(env, definition).create(options);
+    } catch (error) {
+      const mapped = mapPlatformError(error, definition.name, options.id);
+      if (options.id && isConflict(mapped)) await recordExisting(env, definition.name, [options.id]);
+      throw mapped;
+    }
+    // From here the instance exists: it is recorded, whatever happens next.
+    const created = createdView(env, definition, instance.id, trigger);
+    const recorded = recordCreated(env, definition.name, [created], trigger);
+    if (options.id) await becameVisible(instance, definition.name);
+    await recorded;
+    return created;
   } finally {
     release();
   }
-  await recordCreated(env, definition.name, [created], trigger);
-  return created;
 }
 
 export async function createBatch(
@@ -252,13 +279,15 @@ export async function createBatch(
   if (repeated) throw invalid("instance_id", `${repeated} appears more than once in the batch`);
   // Held until every new instance answers status(): see create-claims.ts.
   const release = claimIds(definition.name, ids);
-  let results: CreatedInstance[];
   try {
     // The binding skips ids that already exist without saying so; the API promises a
     // 409 instead, so check before creating anything.
     const existing = await Promise.all(ids.map((id) => exists(env, definition, id)));
     const taken = ids.filter((_, i) => existing[i]);
-    if (taken.length) throw conflict(`instances of ${definition.name} already exist: ${taken.join(", ")}`);
+    if (taken.length) {
+      await recordExisting(env, definition.name, taken);
+      throw conflict(`instances of ${definition.name} already exist: ${taken.join(", ")}`);
+    }
 
     let outcome: WorkflowBatchCreateResult;
     try {
@@ -268,23 +297,24 @@ export async function createBatch(
     } catch (error) {
       throw mapPlatformError(error, definition.name);
     }
+    // From here the created instances exist: they are recorded, whatever happens next.
+    const results = outcome.created.map((instance) => createdView(env, definition, instance.id, trigger));
+    const recorded = recordCreated(env, definition.name, results, trigger);
     const chosen = new Set(ids);
-    await Promise.all(outcome.created.filter((instance) => chosen.has(instance.id)).map(becameVisible));
-    results = outcome.created.map((instance) => createdView(env, definition, instance.id, trigger));
+    await Promise.all(
+      outcome.created.filter((instance) => chosen.has(instance.id)).map((i) => becameVisible(i, definition.name)),
+    );
+    await recorded;
     if (outcome.errors.length) {
-      // Another caller won a race for an id: what was created is still recorded.
-      await recordCreated(env, definition.name, results, trigger);
+      // Another caller won a race for an id: what was created is recorded all the same.
       const failed = outcome.errors.map((e) => e.id ?? `#${e.index}`).join(", ");
       const first = mapPlatformError(new Error(outcome.errors[0]!.message), definition.name);
-      throw first instanceof InstanceError && first.kind === "conflict"
-        ? conflict(`instances of ${definition.name} already exist: ${failed}`)
-        : first;
+      throw isConflict(first) ? conflict(`instances of ${definition.name} already exist: ${failed}`) : first;
     }
+    return results;
   } finally {
     release();
   }
-  await recordCreated(env, definition.name, results, trigger);
-  return results;
 }
 
 async function exists(env: Env, definition: WorkflowDefinition, id: string): Promise<boolean> {
@@ -308,8 +338,15 @@ export async function getInstance(env: Env, workflow: unknown, id: unknown): Pro
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }
-  // The read doubles as a status update for the index (a restart, for example).
-  const { row, milestones } = await indexOf(env, definition.name).details(instanceId, status.status);
+  // The read doubles as a status update for the index (a restart, for example), and
+  // records an instance the index lacks.
+  // Best effort: an index that cannot answer costs the read its index fields, not the read.
+  const { row, milestones } = await indexOf(env, definition.name)
+    .details(definition.name, instanceId, status.status)
+    .catch((error): IndexDetails => {
+      console.error(`index of ${definition.name} unreachable on a read of ${instanceId}`, error);
+      return { row: null, milestones: [] };
+    });
   const startedBy = row?.trigger ?? "unknown";
   // status() carries local-only fields; return the documented ones.
   return {
@@ -408,9 +445,14 @@ async function applyStatus(
   return change;
 }
 
+/** The envelope code of an internal error (as the HTTP API's 500 answers carry). */
+const INTERNAL_ERROR_CODE = 50000;
+
 /**
- * Pause, resume or terminate up to 100 instances at once. Each id gets its own result:
- * one instance in the wrong state does not fail the others.
+ * Pause, resume or terminate up to 100 instances at once. Each id gets its own result,
+ * always: one instance in the wrong state, or an unexpected fault on one id (logged, and
+ * reported as that id's failure with code 50000), does not fail the others, some of which
+ * may already have changed.
  */
 export async function bulkChangeStatus(env: Env, workflow: unknown, body: unknown): Promise<BulkResult[]> {
   const definition = workflowNamed(workflow);
@@ -424,8 +466,18 @@ export async function bulkChangeStatus(env: Env, workflow: unknown, body: unknow
             const change = await applyStatus(env, definition, id, { status: action });
             return { id, success: true, status: change.status };
           } catch (error) {
-            if (!(error instanceof InstanceError)) throw error;
-            return { id, success: false, error: { code: error.code, message: error.message } };
+            if (error instanceof InstanceError) {
+              return { id, success: false, error: { code: error.code, message: error.message } };
+            }
+            console.error(`bulk ${action} of instance ${id} of ${definition.name} failed`, error);
+            return {
+              id,
+              success: false,
+              error: {
+                code: INTERNAL_ERROR_CODE,
+                message: `internal error during ${action} of instance ${id}; its status may have changed (see logs)`,
+              },
+            };
           }
         }),
       )),

@@ -8,10 +8,15 @@ export function indexOf(env: Env, workflow: string) {
   return env.INSTANCE_INDEX.get(env.INSTANCE_INDEX.idFromName(workflow));
 }
 
+/** Attempts at recording a created instance before giving up (and logging it). */
+const RECORD_ATTEMPTS = 3;
+
 /**
- * Records newly created instances. The instance already exists at this point, so a
- * failure to record is logged rather than reported as a failed create (which would
- * make the caller retry into a 409).
+ * Records newly created instances. The instances already exist at this point, so a
+ * failure to record is retried, then logged rather than reported as a failed create
+ * (which would make the caller retry into a 409). An instance whose record was lost is
+ * recorded by the first read of it (`GET .../instances/:id`), or by a create of its id
+ * that answers 409.
  */
 export async function recordCreated(
   env: Env,
@@ -19,10 +24,20 @@ export async function recordCreated(
   created: { id: string; status: string }[],
   trigger: Trigger,
 ): Promise<void> {
-  try {
-    await indexOf(env, workflow).record(created.map((c) => ({ id: c.id, status: c.status, trigger })));
-  } catch (error) {
-    console.error(`could not record ${created.length} instance(s) of ${workflow} in the index`, error);
+  if (created.length === 0) return;
+  const entries = created.map((c) => ({ id: c.id, status: c.status, trigger }));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await indexOf(env, workflow).record(workflow, entries);
+      return;
+    } catch (error) {
+      if (attempt < RECORD_ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+        continue;
+      }
+      console.error(`could not record ${created.length} instance(s) of ${workflow} in the index`, error);
+      return;
+    }
   }
 }
 
@@ -80,9 +95,25 @@ export function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
+/**
+ * The query, with dates as the instants they name, written as the index stores times
+ * (`Date#toISOString`: UTC, milliseconds), so that comparing them as text compares instants:
+ * `2026-12-01T15:00:00+02:00` becomes `2026-12-01T13:00:00.000Z`.
+ */
 export function parseListQuery(query: unknown) {
   const parsed = parse(ListQuery, query ?? {}, "");
-  return { ...parsed, after: parsed.cursor === undefined ? undefined : decodeCursor(parsed.cursor) };
+  const instant = (value: string | undefined, field: string) => {
+    if (value === undefined) return undefined;
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw invalid(field, "must be an ISO 8601 date-time that exists");
+    return new Date(ms).toISOString();
+  };
+  return {
+    ...parsed,
+    date_start: instant(parsed.date_start, "date_start"),
+    date_end: instant(parsed.date_end, "date_end"),
+    after: parsed.cursor === undefined ? undefined : decodeCursor(parsed.cursor),
+  };
 }
 
 /** The Cloudflare REST API names the trigger with a smaller vocabulary. */

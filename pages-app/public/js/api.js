@@ -36,11 +36,12 @@ export const onRequest = (/** @type {(record: RequestRecord) => void} */ fn) => 
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
- * @param {{ log?: boolean, quiet?: boolean }} [options] log: record this call even when it
- *   succeeds (default: all but GET); quiet: do not record it even when it fails
- * @returns {Promise<{ result: any, info?: any, status: number }>}
+ * @param {{ log?: boolean, quiet?: boolean, etag?: string }} [options] log: record this call even
+ *   when it succeeds (default: all but GET); quiet: do not record it even when it fails; etag:
+ *   the ETag of the answer the caller holds (a GET then answers 304, `notModified`, if unchanged)
+ * @returns {Promise<{ result: any, info?: any, status: number, etag?: string, notModified?: boolean }>}
  */
-export async function call(method, path, body, { log = method !== "GET", quiet = false } = {}) {
+export async function call(method, path, body, { log = method !== "GET", quiet = false, etag } = {}) {
   const started = performance.now();
   /** @param {number} status @param {string} [error] */
   const record = (status, error) => {
@@ -49,10 +50,13 @@ export async function call(method, path, body, { log = method !== "GET", quiet =
   };
   let res;
   try {
+    // Every state change is JSON, body or not: the Pages app refuses any other (CSRF rule).
+    /** @type {Record<string, string>} */
+    const headers = method === "GET" ? {} : { "content-type": "application/json" };
+    if (etag) headers["if-none-match"] = etag;
     res = await fetch(path, {
       method,
-      // Every state change is JSON, body or not: the Pages app refuses any other (CSRF rule).
-      headers: method === "GET" ? {} : { "content-type": "application/json" },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });
@@ -60,6 +64,10 @@ export async function call(method, path, body, { log = method !== "GET", quiet =
     const error = new ApiError(`the Pages app did not answer (${e instanceof Error ? e.message : e})`, 0);
     record(0, error.message);
     throw error;
+  }
+  if (res.status === 304) {
+    record(304);
+    return { result: undefined, status: 304, etag, notModified: true };
   }
   const text = await res.text();
   let json;
@@ -71,7 +79,12 @@ export async function call(method, path, body, { log = method !== "GET", quiet =
   if (json && typeof json === "object" && "success" in json) {
     if (json.success) {
       record(res.status);
-      return { result: json.result, info: json.result_info, status: res.status };
+      return {
+        result: json.result,
+        info: json.result_info,
+        status: res.status,
+        etag: res.headers.get("etag") ?? undefined,
+      };
     }
     const first = Array.isArray(json.errors) ? json.errors[0] : undefined;
     const error = new ApiError(String(first?.message ?? res.statusText ?? "request failed"), res.status, first?.field);

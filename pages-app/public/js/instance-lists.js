@@ -37,6 +37,8 @@ function instanceList(app, workflow) {
   let page = 1;
   let totalPages = 1;
   let loaded = false;
+  /** The last page's query and ETag: polling the same page again answers 304 if nothing changed. */
+  let last = { query: "", etag: /** @type {string | undefined} */ (undefined) };
   /** @type {Map<string, ReturnType<typeof row>>} */
   const rows = new Map();
   const titleId = `list-${workflow.name}`;
@@ -134,14 +136,17 @@ function instanceList(app, workflow) {
   async function refresh() {
     const query = new URLSearchParams({ page: String(page), per_page: String(PER_PAGE) });
     if (filter.value) query.set("status", filter.value);
+    const path = `${instancePath(app.readPath, workflow.name)}?${query}`;
     let page_;
     try {
-      page_ = await call("GET", `${instancePath(app.readPath, workflow.name)}?${query}`);
+      page_ = await call("GET", path, undefined, { etag: last.query === path ? last.etag : undefined });
     } catch (e) {
       say(note, `Could not list ${workflow.name} instances: ${e instanceof ApiError ? e.describe() : e}`, true);
       note.hidden = false;
       return;
     }
+    if (page_.notModified) return;
+    last = { query: path, etag: page_.etag };
     const { result, info } = page_;
     loaded = true;
     totalPages = Math.max(1, info?.total_pages ?? 1);

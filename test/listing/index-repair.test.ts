@@ -1,0 +1,74 @@
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import entry from "../../src/index";
+import type { InstanceDetails } from "../../src/instances/instances";
+import { indexOf } from "../../src/instances/listing";
+import { ORDER_QUEUE } from "../../src/triggers/queue";
+import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+
+const INSTANCES = "/api/workflows/my-workflow/instances";
+const handler: ExportedHandler<Env> = entry;
+const indexed = (id: string) => indexOf(env, "my-workflow").get(id);
+
+describe("every instance the Worker creates or learns of is in the index", () => {
+  it("records an instance once create() resolved, even when the index refuses the first attempt", async () => {
+    const id = uniqueId("rec-retry");
+    // A real fault in the index's storage, once: SQLite refuses the first insert of this id.
+    const fault = `refuse_once_${id.replace(/-/g, "_")}`;
+    await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
+      state.storage.sql.exec(`CREATE TABLE ${fault} (n INTEGER)`);
+      state.storage.sql.exec(`INSERT INTO ${fault} VALUES (1)`);
+      state.storage.sql.exec(
+        `CREATE TRIGGER ${fault} BEFORE INSERT ON instances WHEN NEW.id = '${id}' AND (SELECT n FROM ${fault}) > 0
+         BEGIN UPDATE ${fault} SET n = n - 1; SELECT RAISE(FAIL, 'index storage refused (test)'); END`,
+      );
+    });
+    try {
+      expect((await api("POST", INSTANCES, { instance_id: id, params: smallOrder() })).status).toBe(201);
+      // Recorded by the create itself (no read of the instance yet), after the refusal.
+      expect(await indexed(id)).toMatchObject({ id, trigger: "api" });
+      const left = await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) =>
+        state.storage.sql.exec(`SELECT n FROM ${fault}`).one(),
+      );
+      expect(left.n).toBe(0);
+    } finally {
+      await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
+        state.storage.sql.exec(`DROP TRIGGER IF EXISTS ${fault}`);
+        state.storage.sql.exec(`DROP TABLE IF EXISTS ${fault}`);
+      });
+    }
+    await waitForApiStatus("my-workflow", id, "complete");
+  });
+
+  it("records, on read, an instance the binding knows and the index lacks", async () => {
+    const id = uniqueId("direct");
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+    expect(await indexed(id)).toBeNull();
+    const read = await api<InstanceDetails>("GET", `${INSTANCES}/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.result).toMatchObject({ id, started_by: "unknown", created_on: expect.any(String) });
+    expect(await indexed(id)).toMatchObject({ id, trigger: "unknown" });
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const listing = await api<{ id: string }[]>("GET", `${INSTANCES}?per_page=100&date_start=${since}`);
+    expect(listing.body.result!.map((i) => i.id)).toContain(id);
+    await waitForApiStatus("my-workflow", id, "complete");
+  });
+
+  it("records an existing id a queue retry is refused for (409), so a lost record is not lost for good", async () => {
+    const messageId = crypto.randomUUID().replaceAll("-", "");
+    const id = `queue-${messageId}`;
+    // The first delivery created the instance, and its record was lost.
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+    expect(await indexed(id)).toBeNull();
+
+    const batch = createMessageBatch(ORDER_QUEUE, [
+      { id: messageId, timestamp: new Date(), attempts: 2, body: { params: smallOrder() } },
+    ]);
+    const ctx = createExecutionContext();
+    await handler.queue!(batch, env, ctx);
+    await getQueueResult(batch, ctx);
+    expect(await indexed(id)).toMatchObject({ id, trigger: "unknown" });
+    await waitForApiStatus("my-workflow", id, "complete");
+  });
+});
