@@ -1,6 +1,9 @@
 // `npm run check:ci-config`: the GitHub Actions workflows and the Dependabot config parse as
 // YAML and have the shape GitHub needs (a workflow's `on` and jobs with `runs-on` and `steps`;
-// Dependabot's version 2 and its `updates`), so a broken file fails here, not on GitHub.
+// Dependabot's version 2 and its `updates`), so a broken file fails here, not on GitHub. Also what
+// the project relies on: CI runs `.ci/run` on push and pull request, and the deploy workflow runs
+// `npm run deploy` through the official wrangler action, with the Cloudflare secrets, after a job
+// that runs `.ci/run`.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +35,45 @@ for (const file of workflows) {
     for (const [i, step] of (job.steps ?? []).entries()) {
       if (!step.uses && !step.run) problems.push(`${path}: job ${name} step ${i + 1} has neither uses nor run`);
     }
+  }
+}
+
+const runsCi = (job) => (job?.steps ?? []).some((step) => /\bbash \.ci\/run\b/.test(step.run ?? ""));
+const ci = read(".github/workflows/ci.yml");
+if (ci) {
+  if (!ci.on?.push || !("pull_request" in (ci.on ?? {}))) problems.push("ci.yml: must run on push and pull_request");
+  if (!Object.values(ci.jobs ?? {}).some(runsCi)) problems.push("ci.yml: no job runs `bash .ci/run`");
+}
+/** Whether a value is GitHub's expression for the repository secret `name`. */
+const isSecret = (value, name) => new RegExp(`^\\$\\{\\{\\s*secrets\\.${name}\\s*\\}\\}$`).test(value ?? "");
+const deploy = read(".github/workflows/deploy.yml");
+if (deploy) {
+  const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts ?? {};
+  if (!("workflow_dispatch" in (deploy.on ?? {})))
+    problems.push("deploy.yml: cannot be run by hand (workflow_dispatch)");
+  const jobs = deploy.jobs ?? {};
+  const deploying = Object.entries(jobs).filter(([, job]) =>
+    (job.steps ?? []).some((step) => /^cloudflare\/wrangler-action@v([3-9]|\d\d)/.test(step.uses ?? "")),
+  );
+  if (deploying.length !== 1)
+    problems.push("deploy.yml: exactly one job must use cloudflare/wrangler-action@v3 or later");
+  for (const [name, job] of deploying) {
+    const step = job.steps.find((s) => s.uses?.startsWith("cloudflare/wrangler-action@"));
+    const w = step.with ?? {};
+    if (!isSecret(w.apiToken, "CLOUDFLARE_API_TOKEN"))
+      problems.push(`deploy.yml: ${name}: apiToken must be the CLOUDFLARE_API_TOKEN secret`);
+    if (!isSecret(w.accountId, "CLOUDFLARE_ACCOUNT_ID"))
+      problems.push(`deploy.yml: ${name}: accountId must be the CLOUDFLARE_ACCOUNT_ID secret`);
+    const commands = String(w.preCommands ?? "")
+      .split("\n")
+      .map((c) => c.trim())
+      .filter(Boolean);
+    if (!commands.includes("npm run deploy"))
+      problems.push(`deploy.yml: ${name}: preCommands must run \`npm run deploy\``);
+    if (!scripts.deploy) problems.push("package.json: no deploy script for deploy.yml to run");
+    const needs = [job.needs ?? []].flat();
+    if (!needs.some((n) => runsCi(jobs[n])))
+      problems.push(`deploy.yml: ${name} must need a job that runs \`bash .ci/run\``);
   }
 }
 
