@@ -26,7 +26,13 @@ let stack;
 let browser;
 
 before(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+  // Both start side by side; whichever started is kept (and stopped by `after`) even when the
+  // other failed, so a browser that cannot launch leaves no servers behind.
+  const [started, launched] = await Promise.allSettled([startStack(), launchChromium()]);
+  if (started.status === "fulfilled") stack = started.value;
+  if (launched.status === "fulfilled") browser = launched.value;
+  if (started.status === "rejected") throw started.reason;
+  if (launched.status === "rejected") throw launched.reason;
   browser.context.setDefaultTimeout(30_000);
 });
 
