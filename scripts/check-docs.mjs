@@ -14,19 +14,18 @@ const pages = [
     .map((f) => `docs/${f}`),
 ];
 
-/** Markdown outside fenced code blocks and inline code spans. */
-const prose = (text) =>
+/** Markdown outside fenced code blocks. */
+const outsideFences = (text) =>
   text
     .split(/^```.*$/m)
     .filter((_, i) => i % 2 === 0)
-    .join("\n")
-    .replace(/`[^`\n]*`/g, "");
+    .join("\n");
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes, repeats numbered. */
 function anchors(file) {
   const seen = new Map();
   const out = new Set();
-  for (const [, heading] of prose(readFileSync(file, "utf8")).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+  for (const [, heading] of outsideFences(readFileSync(file, "utf8")).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
     const text = heading.replace(/\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/[*_`]/g, "");
     const base = text
       .toLowerCase()
@@ -44,10 +43,7 @@ for (const page of pages) {
   const file = join(root, page);
   const text = readFileSync(file, "utf8");
   // Links are read from the raw text minus fenced blocks: inline code may sit inside link text.
-  const body = text
-    .split(/^```.*$/m)
-    .filter((_, i) => i % 2 === 0)
-    .join("\n");
+  const body = outsideFences(text);
   for (const [, target] of body.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
     const [path, anchor] = target.split("#");
