@@ -1,5 +1,5 @@
 import { exports } from "cloudflare:workers";
-import type { Envelope } from "../src/api/envelope";
+import type { Envelope } from "../src/shared/envelope";
 import type { OrderParamsInput } from "../src/workflows/order-schema";
 
 export const API_TOKEN = "test-token-0123456789";

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { etag } from "hono/etag";
-import { okPage } from "../../src/api/envelope";
-import type { JsonValue } from "../../src/rpc/result";
-import { rpcResponse } from "../../src/rpc/result";
 import type { CreateOptions, ListInstancesQuery, StatusRequest } from "../../src/rpc/workflow-service";
+import { okPage } from "../../src/shared/envelope";
+import type { JsonValue } from "../../src/shared/rpc-result";
+import { rpcResponse } from "../../src/shared/rpc-result";
 import { forwardedRequest, limitBody, onError, onNotFound, readJson, relay } from "./respond";
 import type { PagesAppEnv } from "./types";
 

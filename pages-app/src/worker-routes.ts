@@ -1,5 +1,5 @@
-import { failure } from "../../src/api/envelope";
-import { SERVICE_CLIENT_HEADER } from "../../src/api/rate-limit";
+import { failure } from "../../src/shared/envelope";
+import { SERVICE_CLIENT_HEADER } from "../../src/shared/service-client";
 import { ACCESS_JWT_HEADER } from "./access";
 import type { Caller } from "./caller";
 import type { PagesBindings } from "./types";

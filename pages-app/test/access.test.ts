@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import type { Envelope } from "../../src/api/envelope";
+import type { Envelope } from "../../src/shared/envelope";
 import { ACCESS_AUD, ACCESS_TEAM_DOMAIN, accessToken, validAccessToken } from "./access-tokens";
 import { deployments, json, pages, pagesVia } from "./helpers";
 

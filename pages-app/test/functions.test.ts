@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Envelope } from "../../src/api/envelope";
 import type { CreatedInstance } from "../../src/instances/instances";
 import type { RpcInstanceDetails, SeedCreateResponse } from "../../src/rpc/workflow-service";
+import type { Envelope } from "../../src/shared/envelope";
 import { deployments, json, order, pages, pagesVia, uniqueId } from "./helpers";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Envelope } from "../../src/api/envelope";
+import type { Envelope } from "../../src/shared/envelope";
 import { PAGES_MAX_BODY_BYTES } from "../src/respond";
 import { json, order, pages, uniqueId } from "./helpers";
 

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { invalid } from "../instances/errors";
 import { workflowNamed } from "../instances/instances";
 import { assertPayloadSize, INSTANCE_STATUSES, NewInstanceId, parse } from "../instances/validation";
-import type { JsonValue } from "../rpc/result";
+import { invalid } from "../shared/errors";
+import type { JsonValue } from "../shared/rpc-result";
 import type { WorkflowDefinition } from "../workflows/registry";
 
 /**

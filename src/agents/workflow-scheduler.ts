@@ -1,9 +1,10 @@
 import { Agent, type Schedule } from "agents";
 import type { WorkflowCallback } from "agents/workflows";
-import { conflict, InstanceError, mapPlatformError, notFound } from "../instances/errors";
 import { recordCreated } from "../instances/listing";
-import type { JsonValue, RpcError, RpcResult } from "../rpc/result";
+import { conflict, InstanceError, notFound } from "../shared/errors";
+import type { JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
 import type { WorkflowReport } from "../workflows/agent-report";
+import { mapPlatformError } from "../workflows/platform-errors";
 import { findWorkflow, type WorkflowDefinition } from "../workflows/registry";
 import {
   ACTIVE_STATUSES,
@@ -338,7 +339,7 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
 
 const FINISHED: readonly WorkflowStatusName[] = ["complete", "errored", "terminated"];
 
-/** Runs `work` and reports its outcome as an RpcResult (see src/rpc/result.ts). */
+/** Runs `work` and reports its outcome as an RpcResult (see src/shared/rpc-result.ts). */
 async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
   try {
     return { ok: true, result: await work() };

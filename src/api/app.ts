@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { ok } from "../shared/envelope";
 import { agentsApi } from "./agents";
 import { corsPolicy } from "./cors";
-import { ok } from "./envelope";
 import { accountId, limitBody, onError, onNotFound, requireToken } from "./middleware";
 import { queueApi } from "./queue";
 import type { AppEnv } from "./types";

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { InstanceError, invalid } from "../instances/errors";
 import { workflowNamed } from "../instances/instances";
 import { assertIdsFree } from "../instances/taken-ids";
 import { assertPayloadSize, parse } from "../instances/validation";
+import { ok } from "../shared/envelope";
+import { InstanceError, invalid } from "../shared/errors";
 import { ORDER_QUEUE, ORDER_WORKFLOW, OrderMessage } from "../triggers/queue";
-import { ok } from "./envelope";
 import { jsonBody, methodNotAllowed } from "./middleware";
 import { limitCreates } from "./rate-limit";
 import type { AppEnv } from "./types";

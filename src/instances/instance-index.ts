@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import { InstanceError } from "../shared/errors";
+import { mapPlatformError } from "../workflows/platform-errors";
 import { bindingFor } from "../workflows/registry";
-import { InstanceError, mapPlatformError } from "./errors";
 import { afterReport, GONE_STATUS, isDue, isEnded, MAX_MISSES, nextSettle, SETTLE_BATCH } from "./freshness";
 import { migrate } from "./index-schema";
 import { boundReport, MAX_MILESTONES, type Milestone, type MilestoneReport } from "./progress";

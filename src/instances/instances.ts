@@ -1,14 +1,15 @@
 import { z } from "zod";
+import type { ResultInfo } from "../shared/envelope";
+import { conflict, InstanceError, invalid, notFound } from "../shared/errors";
+import { mapPlatformError } from "../workflows/platform-errors";
 import { bindingOf, findWorkflow, WORKFLOWS, type WorkflowDefinition } from "../workflows/registry";
 import { claimIds } from "./create-claims";
-import { conflict, InstanceError, invalid, mapPlatformError, notFound } from "./errors";
 import type { IndexDetails, Trigger } from "./instance-index";
 import {
   encodeCursor,
   type InstanceSummary,
   indexOf,
   parseListQuery,
-  type ResultInfo,
   recordCreated,
   summarize,
   triggerSource,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { invalid } from "./errors";
+import { invalid } from "../shared/errors";
 import type { IndexRow, Trigger } from "./instance-index";
 import { INSTANCE_STATUSES, parse } from "./validation";
 
@@ -145,15 +145,6 @@ export interface InstanceSummary {
   ended_on: string | null;
   workflow_id: string;
   version_id: string;
-}
-
-export interface ResultInfo {
-  page: number;
-  per_page: number;
-  count: number;
-  total_count: number;
-  total_pages: number;
-  cursor?: string;
 }
 
 export function summarize(workflow: string, row: IndexRow, versionId: string): InstanceSummary {

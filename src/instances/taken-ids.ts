@@ -1,5 +1,6 @@
+import { conflict, InstanceError } from "../shared/errors";
+import { mapPlatformError } from "../workflows/platform-errors";
 import { bindingOf, type WorkflowDefinition } from "../workflows/registry";
-import { conflict, InstanceError, mapPlatformError } from "./errors";
 
 /** Whether an instance of `definition` has this id: the binding finds it and answers status(). */
 export async function instanceExists(env: Env, definition: WorkflowDefinition, id: string): Promise<boolean> {

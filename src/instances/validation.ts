@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { InstanceError, invalid } from "./errors";
-import { nestingDepth, PAYLOAD_MAX_DEPTH } from "./nesting";
+import { InstanceError, invalid } from "../shared/errors";
+import { nestingDepth, PAYLOAD_MAX_DEPTH } from "../shared/nesting";
 
 /** Platform limits for Workflows (see the Cloudflare Workflows limits page). */
 export const LIMITS = {
@@ -9,7 +9,7 @@ export const LIMITS = {
   eventTypeMax: 100,
   payloadBytes: 1024 * 1024,
   batchMax: 100,
-  /** Nesting of objects and arrays in a payload (see nesting.ts). */
+  /** Nesting of objects and arrays in a payload (see ../shared/nesting.ts). */
   payloadDepth: PAYLOAD_MAX_DEPTH,
 } as const;
 

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { agentsApi } from "../api/agents";
-import { ok } from "../api/envelope";
 import { limitBody, onError, onNotFound } from "../api/middleware";
 import { trustServiceClient } from "../api/rate-limit";
 import type { AppEnv } from "../api/types";
 import { workflowsApi } from "../api/workflows";
+import { ok } from "../shared/envelope";
 
 /**
  * What WorkflowService's `fetch` serves to service-binding callers: the same route

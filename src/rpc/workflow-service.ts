@@ -1,7 +1,5 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { z } from "zod";
-import { failure } from "../api/envelope";
-import { InstanceError } from "../instances/errors";
 import {
   type CreatedInstance,
   changeStatus,
@@ -19,7 +17,9 @@ import {
 import type { ListQuery } from "../instances/listing";
 import type { Milestone } from "../instances/progress";
 import type { StatusBody } from "../instances/validation";
-import type { JsonObject, JsonValue, RpcError, RpcResult } from "./result";
+import { failure } from "../shared/envelope";
+import { InstanceError } from "../shared/errors";
+import type { JsonObject, JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
 import { serviceApp } from "./service-app";
 
 /** Options for one new instance, as the HTTP API takes them (`POST .../instances`). */
@@ -61,7 +61,7 @@ const MY_WORKFLOW = "my-workflow";
  * "entrypoint": "WorkflowService" }`.
  *
  * A thin adapter over src/instances: arguments are validated there exactly as for the
- * HTTP API, and every typed method resolves to an RpcResult (see ./result.ts) because
+ * HTTP API, and every typed method resolves to an RpcResult (see ../shared/rpc-result.ts) because
  * an Error thrown across RPC keeps only its message.
  */
 export class WorkflowService extends WorkerEntrypoint<Env> {

@@ -1,5 +1,5 @@
-import { InstanceError } from "../instances/errors";
 import { createInstance } from "../instances/instances";
+import { InstanceError } from "../shared/errors";
 import type { RestockParamsInput } from "../workflows/restock-schema";
 
 /** The Cron Triggers of this Worker and what each starts. Keep in step with `triggers.crons` in wrangler.jsonc. */

@@ -1,6 +1,6 @@
 import { getAgentByName } from "agents";
 import { z } from "zod";
-import type { JsonValue } from "../rpc/result";
+import type { JsonValue } from "../shared/rpc-result";
 
 /**
  * How a workflow started by the WorkflowScheduler Agent reports back to it.

@@ -1,7 +1,8 @@
 import { NonRetryableError } from "cloudflare:workflows";
 import { z } from "zod";
-import { InstanceError, mapPlatformError } from "../instances/errors";
+import { InstanceError } from "../shared/errors";
 import type { OrderOutput, ParentRef } from "./order-schema";
+import { mapPlatformError } from "./platform-errors";
 import { bindingFor } from "./registry";
 
 /** What a child tells its parent when it finishes, one event per child. */

@@ -1,6 +1,6 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
-import type { JsonValue } from "../rpc/result";
+import type { JsonValue } from "../shared/rpc-result";
 import { splitAgentOrigin } from "./agent-report";
 import { type ChildResult, notifyParent } from "./child-signal";
 import {

@@ -1,6 +1,6 @@
 import type { WorkflowStep } from "cloudflare:workers";
 import { type MilestoneReport, recordMilestone } from "../instances/progress";
-import type { JsonValue } from "../rpc/result";
+import type { JsonValue } from "../shared/rpc-result";
 import { type AgentOrigin, reportToAgent, type WorkflowReport } from "./agent-report";
 
 /** Report steps are named `report progress (<label>)`: one step per milestone. */

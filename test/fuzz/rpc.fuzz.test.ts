@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { INSTANCE_ID_PATTERN } from "../../src/instances/validation";
-import type { RpcResult } from "../../src/rpc/result";
+import type { RpcResult } from "../../src/shared/rpc-result";
 import { largeOrder } from "../helpers";
 import * as arb from "./arbitraries";
 import { expectEnvelope } from "./envelope";

@@ -9,10 +9,10 @@ import {
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TrackedWorkflow } from "../../src/agents/scheduler-views";
-import type { Envelope } from "../../src/api/envelope";
 import entry from "../../src/index";
 import type { BulkResult, CreatedInstance, InstanceDetails } from "../../src/instances/instances";
 import { type InstanceSummary, indexOf } from "../../src/instances/listing";
+import type { Envelope } from "../../src/shared/envelope";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
 import { cronInstanceId } from "../../src/triggers/scheduled";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";

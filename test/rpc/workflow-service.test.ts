@@ -1,9 +1,9 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Envelope } from "../../src/api/envelope";
 import { LIMITS } from "../../src/instances/validation";
-import { RpcCallError, type RpcResult, rpcResponse, unwrap } from "../../src/rpc/result";
 import type { RpcInstanceDetails, SeedCreateResponse } from "../../src/rpc/workflow-service";
+import type { Envelope } from "../../src/shared/envelope";
+import { RpcCallError, type RpcResult, rpcResponse, unwrap } from "../../src/shared/rpc-result";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { largeOrder, pollUntil, smallOrder, uniqueId } from "../helpers";
 
