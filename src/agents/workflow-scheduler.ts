@@ -1,10 +1,10 @@
 import { Agent, type Schedule } from "agents";
 import type { WorkflowCallback } from "agents/workflows";
-import { recordCreated } from "../instances/listing";
 import { conflict, InstanceError, notFound } from "../shared/errors";
 import type { JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
 import type { WorkflowReport } from "../workflows/agent-report";
 import { mapPlatformError } from "../workflows/platform-errors";
+import { recordCreated } from "../workflows/records";
 import { findWorkflow, type WorkflowDefinition } from "../workflows/registry";
 import {
   ACTIVE_STATUSES,

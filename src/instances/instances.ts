@@ -1,21 +1,21 @@
 import { z } from "zod";
 import type { ResultInfo } from "../shared/envelope";
 import { conflict, InstanceError, invalid, notFound } from "../shared/errors";
+import type { Milestone } from "../shared/milestones";
 import { mapPlatformError } from "../workflows/platform-errors";
+import type { Trigger } from "../workflows/records";
+import { indexOf, recordCreated } from "../workflows/records";
 import { bindingOf, findWorkflow, WORKFLOWS, type WorkflowDefinition } from "../workflows/registry";
 import { claimIds } from "./create-claims";
-import type { IndexDetails, Trigger } from "./instance-index";
+import type { IndexDetails } from "./instance-index";
 import {
   encodeCursor,
   type InstanceSummary,
-  indexOf,
   parseListQuery,
-  recordCreated,
   summarize,
   triggerSource,
   WorkflowListQuery,
 } from "./listing";
-import type { Milestone } from "./progress";
 import {
   assertPayloadSize,
   BatchBody,

@@ -15,10 +15,10 @@ import {
   type WorkflowInfo,
 } from "../instances/instances";
 import type { ListQuery } from "../instances/listing";
-import type { Milestone } from "../instances/progress";
 import type { StatusBody } from "../instances/validation";
 import { failure } from "../shared/envelope";
 import { InstanceError } from "../shared/errors";
+import type { Milestone } from "../shared/milestones";
 import type { JsonObject, JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
 import { serviceApp } from "./service-app";
 

@@ -1,10 +1,10 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { recordCreated } from "../instances/listing";
 import { splitAgentOrigin } from "./agent-report";
 import { ChildOutput, ChildSignalSchema } from "./child-signal";
 import type { OrderParamsInput } from "./order-schema";
 import { type ChildSummary, type ParentOutput, ParentParams, type ParentParamsInput } from "./parent-schema";
 import { progressReporter, REPORT_STEP } from "./progress-report";
+import { recordCreated } from "./records";
 import { validateParams } from "./validate-params";
 
 export const PARENT_STEPS = {

@@ -1,7 +1,8 @@
 import type { WorkflowStep } from "cloudflare:workers";
-import { type MilestoneReport, recordMilestone } from "../instances/progress";
+import type { MilestoneReport } from "../shared/milestones";
 import type { JsonValue } from "../shared/rpc-result";
 import { type AgentOrigin, reportToAgent, type WorkflowReport } from "./agent-report";
+import { recordMilestone } from "./records";
 
 /** Report steps are named `report progress (<label>)`: one step per milestone. */
 export const REPORT_STEP = "report progress";

@@ -1,6 +1,6 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { recordIfScheduled } from "../instances/listing";
 import { splitAgentOrigin } from "./agent-report";
+import { recordIfScheduled } from "./records";
 import { type RestockOutput, RestockParams, type RestockParamsInput, type RestockTrigger } from "./restock-schema";
 import { validateParams } from "./validate-params";
 

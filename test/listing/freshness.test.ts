@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { MAX_MISSES } from "../../src/instances/freshness";
 import type { IndexPage, InstanceIndex } from "../../src/instances/instance-index";
 import type { InstanceSummary } from "../../src/instances/listing";
-import { indexOf } from "../../src/instances/listing";
 import type { Envelope } from "../../src/shared/envelope";
+import { indexOf } from "../../src/workflows/records";
 import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";

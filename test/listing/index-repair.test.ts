@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import entry from "../../src/index";
 import type { InstanceDetails } from "../../src/instances/instances";
-import { indexOf } from "../../src/instances/listing";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
+import { indexOf } from "../../src/workflows/records";
 import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";

@@ -11,11 +11,12 @@ import { describe, expect, it } from "vitest";
 import type { TrackedWorkflow } from "../../src/agents/scheduler-views";
 import entry from "../../src/index";
 import type { BulkResult, CreatedInstance, InstanceDetails } from "../../src/instances/instances";
-import { type InstanceSummary, indexOf } from "../../src/instances/listing";
+import type { InstanceSummary } from "../../src/instances/listing";
 import type { Envelope } from "../../src/shared/envelope";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
 import { cronInstanceId } from "../../src/triggers/scheduled";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
+import { indexOf } from "../../src/workflows/records";
 import { agentPath } from "../agents/agent-helpers";
 import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
@@ -328,7 +329,7 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
 
 describe("runs started by a binding's `schedules`", () => {
   it("record themselves once, as started by schedule", async () => {
-    const { recordIfScheduled } = await import("../../src/instances/listing");
+    const { recordIfScheduled } = await import("../../src/workflows/records");
     const since = new Date().toISOString();
     const id = uniqueId("sched");
     const direct = uniqueId("direct");

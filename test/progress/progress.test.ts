@@ -3,13 +3,14 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { InstanceIndex } from "../../src/instances/instance-index";
 import type { InstanceDetails } from "../../src/instances/instances";
-import { indexOf } from "../../src/instances/listing";
-import { MAX_MESSAGE_CHARS, MAX_MILESTONES, type Milestone } from "../../src/instances/progress";
+import { MAX_MESSAGE_CHARS, MAX_MILESTONES } from "../../src/instances/progress";
 import type { RpcInstanceDetails } from "../../src/rpc/workflow-service";
+import type { Milestone } from "../../src/shared/milestones";
 import { unwrap } from "../../src/shared/rpc-result";
 import { ORDER_COMPENSATIONS, ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { PARENT_STEPS } from "../../src/workflows/parent-workflow";
+import { indexOf } from "../../src/workflows/records";
 import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { history, stepOf } from "../workflow-history";
 
