@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { workflowNamed } from "../instances/instances";
-import { assertPayloadSize, INSTANCE_STATUSES, NewInstanceId, parse } from "../instances/validation";
+import { assertPayloadSize, INSTANCE_STATUSES, parse } from "../instances/validation";
 import { invalid } from "../shared/errors";
 import type { JsonValue } from "../shared/rpc-result";
+import { NewInstanceId } from "../workflows/platform-limits";
 import type { WorkflowDefinition } from "../workflows/registry";
 
 /**

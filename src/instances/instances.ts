@@ -3,6 +3,7 @@ import type { ResultInfo } from "../shared/envelope";
 import { conflict, InstanceError, invalid, notFound } from "../shared/errors";
 import type { Milestone } from "../shared/milestones";
 import { mapPlatformError } from "../workflows/platform-errors";
+import { EventType, InstanceId } from "../workflows/platform-limits";
 import type { Trigger } from "../workflows/records";
 import { indexOf, recordCreated } from "../workflows/records";
 import { bindingOf, findWorkflow, WORKFLOWS, type WorkflowDefinition } from "../workflows/registry";
@@ -21,8 +22,6 @@ import {
   BatchBody,
   BulkBody,
   CreateBody,
-  EventType,
-  InstanceId,
   parse,
   type StatusAction,
   StatusBody,

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { EventType, InstanceId } from "../instances/validation";
 import { WORKFLOW_NAMES } from "./names";
+import { EventType, InstanceId } from "./platform-limits";
 
 /**
  * Where a child reports when it finishes (ParentWorkflow's fan-in). Checked when the

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/api/middleware";
-import { INSTANCE_ID_PATTERN } from "../../src/instances/validation";
+import { INSTANCE_ID_PATTERN } from "../../src/workflows/platform-limits";
 import { API_TOKEN, auth, largeOrder, smallOrder } from "../helpers";
 import * as arb from "./arbitraries";
 import { expectEnvelope } from "./envelope";

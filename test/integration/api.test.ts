@@ -2,10 +2,10 @@ import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { CreatedInstance, InstanceDetails, StatusChange, WorkflowInfo } from "../../src/instances/instances";
-import { LIMITS } from "../../src/instances/validation";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import type { ParentOutput } from "../../src/workflows/parent-schema";
+import { LIMITS } from "../../src/workflows/platform-limits";
 import { api, fulfilledSmallOrder, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { history, stepsStarted } from "../workflow-history";
 

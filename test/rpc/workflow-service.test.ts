@@ -1,10 +1,10 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { LIMITS } from "../../src/instances/validation";
 import type { RpcInstanceDetails, SeedCreateResponse } from "../../src/rpc/workflow-service";
 import type { Envelope } from "../../src/shared/envelope";
 import { RpcCallError, type RpcResult, rpcResponse, unwrap } from "../../src/shared/rpc-result";
 import type { OrderOutput } from "../../src/workflows/order-schema";
+import { LIMITS } from "../../src/workflows/platform-limits";
 import { largeOrder, pollUntil, smallOrder, uniqueId } from "../helpers";
 
 /**
