@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { etag } from "hono/etag";
-import type { CreateOptions, ListInstancesQuery, StatusRequest } from "../../src/rpc/workflow-service";
+import type { CreateOptions, ListInstancesQuery, StatusRequest } from "../../src/index";
 import { okPage } from "../../src/shared/envelope";
 import type { JsonValue } from "../../src/shared/rpc-result";
 import { rpcResponse } from "../../src/shared/rpc-result";

@@ -4,7 +4,7 @@ import { assertPayloadSize, INSTANCE_STATUSES, parse } from "../instances/valida
 import { invalid } from "../shared/errors";
 import type { JsonValue } from "../shared/rpc-result";
 import { NewInstanceId } from "../workflows/platform-limits";
-import type { WorkflowDefinition } from "../workflows/registry";
+import type { RegisteredWorkflow } from "../workflows/registry";
 
 /**
  * Inputs of the WorkflowScheduler Agent. The HTTP edge (src/api/agents.ts) parses
@@ -204,7 +204,7 @@ export interface ListRequest {
  * (400 naming the field). Returns the definition so the caller finds its binding.
  */
 export function validateTarget(target: { workflow: unknown; params?: unknown; instance_id?: unknown }): {
-  definition: WorkflowDefinition;
+  definition: RegisteredWorkflow;
   target: WorkflowTarget;
 } {
   const definition = workflowNamed(target.workflow);

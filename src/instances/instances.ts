@@ -6,7 +6,7 @@ import { mapPlatformError } from "../workflows/platform-errors";
 import { EventType, InstanceId } from "../workflows/platform-limits";
 import type { Trigger } from "../workflows/records";
 import { indexOf, recordCreated } from "../workflows/records";
-import { bindingOf, findWorkflow, WORKFLOWS, type WorkflowDefinition } from "../workflows/registry";
+import { bindingOf, findWorkflow, type RegisteredWorkflow, WORKFLOWS } from "../workflows/registry";
 import { claimIds } from "./create-claims";
 import type { IndexDetails } from "./instance-index";
 import {
@@ -107,7 +107,7 @@ export interface StatusChange {
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
-const describe = (w: WorkflowDefinition): WorkflowInfo => ({
+const describe = (w: RegisteredWorkflow): WorkflowInfo => ({
   name: w.name,
   class_name: w.class_name,
   binding: w.binding,
@@ -144,19 +144,19 @@ export function describeWorkflow(name: unknown): WorkflowInfo {
   return describe(workflowNamed(name));
 }
 
-export function workflowNamed(name: unknown): WorkflowDefinition {
+export function workflowNamed(name: unknown): RegisteredWorkflow {
   const valid = parse(WorkflowName, name, "workflow");
   const definition = findWorkflow(valid);
   if (!definition) throw notFound(`workflow ${valid}`);
   return definition;
 }
 
-function validateParams(definition: WorkflowDefinition, params: unknown, field: string): void {
+function validateParams(definition: RegisteredWorkflow, params: unknown, field: string): void {
   assertPayloadSize(params, field);
   parse(definition.params, params, field);
 }
 
-function createOptions(definition: WorkflowDefinition, body: CreateBody, field: string): WorkflowInstanceCreateOptions {
+function createOptions(definition: RegisteredWorkflow, body: CreateBody, field: string): WorkflowInstanceCreateOptions {
   validateParams(definition, body.params, `${field}params`);
   const retention = body.instance_retention && {
     successRetention: body.instance_retention.success_retention,
@@ -178,7 +178,7 @@ const versionOf = (env: Env) => env.CF_VERSION_METADATA.id;
  * engine has accepted it and starts it on its own schedule. Reading its live status here
  * would cost two more engine round trips per create; `GET .../instances/:id` reads it.
  */
-const createdView = (env: Env, definition: WorkflowDefinition, id: string, trigger: Trigger): CreatedInstance => ({
+const createdView = (env: Env, definition: RegisteredWorkflow, id: string, trigger: Trigger): CreatedInstance => ({
   id,
   workflow: definition.name,
   status: "queued",
@@ -187,7 +187,7 @@ const createdView = (env: Env, definition: WorkflowDefinition, id: string, trigg
   trigger_source: triggerSource(trigger),
 });
 
-async function handle(env: Env, definition: WorkflowDefinition, id: string): Promise<WorkflowInstance> {
+async function handle(env: Env, definition: RegisteredWorkflow, id: string): Promise<WorkflowInstance> {
   try {
     return await bindingOf(env, definition).get(id);
   } catch (error) {
@@ -317,7 +317,7 @@ export async function createBatch(
   }
 }
 
-async function exists(env: Env, definition: WorkflowDefinition, id: string): Promise<boolean> {
+async function exists(env: Env, definition: RegisteredWorkflow, id: string): Promise<boolean> {
   try {
     await (await bindingOf(env, definition).get(id)).status();
     return true;
@@ -412,7 +412,7 @@ export async function changeStatus(env: Env, workflow: unknown, id: unknown, bod
 
 async function applyStatus(
   env: Env,
-  definition: WorkflowDefinition,
+  definition: RegisteredWorkflow,
   instanceId: string,
   request: { status: StatusAction; rollback?: boolean; from?: WorkflowInstanceRestartOptions["from"] },
 ): Promise<StatusChange> {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { CreatedInstance, InstanceDetails, StatusChange, WorkflowInfo } from "../../src/instances/instances";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
-import type { ParentOutput } from "../../src/workflows/parent-schema";
+import type { ParentOutput } from "../../src/workflows/parent-workflow";
 import { LIMITS } from "../../src/workflows/platform-limits";
 import { api, fulfilledSmallOrder, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { history, stepsStarted } from "../workflow-history";

@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import entry from "../../src/index";
 import { CRON_JOBS, cronInstanceId } from "../../src/triggers/scheduled";
-import type { RestockOutput, RestockParamsInput } from "../../src/workflows/restock-schema";
+import type { RestockOutput, RestockParamsInput } from "../../src/workflows/restock-workflow";
 import { api, waitForApiStatus } from "../helpers";
 import { startedMatching } from "../workflow-history";
 
