@@ -54,7 +54,15 @@ export default defineConfig({
           name: "worker",
           include: ["test/**/*.test.ts"],
           exclude: ["test/rate-limit/**"],
-          provide: { bundleAlias: wranglerConfig.alias ?? {} },
+          provide: {
+            bundleAlias: wranglerConfig.alias ?? {},
+            // The workflows wrangler.jsonc declares: test/unit/registry.test.ts holds the registry to them.
+            wranglerWorkflows: wranglerConfig.workflows.map(({ name, binding, class_name }) => ({
+              name,
+              binding,
+              class_name,
+            })),
+          },
           // Workflows run for real here; a shared, busy machine can take seconds.
           testTimeout: 30_000,
         },

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import type { InstanceDetails, WorkflowInfo } from "../../src/instances/instances";
+import type { ParentOutput } from "../../src/workflows/parent-workflow";
+import { api, uniqueId, waitForApiStatus } from "../helpers";
+
+describe("ParentWorkflow through the API", () => {
+  it("is described by GET /api/workflows", async () => {
+    const res = await api<WorkflowInfo[]>("GET", "/api/workflows");
+    const parent = res.body.result!.find((w) => w.name === "parent-workflow");
+    expect(parent).toMatchObject({ name: "parent-workflow", class_name: "ParentWorkflow", binding: "PARENT_WORKFLOW" });
+  });
+
+  it("fans out children and aggregates their outputs", async () => {
+    const id = uniqueId("parent");
+    const res = await api("POST", "/api/workflows/parent-workflow/instances", {
+      instance_id: id,
+      params: { batch_id: "b1", customer_email: "ops@example.com", children: 2 },
+    });
+    expect(res.status).toBe(201);
+    const done = (await waitForApiStatus("parent-workflow", id, "complete", 20_000)) as InstanceDetails;
+    const output = done.output as ParentOutput;
+    expect(output).toMatchObject({ batch_id: "b1", waited: true, fulfilled: 2, failed: 0 });
+    expect(output.children.map((c) => c.id)).toEqual([`${id}-c1`, `${id}-c2`]);
+  });
+});
