@@ -17,6 +17,7 @@ import {
   triggerSource,
   WorkflowListQuery,
 } from "./listing";
+import { instanceExists } from "./taken-ids";
 import {
   assertPayloadSize,
   BatchBody,
@@ -280,9 +281,9 @@ export async function createBatch(
   // Held until every new instance answers status(): see create-claims.ts.
   const release = claimIds(definition.name, ids);
   try {
-    // The binding skips ids that already exist without saying so; the API promises a
-    // 409 instead, so check before creating anything.
-    const existing = await Promise.all(ids.map((id) => exists(env, definition, id)));
+    // A taken id makes the whole batch a 409 with nothing created (the binding would create
+    // the others and report only the taken ones), so check before creating anything.
+    const existing = await Promise.all(ids.map((id) => instanceExists(env, definition, id)));
     const taken = ids.filter((_, i) => existing[i]);
     if (taken.length) {
       await recordExisting(env, definition.name, taken);
@@ -297,35 +298,38 @@ export async function createBatch(
     } catch (error) {
       throw mapPlatformError(error, definition.name);
     }
-    // From here the created instances exist: they are recorded, whatever happens next.
-    const results = outcome.created.map((instance) => createdView(env, definition, instance.id, trigger));
-    const recorded = recordCreated(env, definition.name, results, trigger);
-    const chosen = new Set(ids);
-    await Promise.all(
-      outcome.created.filter((instance) => chosen.has(instance.id)).map((i) => becameVisible(i, definition.name)),
-    );
-    await recorded;
-    if (outcome.errors.length) {
-      // Another caller won a race for an id: what was created is recorded all the same.
-      const failed = outcome.errors.map((e) => e.id ?? `#${e.index}`).join(", ");
-      const first = mapPlatformError(new Error(outcome.errors[0]!.message), definition.name);
-      throw isConflict(first) ? conflict(`instances of ${definition.name} already exist: ${failed}`) : first;
-    }
-    return results;
+    return await settleBatch(env, definition, outcome, trigger, new Set(ids));
   } finally {
     release();
   }
 }
 
-async function exists(env: Env, definition: RegisteredWorkflow, id: string): Promise<boolean> {
-  try {
-    await (await bindingOf(env, definition).get(id)).status();
-    return true;
-  } catch (error) {
-    const mapped = mapPlatformError(error, definition.name, id);
-    if (mapped instanceof Error && "kind" in mapped && mapped.kind === "not_found") return false;
-    throw mapped;
+/**
+ * What a batch create answers, from what the binding did: the instances it created are
+ * recorded, whatever happens next; those whose ids were chosen are waited for until they
+ * answer status() (see create-claims.ts). If it could not create some (another caller won
+ * a race for an id after the check above), the answer is a 409 naming them, or the first
+ * failure as the platform gave it when it is not a conflict.
+ */
+export async function settleBatch(
+  env: Env,
+  definition: RegisteredWorkflow,
+  outcome: WorkflowBatchCreateResult,
+  trigger: Trigger,
+  chosen: ReadonlySet<string>,
+): Promise<CreatedInstance[]> {
+  const results = outcome.created.map((instance) => createdView(env, definition, instance.id, trigger));
+  const recorded = recordCreated(env, definition.name, results, trigger);
+  await Promise.all(
+    outcome.created.filter((instance) => chosen.has(instance.id)).map((i) => becameVisible(i, definition.name)),
+  );
+  await recorded;
+  if (outcome.errors.length) {
+    const failed = outcome.errors.map((e) => e.id ?? `#${e.index}`).join(", ");
+    const first = mapPlatformError(new Error(outcome.errors[0]!.message), definition.name);
+    throw isConflict(first) ? conflict(`instances of ${definition.name} already exist: ${failed}`) : first;
   }
+  return results;
 }
 
 export async function getInstance(env: Env, workflow: unknown, id: unknown): Promise<InstanceDetails> {
