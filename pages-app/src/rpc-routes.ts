@@ -70,7 +70,7 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
   )
   .all("/*", async (c) => {
     // A service binding's fetch needs an absolute URL; the host is not used.
-    const request = await forwardedRequest(c, BASE_PATH, new URL("https://workflows-starter/api/workflows"));
+    const request = await forwardedRequest(c, BASE_PATH, new URL("https://worker/api/workflows"));
     return request ? relay(await c.env.WORKFLOW_SERVICE.fetch(request)) : onNotFound(c);
   })
   .notFound(onNotFound)
