@@ -26,7 +26,8 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export const TEST_API_TOKEN = "test-token-0123456789";
 /** The Worker's name, as the root wrangler.jsonc gives it (a renamed fork included). */
-export const WORKER_NAME = unstable_readConfig({ config: root("wrangler.jsonc") }).name!;
+const workerConfig = unstable_readConfig({ config: root("wrangler.jsonc") });
+export const WORKER_NAME = workerConfig.name!;
 const WORKER_URL = `http://${WORKER_NAME}.test`;
 
 /** The Cloudflare Access team and application the Functions under test trust. */
@@ -255,6 +256,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     provide: {
       createRateLimit,
+      workflowNames: workerConfig.workflows.map((w) => w.name),
       access: {
         teamDomain: ACCESS_TEAM_DOMAIN,
         audience: ACCESS_AUD,

@@ -20,7 +20,7 @@ const ROUTES: [string, RequestInit?][] = [
   ["/http/workflows"],
   ["/worker/health"],
   ["/worker/api/workflows"],
-  ["/worker/agents/workflow-scheduler/access-test"],
+  ["/worker/agents/workflow-scheduler/access-test"], // part: agent
   ["/seed/create", json("POST", {})],
   ["/guide/create", json("POST", {})],
 ];
