@@ -36,7 +36,7 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       // The Pages Functions with the built Worker beside them (`pretest` builds both).
-      "pages-app/vitest.config.ts",
+      "pages-app/vitest.config.ts", // part: pages
       {
         plugins: [
           cloudflareTest({

@@ -22,6 +22,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const report = process.argv.includes("--report");
 
 const SOURCE_DIRS = ["src", "pages-app/src", "pages-app/functions"];
+/** Read for the optional parts' rule only: a test of the core or of one part uses no other part. */
+const TEST_DIRS = ["test", "pages-app/test", "e2e", "scripts", "bench"];
 const EXTENSIONS = [".ts", ".js", ".mjs"];
 
 function walk(dir) {
@@ -94,6 +96,11 @@ function importsOf(file) {
 const files = SOURCE_DIRS.flatMap(walk).sort();
 const graph = new Map(files.map((f) => [f, importsOf(f)]));
 const edges = [...graph].flatMap(([from, list]) => list.filter((i) => i.to).map((i) => ({ from, ...i })));
+const testEdges = TEST_DIRS.flatMap(walk).flatMap((from) =>
+  importsOf(from)
+    .filter((i) => i.to)
+    .map((i) => ({ from, ...i })),
+);
 
 /**
  * Elementary cycles of a graph given as `[from, to]` pairs, each once, from its smallest node
@@ -180,7 +187,10 @@ if (existsSync(manifest)) {
   const { PARTS } = await import(manifest);
   for (const [name, part] of Object.entries(PARTS)) {
     const owned = (file) => part.files.some((f) => under(file, f.replace(/\/$/, "")));
-    for (const e of edges.filter((e) => owned(e.to) && !owned(e.from) && !(part.wiredIn ?? []).includes(e.from))) {
+    const crossing = [...edges, ...testEdges].filter(
+      (e) => owned(e.to) && !owned(e.from) && !(part.wiredIn ?? []).includes(e.from),
+    );
+    for (const e of crossing) {
       problems.push(
         `${e.to} belongs to the optional part "${name}", plugged in at ${(part.wiredIn ?? []).join(", ")} only: ${at(e)}`,
       );

@@ -3,5 +3,5 @@
 // hands it to the runtime. Each also needs its entry under `workflows` in wrangler.jsonc
 // (the same name, binding and class name: test/unit/registry.test.ts checks all three agree).
 export { MyWorkflow } from "./my-workflow";
-export { ParentWorkflow } from "./parent-workflow";
+export { ParentWorkflow } from "./parent-workflow"; // part: parent
 export { RestockWorkflow } from "./restock-workflow";
