@@ -11,7 +11,9 @@
 // 4. The two processes of `npm run dev` (e2e/lib/stack.mjs): a create through the Pages app's
 //    RPC path (its service binding, which must find the renamed Worker), of an order and of
 //    the new workflow, read back to completion.
-import { readFileSync, writeFileSync } from "node:fs";
+// Without the Pages app (npm run remove -- pages), 1 and 4 check only what is left: the rename
+// and the Worker.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { applyEdits, modify, parse } from "jsonc-parser";
@@ -32,12 +34,15 @@ const editJsonc = (path, edit) => {
 // 1. C3's rename.
 editJsonc("wrangler.jsonc", (text) => modify(text, ["name"], NEW_NAME, formatting));
 await run(label, "npm", ["run", "cf-typegen"], { cwd });
-const pagesConfig = parse(readFileSync(file("pages-app/wrangler.jsonc"), "utf8"));
-const bound = pagesConfig.services.map((s) => s.service);
-if (bound.some((service) => service !== NEW_NAME)) {
-  throw new Error(`after the rename the Pages app binds ${bound.join(", ")}, not ${NEW_NAME}`);
+const withPages = existsSync(file("pages-app/wrangler.jsonc"));
+if (withPages) {
+  const pagesConfig = parse(readFileSync(file("pages-app/wrangler.jsonc"), "utf8"));
+  const bound = pagesConfig.services.map((s) => s.service);
+  if (bound.some((service) => service !== NEW_NAME)) {
+    throw new Error(`after the rename the Pages app binds ${bound.join(", ")}, not ${NEW_NAME}`);
+  }
+  console.log(`  [${label}] pages-app/wrangler.jsonc binds ${NEW_NAME} (project ${pagesConfig.name})`);
 }
-console.log(`  [${label}] pages-app/wrangler.jsonc binds ${NEW_NAME} (project ${pagesConfig.name})`);
 
 // 2. A workflow, added as docs/make-it-yours.md says: each of its code blocks names the file
 //    it belongs to after the language (```ts src/workflows/welcome-workflow.ts).
@@ -75,6 +80,11 @@ await run(
 await run(label, "npm", ["run", "check:bundle"], { cwd });
 
 // 4. The two processes, and a create through the Pages app's RPC path.
+if (!withPages) {
+  copy.remove();
+  console.log(`fork: passed without a Pages app in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  process.exit(0);
+}
 const { startStack } = await import(pathToFileURL(join(cwd, "e2e/lib/stack.mjs")).href);
 const stackStarted = Date.now();
 const stack = await startStack();

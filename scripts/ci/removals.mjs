@@ -55,7 +55,7 @@ if (which === "all" || which === "together") {
     WORKER_PARTS,
     ["--never-deployed"],
     [
-      ["npm", ["run", "build:pages"]],
+      ["npm", ["run", "--if-present", "build:pages"]],
       ["npx", ["vitest", "run"]],
     ],
   );
