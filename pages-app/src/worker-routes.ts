@@ -14,8 +14,8 @@ const CALLER_HEADERS = ["authorization", "cookie", ACCESS_JWT_HEADER, SERVICE_CL
 
 /**
  * /worker/*: a pass-through to WorkflowService's `fetch` over the service binding,
- * with the `/worker` prefix removed (`/worker/api/workflows` -> `/api/workflows`), the
- * Agent's WebSocket included. A browser using this app never needs the Worker's API
+ * with the `/worker` prefix removed (`/worker/api/workflows` -> `/api/workflows`),
+ * WebSockets included. A browser using this app never needs the Worker's API
  * token: the Pages project itself is behind Cloudflare Access.
  */
 export async function workerPassThrough(request: Request, env: PagesBindings, caller: Caller): Promise<Response> {

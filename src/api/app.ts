@@ -9,7 +9,7 @@ import { workflowsApi } from "./workflows";
 
 /**
  * The Worker's public HTTP API: composition and cross-cutting middleware only. `groups` are
- * the routes of the optional parts src/index.ts plugs in (the queue's producer, the Agent),
+ * the routes of the optional parts src/index.ts plugs in,
  * each behind the same token.
  */
 export function createApp(groups: readonly RouteGroup[] = []) {

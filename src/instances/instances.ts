@@ -31,7 +31,7 @@ import {
 
 /**
  * The one place that creates, reads and steers Workflow instances. The HTTP API, the
- * RPC service and the Agent are thin adapters over these functions: inputs arrive
+ * RPC service and the optional parts are thin adapters over these functions: inputs arrive
  * as `unknown`, are validated here, and nothing invalid reaches a binding.
  */
 
@@ -232,7 +232,7 @@ const isConflict = (error: unknown) => error instanceof InstanceError && error.k
 
 /**
  * Creates one instance and records it in the instance index. `trigger` says which
- * path started it (the HTTP API, RPC, the Agent, a queue message, a cron...).
+ * path started it (the HTTP API, RPC, an optional part: records.ts lists them).
  */
 export async function createInstance(
   env: Env,

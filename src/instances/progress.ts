@@ -3,7 +3,7 @@ import type { MilestoneReport } from "../shared/milestones";
 /**
  * Progress of an instance, kept server-side in the instance index (one Durable Object
  * per workflow, table `progress`), so every instance has it, however it was started
- * (HTTP API, RPC, queue, cron, a parent, the Agent, or the binding directly), and it
+ * (any front or optional part, a parent, or the binding directly), and it
  * survives a page reload. The Workflows binding gives status, output and error only:
  * a workflow reports its own milestones, each from inside a `step.do`
  * (src/workflows/progress-report.ts). The index bounds what it keeps with these rules.

@@ -9,8 +9,8 @@ import { ok } from "../shared/envelope";
 /**
  * What WorkflowService's `fetch` serves to service-binding callers: the same route
  * groups as the public API in src/api/app.ts, without the bearer token, and those of the
- * optional parts that ask for it (`service`: the Agent, so a browser on the Pages app can
- * watch it). Only Workers and Pages projects of the same account can bind to the service,
+ * optional parts that ask for it (`service`: routes a browser on the Pages app reaches
+ * through it). Only Workers and Pages projects of the same account can bind to the service,
  * so the caller is trusted; the Pages app proxies its `/worker/*` paths here, so a browser
  * never holds the API token. Creates spend the budget of the client the caller names in
  * `x-workflows-client` (one shared budget when it names none), not one per Authorization

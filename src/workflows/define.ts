@@ -32,7 +32,7 @@ export interface WorkflowDefinition<P extends z.ZodType = z.ZodType> {
   /** The name of the run's first step, which validates the params. */
   validateStep: string;
   /**
-   * Whether the run's milestones go to its origin too (the Agent that started it: ./hooks.ts),
+   * Whether the run's milestones go to its origin too (a part that started it: ./hooks.ts),
    * besides the instance index.
    */
   reportToOrigin: boolean;

@@ -2,10 +2,10 @@ import type { JsonValue } from "../shared/rpc-result";
 
 /**
  * The seam through which an optional part hears from the runs it started, without any
- * workflow knowing of it. A part that starts runs with keys of its own in their params (the
- * agents SDK's `runWorkflow` adds `__agentName`, `__agentBinding`...) registers an origin
- * splitter at src/index.ts: it takes those keys off the params before they are validated,
- * and says whom the run's milestones go to besides the instance index.
+ * workflow knowing of it. A part that starts runs with keys of its own in their params (as
+ * an SDK's own way of starting a workflow may add) registers an origin splitter at
+ * src/index.ts: it takes those keys off the params before they are validated, and says whom
+ * the run's milestones go to besides the instance index.
  *
  * With no splitter registered (the part removed), such keys stay in the params, and a strict
  * params schema refuses them, as it refuses any key it does not know. Only the part itself can

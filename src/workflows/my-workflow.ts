@@ -56,7 +56,7 @@ export const myWorkflow = defineWorkflow({
  * reservation instead; an approval event of the wrong shape fails the order (see
  * `approvalOf`). Every instance reports its milestones (stock reserved 25%, waiting for
  * approval 50%, shipped 90%, complete or failed) to the instance index, and to whoever
- * started it if they asked (the Agent: see hooks.ts). When a step fails for good
+ * started it if they asked (see hooks.ts). When a step fails for good
  * before the shipment (retries exhausted, a timeout, or a NonRetryableError), the
  * completed steps are compensated: the payment is refunded and the reservation
  * released, newest first, each recorded in the instance index as it is done

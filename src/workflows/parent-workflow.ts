@@ -107,8 +107,8 @@ export const parentWorkflow = defineWorkflow({
   // Children report with `child-<n>` events; they are sent by MyWorkflow, not by people.
   events: {},
   validateStep: PARENT_STEPS.validate,
-  // Milestones go to the instance index only: the Agent learns a parent's status from its
-  // status refresh.
+  // Milestones go to the instance index only: whoever started a parent learns how it went
+  // from its status.
   reportToOrigin: false,
 });
 

@@ -6,8 +6,8 @@ import { conflict, InstanceError, invalid, notFound } from "../shared/errors";
  * `instance.not_found`, `workflows.api.error.instance.already_exists` in a batch result.
  * Map the codes a caller can act on, by their `instance.*` token, never by loose text: a
  * message that merely says "not found" (a missing binding, a downstream service) is a
- * real fault, and mapping it to a 404 would tell the caller, or the Agent's status
- * refresh, that an instance is gone when it is not. Anything unmapped stays an error.
+ * real fault, and mapping it to a 404 would tell the caller, or a status refresh, that
+ * an instance is gone when it is not. Anything unmapped stays an error.
  */
 const PLATFORM_CODE = /(?:^|[\s(.])instance\.([a-z_]+)\b/;
 

@@ -11,7 +11,7 @@ export const REPORT_STEP = "report progress";
  * How a workflow reports its milestones: each in one `step.do`, so a replay does not
  * report it again, to the instance index (every instance: `GET .../instances/:id`
  * returns them as `progress` and `milestones`) and, for a run whose origin asked for them
- * (the Agent that started it: see ./hooks.ts), to that origin too.
+ * (a part that started it: see ./hooks.ts), to that origin too.
  *
  * Both deliveries are best effort: each logs its failure and the step returns what was
  * delivered, so a report never fails (or retries) the step, nor the instance. Code

@@ -4,7 +4,7 @@ import { bindingOf, WORKFLOWS } from "../../src/workflows/registry";
 
 /**
  * What the platform started while an introspector was active, by id. Test files share
- * one runtime, so instances of other files (a parent's children, an Agent's schedule)
+ * one runtime, so instances of other files (a parent's children, a schedule)
  * can start meanwhile too: tests attribute instances by id and params, never by count.
  */
 export async function startedIds(introspector: WorkflowIntrospector): Promise<string[]> {
