@@ -3,23 +3,14 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { BulkResult, CreatedInstance, InstanceDetails } from "../../src/instances/instances";
 import type { InstanceSummary } from "../../src/instances/listing";
-import type { Envelope } from "../../src/shared/envelope";
+import type { Envelope, ResultInfo } from "../../src/shared/envelope";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import { indexOf } from "../../src/workflows/records";
 import { api, largeOrder, listedSince, pollUntil, smallOrder, startedBy, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
 
-type Page = Envelope<InstanceSummary[]> & {
-  result_info: {
-    page: number;
-    per_page: number;
-    count: number;
-    total_count: number;
-    total_pages: number;
-    cursor?: string;
-  };
-};
+type Page = Envelope<InstanceSummary[]> & { result_info: ResultInfo };
 
 async function list(query: string) {
   const res = await api<InstanceSummary[]>("GET", `${INSTANCES}?${query}`);
