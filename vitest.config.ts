@@ -36,7 +36,7 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       // The Pages Functions with the built Worker beside them (`pretest` builds both).
-      "pages-app/vitest.config.ts",
+      "pages-app/vitest.config.ts", // part: pages
       {
         plugins: [
           cloudflareTest({
@@ -54,7 +54,15 @@ export default defineConfig({
           name: "worker",
           include: ["test/**/*.test.ts"],
           exclude: ["test/rate-limit/**"],
-          provide: { bundleAlias: wranglerConfig.alias ?? {} },
+          provide: {
+            bundleAlias: wranglerConfig.alias ?? {},
+            // The workflows wrangler.jsonc declares: test/unit/registry.test.ts holds the registry to them.
+            wranglerWorkflows: wranglerConfig.workflows.map(({ name, binding, class_name }) => ({
+              name,
+              binding,
+              class_name,
+            })),
+          },
           // Workflows run for real here; a shared, busy machine can take seconds.
           testTimeout: 30_000,
         },

@@ -15,9 +15,8 @@
  * Never deployed: `npm run bench` builds it with `wrangler deploy --dry-run` and
  * serves it with Miniflare.
  */
-import { failure, ok, okPage } from "../src/api/envelope";
+
 import { MAX_BODY_BYTES, tokenMatches } from "../src/api/middleware";
-import { InstanceError } from "../src/instances/errors";
 import {
   bulkChangeStatus,
   changeStatus,
@@ -27,8 +26,10 @@ import {
   listInstances,
   sendEvent,
 } from "../src/instances/instances";
-import { recordCreated } from "../src/instances/listing";
+import { failure, ok, okPage } from "../src/shared/envelope";
+import { InstanceError } from "../src/shared/errors";
 import type { OrderParamsInput } from "../src/workflows/order-schema";
+import { recordCreated } from "../src/workflows/records";
 
 // Every class the real entry exports (Workflows, RPC entrypoint, Agent...), so the
 // bindings of wrangler.jsonc resolve against this script exactly as against src/index.ts.

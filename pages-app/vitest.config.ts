@@ -11,7 +11,7 @@ import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangle
  * `npm test` builds both first (the root `pretest` script): the Functions with
  * `wrangler pages functions build` into pages-app/dist/functions, and the Worker with
  * `wrangler deploy --dry-run` into dist/worker. The built Functions are the Worker
- * under test; the built Worker runs beside it as `workflows-starter`, with the
+ * under test; the built Worker runs beside it under its name in ../wrangler.jsonc, with the
  * bindings wrangler.jsonc gives it (workflows included), so:
  * - the service bindings of pages-app/wrangler.jsonc (WORKFLOW_SERVICE and the guide's
  *   WORKFLOWS_SERVICE) are real service bindings to its WorkflowService entrypoint;
@@ -25,8 +25,10 @@ const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.u
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export const TEST_API_TOKEN = "test-token-0123456789";
-export const WORKER_NAME = "workflows-starter";
-const WORKER_URL = "http://workflows-starter.test";
+/** The Worker's name, as the root wrangler.jsonc gives it (a renamed fork included). */
+const workerConfig = unstable_readConfig({ config: root("wrangler.jsonc") });
+export const WORKER_NAME = workerConfig.name!;
+const WORKER_URL = `http://${WORKER_NAME}.test`;
 
 /** The Cloudflare Access team and application the Functions under test trust. */
 const ACCESS_TEAM_DOMAIN = "https://workflows-test.cloudflareaccess.com";
@@ -112,7 +114,9 @@ const serviceBindingsTo = (worker: string) =>
   Object.fromEntries(
     pagesConfig.services.map(({ binding, service, entrypoint }) => {
       if (service !== WORKER_NAME)
-        throw new Error(`pages-app/wrangler.jsonc: ${binding} binds ${service}, not ${WORKER_NAME}`);
+        throw new Error(
+          `pages-app/wrangler.jsonc: ${binding} binds ${service}, not ${WORKER_NAME} (npm run types makes it follow)`,
+        );
       return [binding, { name: worker, ...(entrypoint ? { entrypoint } : {}) }];
     }),
   );
@@ -252,6 +256,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     provide: {
       createRateLimit,
+      workflowNames: workerConfig.workflows.map((w) => w.name),
       access: {
         teamDomain: ACCESS_TEAM_DOMAIN,
         audience: ACCESS_AUD,

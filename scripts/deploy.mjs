@@ -11,7 +11,8 @@
 //   5. Sets the Pages app's secrets: the missing ones, and WORKER_URL, the deployed Worker's URL.
 //   6. Deploys the Pages app (`wrangler pages deploy`) to its production branch.
 //   7. Prints where everything is.
-// A second run finds everything in place: it creates nothing and asks for nothing.
+// A second run finds everything in place: it creates nothing and asks for nothing. Without
+// pages-app/ (`npm run remove -- pages`), it deploys the Worker alone: steps 5 and 6 are skipped.
 //
 // Environment: the settings above; WORKER_URL to give the Pages app another URL of the Worker
 // than its workers.dev one (a custom domain); PAGES_PRODUCTION_BRANCH (default `main`), the
@@ -38,7 +39,9 @@ const productionBranch = process.env.PAGES_PRODUCTION_BRANCH || "main";
 const interactive = Boolean(process.stdin.isTTY);
 
 const worker = unstable_readConfig({ config: join(root, "wrangler.jsonc") });
-const pages = unstable_readConfig({ config: join(pagesDir, "wrangler.jsonc") });
+const pages = existsSync(join(pagesDir, "wrangler.jsonc"))
+  ? unstable_readConfig({ config: join(pagesDir, "wrangler.jsonc") })
+  : undefined;
 
 const isHttpsOrigin = (url) => /^https:\/\/[^\s/]+\/?$/.test(url);
 
@@ -59,7 +62,9 @@ const SETTINGS = {
 const workerSecretNames = worker.secrets?.required ?? [];
 // The Pages app's settings are all secrets: the ones above, and WORKER_URL, which the Worker's
 // deploy tells. Any other secret pages-app/wrangler.jsonc requires is asked for too.
-const pagesSecretNames = [...new Set([...Object.keys(SETTINGS), "WORKER_URL", ...(pages.secrets?.required ?? [])])];
+const pagesSecretNames = pages
+  ? [...new Set([...Object.keys(SETTINGS), "WORKER_URL", ...(pages.secrets?.required ?? [])])]
+  : [];
 const queueNames = [
   ...new Set([
     ...worker.queues.producers.map((p) => p.queue),
@@ -124,6 +129,7 @@ async function mustSucceed(args, options) {
 // --- 1. What exists ---------------------------------------------------------------------
 
 async function existingPagesProjects() {
+  if (!pages) return [];
   const { stdout } = await mustSucceed(["pages", "project", "list", "--json"], { capture: true });
   return JSON.parse(stdout).map((p) => ({ name: p["Project Name"], domains: p["Project Domains"] }));
 }
@@ -264,16 +270,18 @@ const [projects, queues, workerSecrets] = await Promise.all([
   Promise.all(queueNames.map(async (name) => ({ name, exists: await queueExists(name) }))),
   existingWorkerSecrets(),
 ]);
-const project = projects.find((p) => p.name === pages.name);
+const project = pages && projects.find((p) => p.name === pages.name);
 const pagesSecrets = project ? await existingPagesSecrets() : [];
 const workerExists = workerSecrets !== undefined;
 console.log(
   `  Worker ${worker.name}: ${workerExists ? `deployed, secrets: ${workerSecrets.join(", ") || "none"}` : "new"}`,
 );
 for (const q of queues) console.log(`  Queue ${q.name}: ${q.exists ? "exists" : "new"}`);
-console.log(
-  `  Pages project ${pages.name}: ${project ? `exists, secrets: ${pagesSecrets.join(", ") || "none"}` : "new"}`,
-);
+if (pages) {
+  console.log(
+    `  Pages project ${pages.name}: ${project ? `exists, secrets: ${pagesSecrets.join(", ") || "none"}` : "new"}`,
+  );
+}
 
 step("2/7 Settings");
 const workerUrlOverride = process.env.WORKER_URL?.trim();
@@ -291,13 +299,13 @@ for (const q of queues.filter((q) => !q.exists)) {
   await mustSucceed(["queues", "create", q.name], { capture: true });
   console.log(`  created the queue ${q.name}`);
 }
-if (!project) {
+if (pages && !project) {
   // From pages-app/, so wrangler sees a project with Functions (a Pages project, as asked).
   const args = ["pages", "project", "create", pages.name, "--production-branch", productionBranch];
   await mustSucceed(args, { cwd: pagesDir, capture: true });
   console.log(`  created the Pages project ${pages.name} (production branch ${productionBranch})`);
 }
-if (project && queues.every((q) => q.exists)) console.log("  nothing");
+if ((project || !pages) && queues.every((q) => q.exists)) console.log("  nothing");
 
 step("4/7 Deploying the Worker");
 const workerOutput = join(scratch, "worker-output.jsonl");
@@ -316,36 +324,45 @@ if (!workerUrl) {
   fail("the Worker's deploy reported no workers.dev URL: set WORKER_URL to the Worker's public https URL");
 }
 
-step("5/7 Setting the Pages app's secrets");
-const pagesSecretsFile = join(scratch, "pages-secrets.json");
-const pagesValues = { ...Object.fromEntries(missingPagesSecrets.map((n) => [n, values[n]])), WORKER_URL: workerUrl };
-writeFileSync(pagesSecretsFile, JSON.stringify(pagesValues), { mode: 0o600 });
-await mustSucceed(["pages", "secret", "bulk", pagesSecretsFile, "--project-name", pages.name], { cwd: scratch });
+let pagesDeploy;
+if (pages) {
+  step("5/7 Setting the Pages app's secrets");
+  const pagesSecretsFile = join(scratch, "pages-secrets.json");
+  const pagesValues = { ...Object.fromEntries(missingPagesSecrets.map((n) => [n, values[n]])), WORKER_URL: workerUrl };
+  writeFileSync(pagesSecretsFile, JSON.stringify(pagesValues), { mode: 0o600 });
+  await mustSucceed(["pages", "secret", "bulk", pagesSecretsFile, "--project-name", pages.name], { cwd: scratch });
 
-step("6/7 Deploying the Pages app");
-writePagesDeployConfig();
-const pagesOutput = join(scratch, "pages-output.jsonl");
-await mustSucceed(["pages", "deploy", "--branch", productionBranch], {
-  cwd: pagesDir,
-  env: { WRANGLER_OUTPUT_FILE_PATH: pagesOutput },
-});
-const pagesDeploy = outputEntries(pagesOutput).find((e) => e.type === "pages-deploy-detailed");
-if (pagesDeploy && pagesDeploy.environment !== "production") {
-  console.warn(
-    `  This was a preview deployment: the project's production branch is ${pagesDeploy.production_branch}.` +
-      ` Run again with PAGES_PRODUCTION_BRANCH=${pagesDeploy.production_branch}.`,
-  );
+  step("6/7 Deploying the Pages app");
+  writePagesDeployConfig();
+  const pagesOutput = join(scratch, "pages-output.jsonl");
+  await mustSucceed(["pages", "deploy", "--branch", productionBranch], {
+    cwd: pagesDir,
+    env: { WRANGLER_OUTPUT_FILE_PATH: pagesOutput },
+  });
+  pagesDeploy = outputEntries(pagesOutput).find((e) => e.type === "pages-deploy-detailed");
+  if (pagesDeploy && pagesDeploy.environment !== "production") {
+    console.warn(
+      `  This was a preview deployment: the project's production branch is ${pagesDeploy.production_branch}.` +
+        ` Run again with PAGES_PRODUCTION_BRANCH=${pagesDeploy.production_branch}.`,
+    );
+  }
+} else {
+  step("5/7, 6/7 No Pages app (pages-app/ was removed): nothing to deploy there");
 }
 
 step("7/7 Deployed");
-const pagesUrl = pagesDeploy?.alias ?? `https://${pages.name}.pages.dev`;
+const pagesUrl = pages && (pagesDeploy?.alias ?? `https://${pages.name}.pages.dev`);
 console.log(
   [
     `  Worker     ${workerUrl}   (version ${deployed?.version_id ?? "?"}; its API needs the API_TOKEN bearer token)`,
-    `  Pages app  ${pagesUrl}   (this deployment: ${pagesDeploy?.url ?? "?"})`,
-    `  Queues     ${queueNames.join(", ")}`,
-    `  Secrets    Worker: ${workerSecretNames.join(", ")}; Pages app: ${pagesSecretNames.join(", ")}`,
-    "  The Pages app admits only callers Cloudflare Access lets through: protect its domain with the",
-    "  Access application whose AUD you gave (docs/deploy.md, Access).",
+    ...(pages ? [`  Pages app  ${pagesUrl}   (this deployment: ${pagesDeploy?.url ?? "?"})`] : []),
+    `  Queues     ${queueNames.join(", ") || "none"}`,
+    `  Secrets    Worker: ${workerSecretNames.join(", ")}${pages ? `; Pages app: ${pagesSecretNames.join(", ")}` : ""}`,
+    ...(pages
+      ? [
+          "  The Pages app admits only callers Cloudflare Access lets through: protect its domain with the",
+          "  Access application whose AUD you gave (docs/deploy.md, Access).",
+        ]
+      : []),
   ].join("\n"),
 );

@@ -1,5 +1,5 @@
 // `npm run dev`: the Worker (`wrangler dev`) and the Pages app (`wrangler pages dev`)
-// together. They are two processes because the Worker's HTTP API needs a port of its
+// together (the Worker alone once the Pages app is removed: docs/make-it-yours.md). They are two processes because the Worker's HTTP API needs a port of its
 // own; the Pages app's WORKFLOW_SERVICE binding finds the Worker through Wrangler's
 // local dev registry, and its /http/* functions fetch the Worker at WORKER_URL.
 //
@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const pagesDir = join(root, "pages-app");
+const withPages = existsSync(join(pagesDir, "wrangler.jsonc"));
 const wrangler = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
 
 const port = (name, fallback) => {
@@ -46,7 +47,9 @@ if (!token) {
   console.error("dev: .dev.vars has no API_TOKEN=...; the Worker would refuse every API request");
   process.exit(2);
 }
-if (!existsSync(pagesVars)) {
+if (!withPages) {
+  // No Pages app: nothing to give the token to.
+} else if (!existsSync(pagesVars)) {
   writeFileSync(pagesVars, `# Must equal API_TOKEN in ../.dev.vars (created by npm run dev).\nAPI_TOKEN=${token}\n`);
   console.log("dev: created pages-app/.dev.vars with the Worker's API_TOKEN");
 } else if (tokenOf(pagesVars) !== token) {
@@ -79,7 +82,7 @@ function start(name, args, cwd) {
         const url = line.match(/Ready on (https?:\/\/\S+)/)?.[1];
         if (url && !ready.has(name)) {
           ready.set(name, url);
-          if (ready.size === 2) announce();
+          if (ready.size === (withPages ? 2 : 1)) announce();
         }
       }
     });
@@ -102,9 +105,13 @@ function announce() {
       "",
       "  Workflows starter is running:",
       `    Worker    ${ready.get("worker")}   HTTP API under /api (Authorization: Bearer <API_TOKEN from .dev.vars>)`,
-      `    Pages app ${ready.get("pages")}   /rpc/workflows/* (service binding), /http/workflows/* (fetch), /seed/create, /worker/*`,
-      "              open without Cloudflare Access on this machine only (LOCAL_DEV_OPEN, loopback hosts);",
-      "              wrangler's warning about missing WORKER_URL, ACCESS_TEAM_DOMAIN, ACCESS_AUD secrets is expected here",
+      ...(withPages
+        ? [
+            `    Pages app ${ready.get("pages")}   /rpc/workflows/* (service binding), /http/workflows/* (fetch), /seed/create, /worker/*`,
+            "              open without Cloudflare Access on this machine only (LOCAL_DEV_OPEN, loopback hosts);",
+            "              wrangler's warning about missing WORKER_URL, ACCESS_TEAM_DOMAIN, ACCESS_AUD secrets is expected here",
+          ]
+        : []),
       "  Ctrl-C stops both.",
       "",
     ].join("\n"),
@@ -153,24 +160,26 @@ start(
   ],
   root,
 );
-start(
-  "pages",
-  [
+if (withPages) {
+  start(
     "pages",
-    "dev",
-    "--port",
-    String(pagesPort),
-    "--inspector-port",
-    String(pagesInspectorPort),
-    // WORKER_URL is a secret with no default (pages-app/wrangler.jsonc): the local Worker's.
-    "--binding",
-    `WORKER_URL=${workerUrl}`,
-    // The local-only open mode: no Cloudflare Access here. The Pages app honours it only
-    // for requests to a loopback host, and no config file holds it, so no deploy has it.
-    "--binding",
-    "LOCAL_DEV_OPEN=true",
-    ...shared,
-    ...(persistTo ? ["--persist-to", join(persistTo, "pages")] : []),
-  ],
-  pagesDir,
-);
+    [
+      "pages",
+      "dev",
+      "--port",
+      String(pagesPort),
+      "--inspector-port",
+      String(pagesInspectorPort),
+      // WORKER_URL is a secret with no default (pages-app/wrangler.jsonc): the local Worker's.
+      "--binding",
+      `WORKER_URL=${workerUrl}`,
+      // The local-only open mode: no Cloudflare Access here. The Pages app honours it only
+      // for requests to a loopback host, and no config file holds it, so no deploy has it.
+      "--binding",
+      "LOCAL_DEV_OPEN=true",
+      ...shared,
+      ...(persistTo ? ["--persist-to", join(persistTo, "pages")] : []),
+    ],
+    pagesDir,
+  );
+}

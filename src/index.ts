@@ -1,16 +1,47 @@
-import { app } from "./api/app";
-import { onQueue } from "./triggers/queue";
-import { onScheduled } from "./triggers/scheduled";
+// The Worker, composed. The core (src/workflows, src/instances) and its fronts (src/api,
+// src/rpc) are always here; each optional part plugs in on the lines marked with its name,
+// which `npm run remove -- <part>` deletes along with the part's files (docs/make-it-yours.md).
 
-export { WorkflowScheduler } from "./agents/workflow-scheduler";
+import { agentRoutes } from "./agents/http"; // part: agent
+import { splitAgentOrigin } from "./agents/report"; // part: agent
+import { createApp } from "./api/app";
+import { queueRoutes } from "./api/queue"; // part: queue
+import type { RouteGroup } from "./api/types";
+import { createWorkflowService } from "./rpc/workflow-service";
+import { onQueue } from "./triggers/queue"; // part: queue
+import { onScheduled } from "./triggers/scheduled"; // part: cron
+import { addOriginSplitter } from "./workflows/hooks"; // part: agent
+
+export { WorkflowScheduler } from "./agents/workflow-scheduler"; // part: agent
 export { InstanceIndex } from "./instances/instance-index";
-export { WorkflowService } from "./rpc/workflow-service";
-export { MyWorkflow } from "./workflows/my-workflow";
-export { ParentWorkflow } from "./workflows/parent-workflow";
-export { RestockWorkflow } from "./workflows/restock-workflow";
+export * from "./workflows"; // every workflow: src/workflows/index.ts is the list
+
+addOriginSplitter(splitAgentOrigin); // part: agent (runs it started report to it: src/workflows/hooks.ts)
+
+/** The routes of the optional parts: on the public API, and on WorkflowService's `fetch` if they ask. */
+const routes: RouteGroup[] = [
+  queueRoutes, // part: queue
+  agentRoutes, // part: agent
+];
+
+const app = createApp(routes);
+
+/** Workflows over a service binding (Workers RPC): src/rpc/workflow-service.ts. */
+export const WorkflowService = createWorkflowService(routes);
 
 export default {
   fetch: app.fetch,
-  scheduled: onScheduled,
-  queue: onQueue,
+  scheduled: onScheduled, // part: cron
+  queue: onQueue, // part: queue
 } satisfies ExportedHandler<Env>;
+
+// For callers of the Worker (the Pages app): the typed HTTP client's route table, RPC's argument types.
+export type { App } from "./api/app";
+export type {
+  CreatedInstance,
+  CreateOptions,
+  ListInstancesQuery,
+  RpcInstanceDetails,
+  SeedCreateResponse,
+  StatusRequest,
+} from "./rpc/workflow-service";

@@ -1,18 +1,11 @@
 // The deploy bundle replaces modules the agents SDK imports for features this Worker does
-// not use with the stubs in bundle-stubs/, and zod with all of zod but its locales
-// (wrangler.jsonc "alias", mirrored into Vite's resolve.alias by vitest.config.ts so these
-// tests run what ships).
-import { runInDurableObject } from "cloudflare:test";
-import { Client } from "@modelcontextprotocol/client";
-import { newWebSocketRpcSession } from "capnweb";
-import { createMimeMessage } from "mimetext";
+// not use with the stubs in bundle-stubs/ (checked by test/agents/bundle-stubs.test.ts), and
+// zod with all of zod but its locales (wrangler.jsonc "alias", mirrored into Vite's
+// resolve.alias by vitest.config.ts so these tests run what ships).
 import { describe, expect, inject, it } from "vitest";
 import * as zod from "zod";
 // zod's own namespace (its `z`), every locale included: "zod/v4" is no alias key.
 import zodItself from "zod/v4";
-import type { WorkflowScheduler } from "../src/agents/workflow-scheduler";
-import { connect, schedulerStub } from "./agents/agent-helpers";
-import { uniqueId } from "./helpers";
 
 const alias = inject("bundleAlias");
 
@@ -36,48 +29,6 @@ function exportsSubpath(exportsField: unknown, subpath: string): boolean {
     );
   });
 }
-
-// A stub's checks run while its alias line is there: deleting the line (to use the feature,
-// bundle-stubs/README.md) skips them.
-describe("bundle stubs", () => {
-  it.runIf("@modelcontextprotocol/client" in alias)("the MCP client is the stub", () => {
-    expect(() => new (Client as unknown as new () => unknown)()).toThrow(/not in this Worker's bundle/);
-  });
-
-  it.runIf("capnweb" in alias)("capnweb is the stub", () => {
-    expect(() => (newWebSocketRpcSession as () => unknown)()).toThrow(/not in this Worker's bundle/);
-  });
-
-  it.runIf("mimetext" in alias)("mimetext is the stub", () => {
-    expect(() => (createMimeMessage as () => unknown)()).toThrow(/not in this Worker's bundle/);
-  });
-
-  it("an Agent starts and serves its WebSocket with them", async () => {
-    const name = uniqueId("stubs");
-    const client = await connect(name);
-    try {
-      const state = await client.waitForState(() => true);
-      expect(state).toEqual({ runs: [] });
-    } finally {
-      client.close();
-    }
-  });
-
-  it.runIf("@modelcontextprotocol/client" in alias)(
-    "an MCP server cannot be added: the stub's error, and the Agent keeps working",
-    async () => {
-      const name = uniqueId("stubs-mcp");
-      const error = await runInDurableObject(schedulerStub(name), (agent: WorkflowScheduler) =>
-        agent.addMcpServer("probe", "https://mcp.example.com/mcp").then(
-          () => null,
-          (e: unknown) => String(e),
-        ),
-      );
-      expect(error).toMatch(/not in this Worker's bundle/);
-      expect(await schedulerStub(name).snapshot()).toEqual({ runs: [] });
-    },
-  );
-});
 
 describe("wrangler.jsonc's alias", () => {
   // Wrangler replaces every import whose specifier equals a key, in every package and in

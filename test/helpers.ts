@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
-import type { Envelope } from "../src/api/envelope";
+import type { InstanceSummary } from "../src/instances/listing";
+import type { Envelope } from "../src/shared/envelope";
 import type { OrderParamsInput } from "../src/workflows/order-schema";
 
 export const API_TOKEN = "test-token-0123456789";
@@ -80,3 +81,21 @@ export async function waitForApiStatus(workflow: string, id: string, status: str
   );
   return res.body.result!;
 }
+
+/** Every instance of `workflow` the API lists as created since `since` (ISO 8601), all pages. */
+export async function listedSince(workflow: string, since: string): Promise<InstanceSummary[]> {
+  const all: InstanceSummary[] = [];
+  for (let page = 1; ; page++) {
+    const res = await api<InstanceSummary[]>(
+      "GET",
+      `/api/workflows/${workflow}/instances?per_page=100&page=${page}&date_start=${encodeURIComponent(since)}`,
+    );
+    if (res.status !== 200) throw new Error(`listing ${workflow}: ${res.status}`);
+    if (res.body.result!.length === 0) return all;
+    all.push(...res.body.result!);
+  }
+}
+
+/** Who started each of `ids` among the listed `items`: id -> started_by. */
+export const startedBy = (items: InstanceSummary[], ids: string[]) =>
+  Object.fromEntries(items.filter((i) => ids.includes(i.id)).map((i) => [i.id, i.started_by]));

@@ -7,5 +7,7 @@ declare module "vitest" {
     createRateLimit: { limit: number; period: number } | undefined;
     /** wrangler.jsonc's `alias` as wrangler reads it: import specifier -> stub file. */
     bundleAlias: Record<string, string>;
+    /** wrangler.jsonc's `workflows`, as wrangler reads them. */
+    wranglerWorkflows: { name: string; binding: string; class_name: string }[];
   }
 }

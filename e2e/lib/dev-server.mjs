@@ -88,13 +88,34 @@ export async function spawnWrangler({ args, cwd, port, readyPath, env = {}, time
 }
 
 /**
+ * The flags every local server of a run gets, from `wrangler dev` and `wrangler pages dev` alike:
+ * loopback only, a free inspector port, its own state directory, no interactive session.
+ * @param {number} port
+ * @param {string} persistTo
+ */
+export async function localServerFlags(port, persistTo) {
+  return [
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(await freePort()),
+    "--persist-to",
+    persistTo,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+  ];
+}
+
+/**
  * Starts `wrangler dev` and waits until /health answers.
  * @param {{ stateDir: string, token: string, vars?: Record<string, string>, port?: number, env?: Record<string, string>, timeoutMs?: number }} options
  *   env: extra environment for wrangler (e.g. WRANGLER_REGISTRY_PATH, its own dev registry)
  */
 export async function startDevServer({ stateDir, token, vars = {}, port, env = {}, timeoutMs = 90_000 }) {
   port ??= await freePort();
-  const inspectorPort = await freePort();
   // The secret goes through an env file of our own (mode 0600): with --env-file, wrangler
   // does not read the project's .dev.vars, so the user's token is never used or needed.
   const envFile = join(stateDir, "e2e.env");
@@ -104,19 +125,9 @@ export async function startDevServer({ stateDir, token, vars = {}, port, env = {
     what: "wrangler dev",
     args: [
       "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      "--persist-to",
-      join(stateDir, "state"),
+      ...(await localServerFlags(port, join(stateDir, "state"))),
       "--env-file",
       envFile,
-      "--show-interactive-dev-session=false",
-      "--log-level",
-      "warn",
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     cwd: new URL("../..", import.meta.url).pathname,

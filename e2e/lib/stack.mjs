@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, newStateDir, newToken, spawnWrangler, startDevServer } from "./dev-server.mjs";
+import { freePort, localServerFlags, newStateDir, newToken, spawnWrangler, startDevServer } from "./dev-server.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -31,18 +31,10 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => process.e
  */
 async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 90_000 }) {
   const port = await freePort();
-  const inspectorPort = await freePort();
   const args = [
     "pages",
     "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspectorPort),
-    "--persist-to",
-    join(stateDir, "pages-state"),
+    ...(await localServerFlags(port, join(stateDir, "pages-state"))),
     // `wrangler pages dev` ignores --env-file (it reads pages-app/.dev.vars, the user's
     // token, when present); a --binding overrides it. A random token, for this run only.
     "--binding",
@@ -52,9 +44,6 @@ async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 9
     // As `npm run dev`: the local-only open mode, on 127.0.0.1 (no Cloudflare Access).
     "--binding",
     "LOCAL_DEV_OPEN=true",
-    "--show-interactive-dev-session=false",
-    "--log-level",
-    "warn",
   ];
   const server = await spawnWrangler({
     what: "wrangler pages dev (reaching the Worker through its service binding)",

@@ -1,7 +1,7 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { hc } from "hono/client";
 import { etag } from "hono/etag";
-import type { App } from "../../src/api/app";
+import type { App } from "../../src/index";
 import { refusal } from "./reply";
 import {
   encodeStrayPercent,

@@ -1,4 +1,4 @@
-import { failure } from "../../src/api/envelope";
+import { failure } from "../../src/shared/envelope";
 
 /**
  * A refusal of the Pages app itself, before any route runs: the v4 envelope, so every

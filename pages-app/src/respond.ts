@@ -1,9 +1,9 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { failure } from "../../src/api/envelope";
-import { InstanceError } from "../../src/instances/errors";
-import { nestingDepth, PAYLOAD_MAX_DEPTH } from "../../src/instances/nesting";
+import { failure } from "../../src/shared/envelope";
+import { InstanceError } from "../../src/shared/errors";
+import { nestingDepth, PAYLOAD_MAX_DEPTH } from "../../src/shared/nesting";
 import type { PagesAppEnv } from "./types";
 
 /**

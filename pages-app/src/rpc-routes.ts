@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { etag } from "hono/etag";
-import { okPage } from "../../src/api/envelope";
-import type { JsonValue } from "../../src/rpc/result";
-import { rpcResponse } from "../../src/rpc/result";
-import type { CreateOptions, ListInstancesQuery, StatusRequest } from "../../src/rpc/workflow-service";
+import type { CreateOptions, ListInstancesQuery, StatusRequest } from "../../src/index";
+import { okPage } from "../../src/shared/envelope";
+import type { JsonValue } from "../../src/shared/rpc-result";
+import { rpcResponse } from "../../src/shared/rpc-result";
 import { forwardedRequest, limitBody, onError, onNotFound, readJson, relay } from "./respond";
 import type { PagesAppEnv } from "./types";
 
@@ -70,7 +70,7 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
   )
   .all("/*", async (c) => {
     // A service binding's fetch needs an absolute URL; the host is not used.
-    const request = await forwardedRequest(c, BASE_PATH, new URL("https://workflows-starter/api/workflows"));
+    const request = await forwardedRequest(c, BASE_PATH, new URL("https://worker/api/workflows"));
     return request ? relay(await c.env.WORKFLOW_SERVICE.fetch(request)) : onNotFound(c);
   })
   .notFound(onNotFound)

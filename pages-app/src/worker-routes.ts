@@ -1,5 +1,5 @@
-import { failure } from "../../src/api/envelope";
-import { SERVICE_CLIENT_HEADER } from "../../src/api/rate-limit";
+import { failure } from "../../src/shared/envelope";
+import { SERVICE_CLIENT_HEADER } from "../../src/shared/service-client";
 import { ACCESS_JWT_HEADER } from "./access";
 import type { Caller } from "./caller";
 import type { PagesBindings } from "./types";
@@ -14,8 +14,8 @@ const CALLER_HEADERS = ["authorization", "cookie", ACCESS_JWT_HEADER, SERVICE_CL
 
 /**
  * /worker/*: a pass-through to WorkflowService's `fetch` over the service binding,
- * with the `/worker` prefix removed (`/worker/api/workflows` -> `/api/workflows`), the
- * Agent's WebSocket included. A browser using this app never needs the Worker's API
+ * with the `/worker` prefix removed (`/worker/api/workflows` -> `/api/workflows`),
+ * WebSockets included. A browser using this app never needs the Worker's API
  * token: the Pages project itself is behind Cloudflare Access.
  */
 export async function workerPassThrough(request: Request, env: PagesBindings, caller: Caller): Promise<Response> {

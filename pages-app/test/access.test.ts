@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import type { Envelope } from "../../src/api/envelope";
+import type { Envelope } from "../../src/shared/envelope";
 import { ACCESS_AUD, ACCESS_TEAM_DOMAIN, accessToken, validAccessToken } from "./access-tokens";
 import { deployments, json, pages, pagesVia } from "./helpers";
 
@@ -20,7 +20,7 @@ const ROUTES: [string, RequestInit?][] = [
   ["/http/workflows"],
   ["/worker/health"],
   ["/worker/api/workflows"],
-  ["/worker/agents/workflow-scheduler/access-test"],
+  ["/worker/agents/workflow-scheduler/access-test"], // part: agent
   ["/seed/create", json("POST", {})],
   ["/guide/create", json("POST", {})],
 ];

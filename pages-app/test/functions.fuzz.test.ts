@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { INSTANCE_ID_PATTERN } from "../../src/instances/validation";
+import { INSTANCE_ID_PATTERN } from "../../src/workflows/platform-limits";
 import * as arb from "../../test/fuzz/arbitraries";
 import { expectEnvelope } from "../../test/fuzz/envelope";
 import { accessToken, validAccessToken } from "./access-tokens";

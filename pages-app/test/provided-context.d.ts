@@ -6,6 +6,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** The create rate limit as wrangler.jsonc configures it. */
     createRateLimit: { limit: number; period: number } | undefined;
+    /** The names of the Worker's workflows, as ../wrangler.jsonc declares them. */
+    workflowNames: string[];
     /** The Cloudflare Access team the Functions under test trust, and its signing key. */
     access: { teamDomain: string; audience: string; keyId: string; privateJwk: JWK };
   }

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
-import type { Envelope } from "../../src/api/envelope";
 import { RETRY_AFTER_SECONDS } from "../../src/api/rate-limit";
+import type { Envelope } from "../../src/shared/envelope";
 import { deployments, json, order, pages, pagesVia, uniqueId } from "./helpers";
 
 /**

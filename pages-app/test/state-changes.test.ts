@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Envelope } from "../../src/api/envelope";
+import type { Envelope } from "../../src/shared/envelope";
 import { PAGES_MAX_BODY_BYTES } from "../src/respond";
 import { json, order, pages, uniqueId } from "./helpers";
 
@@ -27,6 +27,7 @@ const creates = (headers: Record<string, string>): [string, () => Promise<Respon
     ["/worker", () => pages("/worker/api/workflows/my-workflow/instances", { method: "POST", headers, body: body() })],
     ["/seed/create", () => pages("/seed/create", { method: "POST", headers, body: "{}" })],
     ["/guide/create", () => pages("/guide/create", { method: "POST", headers, body: "{}" })],
+    // part: agent (from here)
     [
       "/worker (Agent)",
       () =>
@@ -36,6 +37,7 @@ const creates = (headers: Record<string, string>): [string, () => Promise<Respon
           body: JSON.stringify({ workflow: "my-workflow", params: order() }),
         }),
     ],
+    // part: agent (to here)
   ];
 };
 
@@ -103,7 +105,7 @@ describe("a same-origin JSON create goes through", () => {
       "/seed/create": 200,
       // The guide's payload is not an order: the Worker's 400, so it reached the Worker.
       "/guide/create": 400,
-      "/worker (Agent)": 201,
+      "/worker (Agent)": 201, // part: agent
     });
   });
 });
@@ -138,6 +140,7 @@ describe("no GET changes state", () => {
     await expectEnvelopeError(await pages(path), 400, /malformed path/);
   });
 
+  // part: agent (from here)
   it("a WebSocket to the Agent opens from this origin only", async () => {
     const path = "/worker/agents/workflow-scheduler/csrf-socket";
     const upgrade = (origin: string) => pages(path, { headers: { upgrade: "websocket", origin } });
@@ -147,6 +150,7 @@ describe("no GET changes state", () => {
     res.webSocket?.accept();
     res.webSocket?.close();
   });
+  // part: agent (to here)
 });
 
 describe("a body over the cap is refused before anything reads it", () => {

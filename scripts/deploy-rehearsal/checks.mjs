@@ -109,13 +109,15 @@ export function checkRehearsal({ config, settings, workerUrl, productionBranch, 
 
   // What the config declares.
   const workerSecrets = worker.secrets?.required ?? [];
-  const pagesSecrets = [...new Set([...(pages.secrets?.required ?? []), ...Object.keys(settings), "WORKER_URL"])];
+  const pagesSecrets = pages
+    ? [...new Set([...(pages.secrets?.required ?? []), ...Object.keys(settings), "WORKER_URL"])]
+    : [];
   const workerBindings = [
     ...Object.entries(declaredBindings(worker)).map(([name, b]) => uploadShape(name, b)),
     ...workerSecrets.map((name) => ({ name, type: "secret_text" })),
   ];
   // A Pages secret is the deployed value of its name: a `vars` entry of that name stays local.
-  const pagesBindings = Object.entries(declaredBindings(pages))
+  const pagesBindings = Object.entries(pages ? declaredBindings(pages) : {})
     .filter(([name]) => !pagesSecrets.includes(name))
     .map(([name, b]) => uploadShape(name, b));
   const queueNames = [
@@ -126,9 +128,9 @@ export function checkRehearsal({ config, settings, workerUrl, productionBranch, 
   ];
   const lastMigration = worker.migrations.at(-1);
   const workflows = worker.workflows.filter((w) => !w.script_name || w.script_name === worker.name);
-  const publicDir = pages.pages_build_output_dir;
-  const staticFiles = filesUnder(publicDir).filter((f) => !PAGES_NOT_UPLOADED.test(f));
-  const functionFiles = filesUnder(join(dirname(pages.configPath), "functions"));
+  const publicDir = pages?.pages_build_output_dir;
+  const staticFiles = pages ? filesUnder(publicDir).filter((f) => !PAGES_NOT_UPLOADED.test(f)) : [];
+  const functionFiles = pages ? filesUnder(join(dirname(pages.configPath), "functions")) : [];
 
   // A deploy that lacks a setting stops before it changes anything, and says how to give it.
   const refused = runs.refused;
@@ -158,7 +160,7 @@ export function checkRehearsal({ config, settings, workerUrl, productionBranch, 
       name: body.name,
       production_branch: body.production_branch,
     }));
-    const wantProject = first ? [{ name: pages.name, production_branch: productionBranch }] : [];
+    const wantProject = first && pages ? [{ name: pages.name, production_branch: productionBranch }] : [];
     if (!isDeepStrictEqual(createdProjects, wantProject)) {
       fail(`${run} run: created the Pages projects ${show(createdProjects)}, expected ${show(wantProject)}`);
     }
@@ -204,7 +206,9 @@ export function checkRehearsal({ config, settings, workerUrl, productionBranch, 
 
     // Cron Triggers, Workflow registrations, queue consumers.
     const schedules = calls(entries, ROUTE.schedules).map((e) => e.body);
-    const wantSchedules = [worker.triggers.crons.map((cron) => ({ cron }))];
+    // Without `triggers.crons` (npm run remove -- cron) wrangler sets no Cron Triggers at all.
+    const crons = worker.triggers.crons;
+    const wantSchedules = crons === undefined ? [] : [crons.map((cron) => ({ cron }))];
     if (!isDeepStrictEqual(schedules, wantSchedules)) {
       fail(`${run} run: cron triggers ${show(schedules)}, expected ${show(wantSchedules)}`);
     }
@@ -248,6 +252,12 @@ export function checkRehearsal({ config, settings, workerUrl, productionBranch, 
       }
     }
 
+    // Without a Pages app, nothing of Pages is touched.
+    if (!pages) {
+      const touched = ok(entries).filter((e) => /\/pages\//.test(e.path) && e.method !== "GET");
+      if (touched.length) fail(`${run} run: no Pages app, but it called ${show(touched.map((e) => e.route))}`);
+      continue;
+    }
     // The Pages app's secrets: all of them first, then only WORKER_URL (which follows the Worker).
     const patches = calls(entries, ROUTE.patchProject);
     const setSecrets = Object.assign({}, ...patches.map((e) => e.body.deployment_configs?.production?.env_vars));

@@ -7,7 +7,7 @@
 // its own cache and config directories, and no metrics, error reports or update check.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -24,16 +24,20 @@ const journal = join(dir, "journal.jsonl");
 const accountId = randomBytes(16).toString("hex");
 const workersDevSubdomain = "rehearsal";
 const productionBranch = "main";
+const pagesConfig = join(root, "pages-app", "wrangler.jsonc");
+const config = {
+  worker: unstable_readConfig({ config: join(root, "wrangler.jsonc") }),
+  // None once the Pages app is removed (npm run remove -- pages): the Worker is deployed alone.
+  pages: existsSync(pagesConfig) ? unstable_readConfig({ config: pagesConfig }) : undefined,
+};
+
 /** What the first deploy is given, as a user would in the environment. */
 const settings = {
   API_TOKEN: `rehearsal-${randomBytes(16).toString("hex")}`,
-  ACCESS_TEAM_DOMAIN: "https://rehearsal.cloudflareaccess.com",
-  ACCESS_AUD: randomBytes(32).toString("hex"),
-};
-
-const config = {
-  worker: unstable_readConfig({ config: join(root, "wrangler.jsonc") }),
-  pages: unstable_readConfig({ config: join(root, "pages-app", "wrangler.jsonc") }),
+  ...(config.pages && {
+    ACCESS_TEAM_DOMAIN: "https://rehearsal.cloudflareaccess.com",
+    ACCESS_AUD: randomBytes(32).toString("hex"),
+  }),
 };
 
 // --- The stand-in: its own process, stopped by its PID.

@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { invalid } from "../instances/errors";
 import { workflowNamed } from "../instances/instances";
-import { assertPayloadSize, INSTANCE_STATUSES, NewInstanceId, parse } from "../instances/validation";
-import type { JsonValue } from "../rpc/result";
-import type { WorkflowDefinition } from "../workflows/registry";
+import { assertPayloadSize, INSTANCE_STATUSES, parse } from "../instances/validation";
+import { invalid } from "../shared/errors";
+import type { JsonValue } from "../shared/rpc-result";
+import { NewInstanceId } from "../workflows/platform-limits";
+import type { RegisteredWorkflow } from "../workflows/registry";
 
 /**
  * Inputs of the WorkflowScheduler Agent. The HTTP edge (src/api/agents.ts) parses
@@ -203,7 +204,7 @@ export interface ListRequest {
  * (400 naming the field). Returns the definition so the caller finds its binding.
  */
 export function validateTarget(target: { workflow: unknown; params?: unknown; instance_id?: unknown }): {
-  definition: WorkflowDefinition;
+  definition: RegisteredWorkflow;
   target: WorkflowTarget;
 } {
   const definition = workflowNamed(target.workflow);

@@ -1,6 +1,6 @@
 import type { Schedule } from "agents";
 import type { WorkflowInfo } from "agents/workflows";
-import type { JsonValue } from "../rpc/result";
+import type { JsonValue } from "../shared/rpc-result";
 import { WORKFLOWS } from "../workflows/registry";
 import type { WorkflowStatusName, WorkflowTarget } from "./scheduler-input";
 

@@ -1,10 +1,11 @@
 import { Agent, type Schedule } from "agents";
 import type { WorkflowCallback } from "agents/workflows";
-import { conflict, InstanceError, mapPlatformError, notFound } from "../instances/errors";
-import { recordCreated } from "../instances/listing";
-import type { JsonValue, RpcError, RpcResult } from "../rpc/result";
-import type { WorkflowReport } from "../workflows/agent-report";
-import { findWorkflow, type WorkflowDefinition } from "../workflows/registry";
+import { conflict, InstanceError, notFound } from "../shared/errors";
+import type { JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
+import { mapPlatformError } from "../workflows/platform-errors";
+import { recordCreated } from "../workflows/records";
+import { findWorkflow, type RegisteredWorkflow } from "../workflows/registry";
+import type { WorkflowReport } from "./report";
 import {
   ACTIVE_STATUSES,
   fromPageCursor,
@@ -118,7 +119,7 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
     return settle(() => this.checkWorkflowStatuses());
   }
 
-  /** Called by workflows this Agent started (src/workflows/agent-report.ts). */
+  /** Called by workflows this Agent started (./report.ts). */
   async handleWorkflowReport(workflowName: string, instanceId: string, report: WorkflowReport): Promise<void> {
     // The time the workflow made the report; a report without one counts as old.
     const base = { workflowName, workflowId: instanceId, timestamp: report.at ?? 0 };
@@ -290,7 +291,7 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
 
   /** Starts a tracked instance; a taken id is a 409 from the instance core's mapping. */
   private async track(target: ScheduledStart, id: string | undefined, origin: RunOrigin): Promise<TrackedWorkflow> {
-    const definition: WorkflowDefinition = findWorkflow(target.workflow)!;
+    const definition: RegisteredWorkflow = findWorkflow(target.workflow)!;
     let instanceId: string;
     try {
       instanceId = await this.runWorkflow(definition.binding, target.params ?? {}, {
@@ -338,7 +339,7 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
 
 const FINISHED: readonly WorkflowStatusName[] = ["complete", "errored", "terminated"];
 
-/** Runs `work` and reports its outcome as an RpcResult (see src/rpc/result.ts). */
+/** Runs `work` and reports its outcome as an RpcResult (see src/shared/rpc-result.ts). */
 async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
   try {
     return { ok: true, result: await work() };

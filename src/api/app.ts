@@ -1,39 +1,49 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { agentsApi } from "./agents";
+import { ok } from "../shared/envelope";
 import { corsPolicy } from "./cors";
-import { ok } from "./envelope";
 import { accountId, limitBody, onError, onNotFound, requireToken } from "./middleware";
-import { queueApi } from "./queue";
-import type { AppEnv } from "./types";
+import type { AppEnv, RouteGroup } from "./types";
 import { workflowsApi } from "./workflows";
 
-/** The Worker's public HTTP API: composition and cross-cutting middleware only. */
-export const app = new Hono<AppEnv>()
-  .use(requestId())
-  // A JSON API: no content may load from it or frame it, and no cache may keep it.
-  .use(
-    secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }),
-    async (c, next) => {
-      await next();
-      c.header("Cache-Control", "no-store");
-    },
-  )
-  .use(corsPolicy())
-  .get("/health", (c) => c.json(ok({ status: "ok" })))
-  .use("/api/*", requireToken(), limitBody())
-  .route("/api/workflows", workflowsApi)
-  .route("/api/queue", queueApi)
-  // The WorkflowScheduler Agent (HTTP and WebSocket), behind the same token.
-  .use("/agents/*", requireToken(), limitBody())
-  .route("/agents", agentsApi)
-  // The same routes where the Cloudflare REST API has them, so its clients (the
-  // `cloudflare` SDK, with `baseURL` pointed here) drive this Worker unchanged.
-  .use("/client/v4/*", requireToken(), limitBody())
-  .use("/client/v4/accounts/:account_id/*", accountId())
-  .route("/client/v4/accounts/:account_id/workflows", workflowsApi)
-  .notFound(onNotFound)
-  .onError(onError);
+/**
+ * The Worker's public HTTP API: composition and cross-cutting middleware only. `groups` are
+ * the routes of the optional parts src/index.ts plugs in,
+ * each behind the same token.
+ */
+export function createApp(groups: readonly RouteGroup[] = []) {
+  // The methods the routes answer, once they are all mounted: CORS allows exactly these.
+  const methods: string[] = [];
+  const app = new Hono<AppEnv>()
+    .use(requestId())
+    // A JSON API: no content may load from it or frame it, and no cache may keep it.
+    .use(
+      secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }),
+      async (c, next) => {
+        await next();
+        c.header("Cache-Control", "no-store");
+      },
+    )
+    .use(corsPolicy(() => methods))
+    .get("/health", (c) => c.json(ok({ status: "ok" })))
+    .use("/api/*", requireToken(), limitBody())
+    .route("/api/workflows", workflowsApi);
+  for (const group of groups) {
+    if (!group.path.startsWith("/api/")) app.use(`${group.path}/*`, requireToken(), limitBody());
+    app.route(group.path, group.routes);
+  }
+  const composed = app
+    // The same routes where the Cloudflare REST API has them, so its clients (the
+    // `cloudflare` SDK, with `baseURL` pointed here) drive this Worker unchanged.
+    .use("/client/v4/*", requireToken(), limitBody())
+    .use("/client/v4/accounts/:account_id/*", accountId())
+    .route("/client/v4/accounts/:account_id/workflows", workflowsApi)
+    .notFound(onNotFound)
+    .onError(onError);
+  methods.push(...new Set(composed.routes.map((r) => r.method).filter((m) => m !== "ALL")));
+  return composed;
+}
 
-export type App = typeof app;
+/** The API's route table, for typed clients (`hc<App>`, as the Pages app's fetch path). */
+export type App = ReturnType<typeof createApp>;

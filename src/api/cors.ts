@@ -16,28 +16,27 @@ export function allowedOrigins(setting: string | undefined): Set<string> {
   );
 }
 
-/** Every method a route of the API answers: DELETE cancels an Agent schedule (src/api/agents.ts). */
-export const CORS_METHODS = ["GET", "POST", "PATCH", "DELETE"];
-
-const policy = cors({
-  origin: (origin, c) => (allowedOrigins((c.env as Env).CORS_ALLOWED_ORIGINS).has(origin) ? origin : null),
-  allowMethods: CORS_METHODS,
-  allowHeaders: ["Authorization", "Content-Type"],
-  exposeHeaders: ["Retry-After", "X-Request-Id"],
-  maxAge: 600,
-  // Bearer tokens, never cookies: browsers must not send credentials.
-  credentials: false,
-});
-
 /**
  * An explicit CORS policy, closed by default. A preflight (OPTIONS with `Origin` and
  * `Access-Control-Request-Method`) is answered here, before auth, because browsers
  * never send credentials on a preflight; it grants nothing unless the origin is listed.
- * Other requests get `Access-Control-Allow-Origin` only for a listed origin.
+ * Other requests get `Access-Control-Allow-Origin` only for a listed origin. A preflight is
+ * allowed the methods the API's routes answer (`methods`, read once they are all mounted).
  */
-export const corsPolicy = (): MiddlewareHandler<AppEnv> => async (c, next) => {
-  if (!c.req.header("origin")) return next();
-  // An OPTIONS request that is not a preflight is an ordinary request (401/405 below).
-  if (c.req.method === "OPTIONS" && !c.req.header("access-control-request-method")) return next();
-  return policy(c, next);
+export const corsPolicy = (methods: () => string[]): MiddlewareHandler<AppEnv> => {
+  const policy = cors({
+    origin: (origin, c) => (allowedOrigins((c.env as Env).CORS_ALLOWED_ORIGINS).has(origin) ? origin : null),
+    allowMethods: () => methods(),
+    allowHeaders: ["Authorization", "Content-Type"],
+    exposeHeaders: ["Retry-After", "X-Request-Id"],
+    maxAge: 600,
+    // Bearer tokens, never cookies: browsers must not send credentials.
+    credentials: false,
+  });
+  return async (c, next) => {
+    if (!c.req.header("origin")) return next();
+    // An OPTIONS request that is not a preflight is an ordinary request (401/405 below).
+    if (c.req.method === "OPTIONS" && !c.req.header("access-control-request-method")) return next();
+    return policy(c, next);
+  };
 };

@@ -3,9 +3,10 @@ import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { InstanceError } from "../instances/errors";
-import { LIMITS } from "../instances/validation";
-import { errorResponse, failure, kindResponse } from "./envelope";
+import { failure } from "../shared/envelope";
+import { InstanceError } from "../shared/errors";
+import { LIMITS } from "../workflows/platform-limits";
+import { errorResponse, kindResponse } from "./envelope";
 import type { AppEnv } from "./types";
 
 const encoder = new TextEncoder();

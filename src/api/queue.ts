@@ -1,14 +1,14 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { InstanceError, invalid } from "../instances/errors";
 import { workflowNamed } from "../instances/instances";
 import { assertIdsFree } from "../instances/taken-ids";
 import { assertPayloadSize, parse } from "../instances/validation";
+import { ok } from "../shared/envelope";
+import { InstanceError, invalid } from "../shared/errors";
 import { ORDER_QUEUE, ORDER_WORKFLOW, OrderMessage } from "../triggers/queue";
-import { ok } from "./envelope";
 import { jsonBody, methodNotAllowed } from "./middleware";
 import { limitCreates } from "./rate-limit";
-import type { AppEnv } from "./types";
+import type { AppEnv, RouteGroup } from "./types";
 
 /** Limits of Cloudflare Queues: one message, one sendBatch call. */
 export const QUEUE_LIMITS = { messageBytes: 128 * 1024, batchBytes: 256 * 1024, batchMessages: 100 } as const;
@@ -32,7 +32,7 @@ const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(va
  * Without `instance_id` one is generated and returned: the consumer creates the
  * instance with it, and the caller can follow it at /api/workflows/my-workflow/instances/:id.
  */
-export const queueApi = new Hono<AppEnv>()
+const queueApi = new Hono<AppEnv>()
   .post("/orders", limitCreates(), async (c) => {
     const body = await jsonBody(c);
     const input = Array.isArray(body) ? parse(OrderBatch, body, "") : parse(OrderMessage, body, "");
@@ -76,3 +76,6 @@ export const queueApi = new Hono<AppEnv>()
     return c.json(ok({ queue: ORDER_QUEUE, instance_ids: ids }), 202);
   })
   .all("/orders", methodNotAllowed("POST"));
+
+/** The producer route, on the public API only. */
+export const queueRoutes: RouteGroup = { path: "/api/queue", routes: queueApi };

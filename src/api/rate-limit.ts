@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import { ERROR_CODE } from "../instances/errors";
+import { ERROR_CODE } from "../shared/errors";
+import { SERVICE_CLIENT_HEADER } from "../shared/service-client";
 import { errorResponse } from "./envelope";
 import type { AppEnv } from "./types";
 
@@ -9,16 +10,6 @@ import type { AppEnv } from "./types";
  * ends, so answer with the longest period: after that a new window has always begun.
  */
 export const RETRY_AFTER_SECONDS = 60;
-
-/**
- * On WorkflowService's `fetch` (src/rpc/service-app.ts) only: the client a trusted
- * service-binding caller names, who then gets a create budget of their own. The Pages
- * app sets it to the identity it verified (the Cloudflare Access user, or the address
- * in local dev) after removing whatever the browser sent, so a browser cannot pick its
- * own bucket, as it could by rotating an Authorization header. The public API never
- * reads it: there, anyone could send it.
- */
-export const SERVICE_CLIENT_HEADER = "x-workflows-client";
 
 declare module "hono" {
   interface ContextVariableMap {

@@ -11,7 +11,7 @@ import {
   listWorkflowsPage,
   sendEvent,
 } from "../instances/instances";
-import { ok, okPage } from "./envelope";
+import { ok, okPage } from "../shared/envelope";
 import { jsonBody, methodNotAllowed } from "./middleware";
 import { limitCreates } from "./rate-limit";
 import type { AppEnv } from "./types";

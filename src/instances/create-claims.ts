@@ -1,4 +1,4 @@
-import { conflict } from "./errors";
+import { conflict } from "../shared/errors";
 
 /**
  * Instance ids being created right now in this isolate.

@@ -1,14 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
+import { InstanceError } from "../shared/errors";
+import type { Milestone, MilestoneReport } from "../shared/milestones";
+import { mapPlatformError } from "../workflows/platform-errors";
+import type { Trigger } from "../workflows/records";
 import { bindingFor } from "../workflows/registry";
-import { InstanceError, mapPlatformError } from "./errors";
 import { afterReport, GONE_STATUS, isDue, isEnded, MAX_MISSES, nextSettle, SETTLE_BATCH } from "./freshness";
 import { migrate } from "./index-schema";
-import { boundReport, MAX_MILESTONES, type Milestone, type MilestoneReport } from "./progress";
+import { boundReport, MAX_MILESTONES } from "./progress";
 import { oldestEnd, PRUNE_EVERY_MS, type PruneResult, pruneEnded, retentionMs } from "./retention";
-
-/** How an instance was started. */
-export const TRIGGERS = ["api", "rpc", "agent", "parent", "cron", "schedule", "queue", "unknown"] as const;
-export type Trigger = (typeof TRIGGERS)[number];
 
 export interface IndexRow {
   id: string;

@@ -1,27 +1,28 @@
 import { z } from "zod";
-import { bindingOf, findWorkflow, WORKFLOWS, type WorkflowDefinition } from "../workflows/registry";
+import type { ResultInfo } from "../shared/envelope";
+import { conflict, InstanceError, invalid, notFound } from "../shared/errors";
+import type { Milestone } from "../shared/milestones";
+import { mapPlatformError } from "../workflows/platform-errors";
+import { EventType, InstanceId } from "../workflows/platform-limits";
+import type { Trigger } from "../workflows/records";
+import { indexOf, recordCreated } from "../workflows/records";
+import { bindingOf, findWorkflow, type RegisteredWorkflow, WORKFLOWS } from "../workflows/registry";
 import { claimIds } from "./create-claims";
-import { conflict, InstanceError, invalid, mapPlatformError, notFound } from "./errors";
-import type { IndexDetails, Trigger } from "./instance-index";
+import type { IndexDetails } from "./instance-index";
 import {
   encodeCursor,
   type InstanceSummary,
-  indexOf,
   parseListQuery,
-  type ResultInfo,
-  recordCreated,
   summarize,
   triggerSource,
   WorkflowListQuery,
 } from "./listing";
-import type { Milestone } from "./progress";
+import { instanceExists } from "./taken-ids";
 import {
   assertPayloadSize,
   BatchBody,
   BulkBody,
   CreateBody,
-  EventType,
-  InstanceId,
   parse,
   type StatusAction,
   StatusBody,
@@ -30,7 +31,7 @@ import {
 
 /**
  * The one place that creates, reads and steers Workflow instances. The HTTP API, the
- * RPC service and the Agent are thin adapters over these functions: inputs arrive
+ * RPC service and the optional parts are thin adapters over these functions: inputs arrive
  * as `unknown`, are validated here, and nothing invalid reaches a binding.
  */
 
@@ -107,7 +108,7 @@ export interface StatusChange {
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
-const describe = (w: WorkflowDefinition): WorkflowInfo => ({
+const describe = (w: RegisteredWorkflow): WorkflowInfo => ({
   name: w.name,
   class_name: w.class_name,
   binding: w.binding,
@@ -144,19 +145,19 @@ export function describeWorkflow(name: unknown): WorkflowInfo {
   return describe(workflowNamed(name));
 }
 
-export function workflowNamed(name: unknown): WorkflowDefinition {
+export function workflowNamed(name: unknown): RegisteredWorkflow {
   const valid = parse(WorkflowName, name, "workflow");
   const definition = findWorkflow(valid);
   if (!definition) throw notFound(`workflow ${valid}`);
   return definition;
 }
 
-function validateParams(definition: WorkflowDefinition, params: unknown, field: string): void {
+function validateParams(definition: RegisteredWorkflow, params: unknown, field: string): void {
   assertPayloadSize(params, field);
   parse(definition.params, params, field);
 }
 
-function createOptions(definition: WorkflowDefinition, body: CreateBody, field: string): WorkflowInstanceCreateOptions {
+function createOptions(definition: RegisteredWorkflow, body: CreateBody, field: string): WorkflowInstanceCreateOptions {
   validateParams(definition, body.params, `${field}params`);
   const retention = body.instance_retention && {
     successRetention: body.instance_retention.success_retention,
@@ -178,7 +179,7 @@ const versionOf = (env: Env) => env.CF_VERSION_METADATA.id;
  * engine has accepted it and starts it on its own schedule. Reading its live status here
  * would cost two more engine round trips per create; `GET .../instances/:id` reads it.
  */
-const createdView = (env: Env, definition: WorkflowDefinition, id: string, trigger: Trigger): CreatedInstance => ({
+const createdView = (env: Env, definition: RegisteredWorkflow, id: string, trigger: Trigger): CreatedInstance => ({
   id,
   workflow: definition.name,
   status: "queued",
@@ -187,7 +188,7 @@ const createdView = (env: Env, definition: WorkflowDefinition, id: string, trigg
   trigger_source: triggerSource(trigger),
 });
 
-async function handle(env: Env, definition: WorkflowDefinition, id: string): Promise<WorkflowInstance> {
+async function handle(env: Env, definition: RegisteredWorkflow, id: string): Promise<WorkflowInstance> {
   try {
     return await bindingOf(env, definition).get(id);
   } catch (error) {
@@ -231,7 +232,7 @@ const isConflict = (error: unknown) => error instanceof InstanceError && error.k
 
 /**
  * Creates one instance and records it in the instance index. `trigger` says which
- * path started it (the HTTP API, RPC, the Agent, a queue message, a cron...).
+ * path started it (the HTTP API, RPC, an optional part: records.ts lists them).
  */
 export async function createInstance(
   env: Env,
@@ -280,9 +281,9 @@ export async function createBatch(
   // Held until every new instance answers status(): see create-claims.ts.
   const release = claimIds(definition.name, ids);
   try {
-    // The binding skips ids that already exist without saying so; the API promises a
-    // 409 instead, so check before creating anything.
-    const existing = await Promise.all(ids.map((id) => exists(env, definition, id)));
+    // A taken id makes the whole batch a 409 with nothing created (the binding would create
+    // the others and report only the taken ones), so check before creating anything.
+    const existing = await Promise.all(ids.map((id) => instanceExists(env, definition, id)));
     const taken = ids.filter((_, i) => existing[i]);
     if (taken.length) {
       await recordExisting(env, definition.name, taken);
@@ -297,35 +298,38 @@ export async function createBatch(
     } catch (error) {
       throw mapPlatformError(error, definition.name);
     }
-    // From here the created instances exist: they are recorded, whatever happens next.
-    const results = outcome.created.map((instance) => createdView(env, definition, instance.id, trigger));
-    const recorded = recordCreated(env, definition.name, results, trigger);
-    const chosen = new Set(ids);
-    await Promise.all(
-      outcome.created.filter((instance) => chosen.has(instance.id)).map((i) => becameVisible(i, definition.name)),
-    );
-    await recorded;
-    if (outcome.errors.length) {
-      // Another caller won a race for an id: what was created is recorded all the same.
-      const failed = outcome.errors.map((e) => e.id ?? `#${e.index}`).join(", ");
-      const first = mapPlatformError(new Error(outcome.errors[0]!.message), definition.name);
-      throw isConflict(first) ? conflict(`instances of ${definition.name} already exist: ${failed}`) : first;
-    }
-    return results;
+    return await settleBatch(env, definition, outcome, trigger, new Set(ids));
   } finally {
     release();
   }
 }
 
-async function exists(env: Env, definition: WorkflowDefinition, id: string): Promise<boolean> {
-  try {
-    await (await bindingOf(env, definition).get(id)).status();
-    return true;
-  } catch (error) {
-    const mapped = mapPlatformError(error, definition.name, id);
-    if (mapped instanceof Error && "kind" in mapped && mapped.kind === "not_found") return false;
-    throw mapped;
+/**
+ * What a batch create answers, from what the binding did: the instances it created are
+ * recorded, whatever happens next; those whose ids were chosen are waited for until they
+ * answer status() (see create-claims.ts). If it could not create some (another caller won
+ * a race for an id after the check above), the answer is a 409 naming them, or the first
+ * failure as the platform gave it when it is not a conflict.
+ */
+export async function settleBatch(
+  env: Env,
+  definition: RegisteredWorkflow,
+  outcome: WorkflowBatchCreateResult,
+  trigger: Trigger,
+  chosen: ReadonlySet<string>,
+): Promise<CreatedInstance[]> {
+  const results = outcome.created.map((instance) => createdView(env, definition, instance.id, trigger));
+  const recorded = recordCreated(env, definition.name, results, trigger);
+  await Promise.all(
+    outcome.created.filter((instance) => chosen.has(instance.id)).map((i) => becameVisible(i, definition.name)),
+  );
+  await recorded;
+  if (outcome.errors.length) {
+    const failed = outcome.errors.map((e) => e.id ?? `#${e.index}`).join(", ");
+    const first = mapPlatformError(new Error(outcome.errors[0]!.message), definition.name);
+    throw isConflict(first) ? conflict(`instances of ${definition.name} already exist: ${failed}`) : first;
   }
+  return results;
 }
 
 export async function getInstance(env: Env, workflow: unknown, id: unknown): Promise<InstanceDetails> {
@@ -412,7 +416,7 @@ export async function changeStatus(env: Env, workflow: unknown, id: unknown, bod
 
 async function applyStatus(
   env: Env,
-  definition: WorkflowDefinition,
+  definition: RegisteredWorkflow,
   instanceId: string,
   request: { status: StatusAction; rollback?: boolean; from?: WorkflowInstanceRestartOptions["from"] },
 ): Promise<StatusChange> {

@@ -1,60 +1,8 @@
 import { z } from "zod";
-import { invalid } from "./errors";
-import type { IndexRow, Trigger } from "./instance-index";
+import { invalid } from "../shared/errors";
+import type { Trigger } from "../workflows/records";
+import type { IndexRow } from "./instance-index";
 import { INSTANCE_STATUSES, parse } from "./validation";
-
-/** The index of one workflow's instances (one Durable Object per workflow name). */
-export function indexOf(env: Env, workflow: string) {
-  return env.INSTANCE_INDEX.get(env.INSTANCE_INDEX.idFromName(workflow));
-}
-
-/** Attempts at recording a created instance before giving up (and logging it). */
-const RECORD_ATTEMPTS = 3;
-
-/**
- * Records newly created instances. The instances already exist at this point, so a
- * failure to record is retried, then logged rather than reported as a failed create
- * (which would make the caller retry into a 409). An instance whose record was lost is
- * recorded by the first read of it (`GET .../instances/:id`), or by a create of its id
- * that answers 409.
- */
-export async function recordCreated(
-  env: Env,
-  workflow: string,
-  created: { id: string; status: string }[],
-  trigger: Trigger,
-): Promise<void> {
-  if (created.length === 0) return;
-  const entries = created.map((c) => ({ id: c.id, status: c.status, trigger }));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await indexOf(env, workflow).record(workflow, entries);
-      return;
-    } catch (error) {
-      if (attempt < RECORD_ATTEMPTS) {
-        await new Promise((r) => setTimeout(r, 50 * attempt));
-        continue;
-      }
-      console.error(`could not record ${created.length} instance(s) of ${workflow} in the index`, error);
-      return;
-    }
-  }
-}
-
-/**
- * A run that `schedules` on a workflow binding started was created by the platform,
- * not by this Worker's code, so no creating path recorded it: the run records itself.
- * Call it inside a step (it writes); recording is idempotent, so a retry is harmless.
- */
-export async function recordIfScheduled(
-  env: Env,
-  workflow: string,
-  event: { instanceId: string; schedule?: unknown },
-): Promise<boolean> {
-  if (!event.schedule) return false;
-  await recordCreated(env, workflow, [{ id: event.instanceId, status: "running" }], "schedule");
-  return true;
-}
 
 /** The REST API's list query: `status`, `page`, `per_page`, `cursor`, `direction`, dates. */
 export const ListQuery = z
@@ -145,15 +93,6 @@ export interface InstanceSummary {
   ended_on: string | null;
   workflow_id: string;
   version_id: string;
-}
-
-export interface ResultInfo {
-  page: number;
-  per_page: number;
-  count: number;
-  total_count: number;
-  total_pages: number;
-  cursor?: string;
 }
 
 export function summarize(workflow: string, row: IndexRow, versionId: string): InstanceSummary {

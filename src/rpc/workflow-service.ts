@@ -1,7 +1,6 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { z } from "zod";
-import { failure } from "../api/envelope";
-import { InstanceError } from "../instances/errors";
+import type { RouteGroup } from "../api/types";
 import {
   type CreatedInstance,
   changeStatus,
@@ -17,10 +16,12 @@ import {
   type WorkflowInfo,
 } from "../instances/instances";
 import type { ListQuery } from "../instances/listing";
-import type { Milestone } from "../instances/progress";
 import type { StatusBody } from "../instances/validation";
-import type { JsonObject, JsonValue, RpcError, RpcResult } from "./result";
-import { serviceApp } from "./service-app";
+import { failure } from "../shared/envelope";
+import { InstanceError } from "../shared/errors";
+import type { Milestone } from "../shared/milestones";
+import type { JsonObject, JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
+import { createServiceApp } from "./service-app";
 
 /** Options for one new instance, as the HTTP API takes them (`POST .../instances`). */
 export interface CreateOptions {
@@ -60,93 +61,100 @@ const MY_WORKFLOW = "my-workflow";
  * project with `{ "binding": "WORKFLOW_SERVICE", "service": "workflows-starter",
  * "entrypoint": "WorkflowService" }`.
  *
+ * src/index.ts makes the class, with the routes of the optional parts its `fetch` serves.
  * A thin adapter over src/instances: arguments are validated there exactly as for the
- * HTTP API, and every typed method resolves to an RpcResult (see ./result.ts) because
+ * HTTP API, and every typed method resolves to an RpcResult (see ../shared/rpc-result.ts) because
  * an Error thrown across RPC keeps only its message.
  */
-export class WorkflowService extends WorkerEntrypoint<Env> {
-  /** The routes of the public API without the token, for trusted callers to proxy. */
-  override async fetch(request: Request): Promise<Response> {
-    return serviceApp.fetch(request, this.env, this.ctx);
-  }
-
-  async listWorkflows(): Promise<RpcResult<RpcWorkflowInfo[]>> {
-    // JSON Schemas and example params are JSON by construction.
-    return settle(async () => listWorkflows() as RpcWorkflowInfo[]);
-  }
-
-  // Instances created here are recorded as started by `rpc` in the instance index.
-  async create(workflow: string, options: CreateOptions = {}): Promise<RpcResult<CreatedInstance>> {
-    return settle(() => createInstance(this.env, workflow, options, "rpc"));
-  }
-
-  async createBatch(workflow: string, instances: CreateOptions[]): Promise<RpcResult<CreatedInstance[]>> {
-    return settle(() => createBatch(this.env, workflow, instances, "rpc"));
-  }
-
-  async listInstances(workflow: string, query: ListInstancesQuery = {}): Promise<RpcResult<InstanceList>> {
-    return settle(() => listInstances(this.env, workflow, query));
-  }
-
-  async status(workflow: string, id: string): Promise<RpcResult<RpcInstanceDetails>> {
-    // A workflow's output is what its `run` returned, which the platform stores serialized.
-    return settle(async () => (await getInstance(this.env, workflow, id)) as RpcInstanceDetails);
-  }
-
-  /** Takes the HTTP API's PATCH body, so `rollback` (terminate) and `from` (restart) work here too. */
-  async changeStatus(workflow: string, id: string, body: StatusRequest): Promise<RpcResult<StatusChange>> {
-    return settle(() => changeStatus(this.env, workflow, id, body));
-  }
-
-  async pause(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
-    return this.changeStatus(workflow, id, { status: "pause" });
-  }
-
-  async resume(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
-    return this.changeStatus(workflow, id, { status: "resume" });
-  }
-
-  async terminate(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
-    return this.changeStatus(workflow, id, { status: "terminate" });
-  }
-
-  async restart(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
-    return this.changeStatus(workflow, id, { status: "restart" });
-  }
-
-  async sendEvent(
-    workflow: string,
-    id: string,
-    type: string,
-    payload?: JsonValue,
-  ): Promise<RpcResult<{ id: string; type: string }>> {
-    return settle(() => sendEvent(this.env, workflow, id, type, payload));
-  }
-
-  /**
-   * The method from Cloudflare's "Call Workflows from Pages" guide, with its contract:
-   * creates a MY_WORKFLOW instance with `params: payload` and returns
-   * `Response.json({ id, details })`. The payload goes through the instance core
-   * like every other input, so one that is not valid MyWorkflow params (the guide's
-   * `{ hello: "world" }` is not) gets a 400 Response with the v4 envelope naming the
-   * field, instead of an instance that fails in its first step.
-   */
-  async createInstance(payload: JsonValue): Promise<Response> {
-    try {
-      const created = await createInstance(this.env, MY_WORKFLOW, { params: payload }, "rpc");
-      const { status, output, error } = await getInstance(this.env, MY_WORKFLOW, created.id);
-      const details: SeedCreateResponse["details"] = {
-        status,
-        ...(output !== undefined ? { output: output as JsonValue } : {}),
-        ...(error ? { error } : {}),
-      };
-      return Response.json({ id: created.id, details } satisfies SeedCreateResponse);
-    } catch (error) {
-      const { status, code, message, field } = describe(error);
-      return Response.json(failure(code, message, field), { status });
+export function createWorkflowService(groups: readonly RouteGroup[] = []) {
+  const serviceApp = createServiceApp(groups);
+  return class WorkflowService extends WorkerEntrypoint<Env> {
+    /** The routes of the public API without the token, for trusted callers to proxy. */
+    override async fetch(request: Request): Promise<Response> {
+      return serviceApp.fetch(request, this.env, this.ctx);
     }
-  }
+
+    async listWorkflows(): Promise<RpcResult<RpcWorkflowInfo[]>> {
+      // JSON Schemas and example params are JSON by construction.
+      return settle(async () => listWorkflows() as RpcWorkflowInfo[]);
+    }
+
+    // Instances created here are recorded as started by `rpc` in the instance index.
+    async create(workflow: string, options: CreateOptions = {}): Promise<RpcResult<CreatedInstance>> {
+      return settle(() => createInstance(this.env, workflow, options, "rpc"));
+    }
+
+    async createBatch(workflow: string, instances: CreateOptions[]): Promise<RpcResult<CreatedInstance[]>> {
+      return settle(() => createBatch(this.env, workflow, instances, "rpc"));
+    }
+
+    async listInstances(workflow: string, query: ListInstancesQuery = {}): Promise<RpcResult<InstanceList>> {
+      return settle(() => listInstances(this.env, workflow, query));
+    }
+
+    async status(workflow: string, id: string): Promise<RpcResult<RpcInstanceDetails>> {
+      // A workflow's output is what its `run` returned, which the platform stores serialized.
+      return settle(async () => (await getInstance(this.env, workflow, id)) as RpcInstanceDetails);
+    }
+
+    /** Takes the HTTP API's PATCH body, so `rollback` (terminate) and `from` (restart) work here too. */
+    async changeStatus(workflow: string, id: string, body: StatusRequest): Promise<RpcResult<StatusChange>> {
+      return settle(() => changeStatus(this.env, workflow, id, body));
+    }
+
+    async pause(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
+      return this.changeStatus(workflow, id, { status: "pause" });
+    }
+
+    async resume(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
+      return this.changeStatus(workflow, id, { status: "resume" });
+    }
+
+    async terminate(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
+      return this.changeStatus(workflow, id, { status: "terminate" });
+    }
+
+    async restart(workflow: string, id: string): Promise<RpcResult<StatusChange>> {
+      return this.changeStatus(workflow, id, { status: "restart" });
+    }
+
+    async sendEvent(
+      workflow: string,
+      id: string,
+      type: string,
+      payload?: JsonValue,
+    ): Promise<RpcResult<{ id: string; type: string }>> {
+      return settle(() => sendEvent(this.env, workflow, id, type, payload));
+    }
+
+    /**
+     * The method from Cloudflare's "Call Workflows from Pages" guide, with its contract:
+     * creates a MY_WORKFLOW instance with `params: payload` and returns
+     * `Response.json({ id, details })`. The payload goes through the instance core
+     * like every other input, so one that is not valid MyWorkflow params (the guide's
+     * `{ hello: "world" }` is not) gets a 400 Response with the v4 envelope naming the
+     * field, instead of an instance that fails in its first step.
+     */
+    async createInstance(payload: JsonValue): Promise<Response> {
+      try {
+        const created = await createInstance(this.env, MY_WORKFLOW, { params: payload }, "rpc");
+        const { status, output, error } = await getInstance(this.env, MY_WORKFLOW, created.id);
+        const details: SeedCreateResponse["details"] = {
+          status,
+          ...(output !== undefined ? { output: output as JsonValue } : {}),
+          ...(error ? { error } : {}),
+        };
+        return Response.json({ id: created.id, details } satisfies SeedCreateResponse);
+      } catch (error) {
+        const { status, code, message, field } = describe(error);
+        return Response.json(failure(code, message, field), { status });
+      }
+    }
+  };
 }
+
+/** The entrypoint's type, for callers that bind it (`Service<WorkflowService>`). */
+export type WorkflowService = InstanceType<ReturnType<typeof createWorkflowService>>;
 
 async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
   try {

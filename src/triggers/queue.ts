@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { InstanceError } from "../instances/errors";
 import { createInstance } from "../instances/instances";
-import { NewInstanceId } from "../instances/validation";
+import { InstanceError } from "../shared/errors";
+import { NewInstanceId } from "../workflows/platform-limits";
 
 /** The queue of orders (wrangler.jsonc `queues`): each message starts one MyWorkflow. */
 export const ORDER_QUEUE = "orders";

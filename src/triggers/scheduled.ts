@@ -1,6 +1,6 @@
-import { InstanceError } from "../instances/errors";
 import { createInstance } from "../instances/instances";
-import type { RestockParamsInput } from "../workflows/restock-schema";
+import { InstanceError } from "../shared/errors";
+import type { RestockParamsInput } from "../workflows/restock-workflow";
 
 /** The Cron Triggers of this Worker and what each starts. Keep in step with `triggers.crons` in wrangler.jsonc. */
 export const CRON_JOBS: Record<string, { workflow: string }> = {

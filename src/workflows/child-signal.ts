@@ -1,27 +1,15 @@
 import { NonRetryableError } from "cloudflare:workflows";
-import { z } from "zod";
-import { InstanceError, mapPlatformError } from "../instances/errors";
+import { InstanceError } from "../shared/errors";
+import { bindingNamed } from "./define";
 import type { OrderOutput, ParentRef } from "./order-schema";
-import { bindingFor } from "./registry";
-
-/** What a child tells its parent when it finishes, one event per child. */
-export type ChildResult = { ok: true; output: OrderOutput } | { ok: false; error: string };
-export type ChildSignal = ChildResult & { child_id: string };
-
-/** The part of a child's output the parent aggregates. */
-export const ChildOutput = z.looseObject({
-  outcome: z.enum(["fulfilled", "rejected", "expired"]),
-  total_cents: z.number().int().min(0),
-});
+import { mapPlatformError } from "./platform-errors";
 
 /**
- * Anyone holding the API token can send an event to a parent, so the parent checks
- * a report before it trusts it.
+ * What a child (MyWorkflow with a `parent`) tells its parent when it finishes, one event per
+ * child, on the event type the parent chose. Any workflow can be a parent: ParentWorkflow is one.
  */
-export const ChildSignalSchema = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), child_id: z.string(), output: ChildOutput }),
-  z.object({ ok: z.literal(false), child_id: z.string(), error: z.string().max(10_000) }),
-]);
+export type ChildResult = { ok: true; output: OrderOutput } | { ok: false; error: string };
+export type ChildSignal = ChildResult & { child_id: string };
 
 /**
  * Sends the child's result to the parent instance. Called inside a `step.do`, so a
@@ -33,7 +21,7 @@ export const ChildSignalSchema = z.discriminatedUnion("ok", [
 export async function notifyParent(env: Env, parent: ParentRef, childId: string, result: ChildResult) {
   let instance: WorkflowInstance;
   try {
-    instance = await bindingFor(env, parent.workflow).get(parent.instance_id);
+    instance = await bindingNamed(env, parent.workflow).get(parent.instance_id);
   } catch (error) {
     const mapped = mapPlatformError(error, parent.workflow, parent.instance_id);
     if (mapped instanceof InstanceError && mapped.kind === "not_found") throw new NonRetryableError(mapped.message);

@@ -1,19 +1,18 @@
-import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
+import type { WorkflowStep, WorkflowStepConfig } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
-import type { JsonValue } from "../rpc/result";
-import { splitAgentOrigin } from "./agent-report";
+import type { JsonValue } from "../shared/rpc-result";
 import { type ChildResult, notifyParent } from "./child-signal";
+import { defineWorkflow, type RunOf, WorkflowOf } from "./define";
 import {
   APPROVAL_EVENT,
   ApprovalPayload,
   type FAILABLE_STEPS,
+  ORDER_EXAMPLE,
   type OrderOutput,
   OrderParams,
-  type OrderParamsInput,
   type ParentNotice,
 } from "./order-schema";
-import { type ProgressReporter, progressReporter, REPORT_STEP } from "./progress-report";
-import { validateParams } from "./validate-params";
+import { type ProgressReporter, REPORT_STEP } from "./progress-report";
 
 /** Step names are part of the contract: tests mock them and the dashboard shows them. */
 export const ORDER_STEPS = {
@@ -40,13 +39,24 @@ export const ORDER_COMPENSATIONS = {
   release: "release reservation",
 } as const;
 
+export const myWorkflow = defineWorkflow({
+  name: "my-workflow",
+  binding: "MY_WORKFLOW",
+  description:
+    "An order: validate, reserve stock, let payment settle, wait for approval when the total is above the threshold, then charge and ship.",
+  params: OrderParams,
+  example: ORDER_EXAMPLE,
+  events: { [APPROVAL_EVENT]: ApprovalPayload },
+  validateStep: ORDER_STEPS.validate,
+});
+
 /**
  * An order: validate, reserve stock, let payment settle, wait for a human when the
  * order is large, then charge and ship. A rejected or expired approval releases the
  * reservation instead; an approval event of the wrong shape fails the order (see
  * `approvalOf`). Every instance reports its milestones (stock reserved 25%, waiting for
- * approval 50%, shipped 90%, complete or failed) to the instance index, and to the Agent
- * that started it, if one did (see progress-report.ts). When a step fails for good
+ * approval 50%, shipped 90%, complete or failed) to the instance index, and to whoever
+ * started it if they asked (see hooks.ts). When a step fails for good
  * before the shipment (retries exhausted, a timeout, or a NonRetryableError), the
  * completed steps are compensated: the payment is refunded and the reservation
  * released, newest first, each recorded in the instance index as it is done
@@ -69,15 +79,14 @@ export const ORDER_COMPENSATIONS = {
  *   each side effect is idempotent: ids derive from the instance id, never from
  *   `Math.random()` or `Date.now()` outside a step.
  */
-export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
-  override async run(event: WorkflowEvent<OrderParamsInput>, step: WorkflowStep): Promise<OrderOutput> {
-    // Invalid input can never succeed on retry: validateParams fails the instance at once.
-    // Set when the WorkflowScheduler Agent started this instance: it gets the reports too.
-    const { params, origin: agent } = splitAgentOrigin(event.payload);
-    const order = await step.do(ORDER_STEPS.validate, async () => validateParams(OrderParams, params));
-    // Every instance reports its milestones to the instance index (GET .../instances/:id).
-    const report = progressReporter(this.env, step, "my-workflow", event.instanceId, agent);
-
+export class MyWorkflow extends WorkflowOf(myWorkflow) {
+  // The params are valid here: the base class validated them in the first step (define.ts).
+  protected override async execute({
+    params: order,
+    event,
+    step,
+    report,
+  }: RunOf<typeof myWorkflow>): Promise<OrderOutput> {
     // What the platform rolls back, newest first, if a step fails for good. Deterministic,
     // so a replay rebuilds the same list.
     const rollbacks: string[] = [];

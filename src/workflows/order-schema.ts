@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { EventType, InstanceId } from "../instances/validation";
-import { WORKFLOW_NAMES } from "./names";
+import { definedNames, definedWorkflow } from "./define";
+import { EventType, InstanceId } from "./platform-limits";
 
 /**
  * Where a child reports when it finishes (ParentWorkflow's fan-in). Checked when the
@@ -10,7 +10,14 @@ import { WORKFLOW_NAMES } from "./names";
  * about the moment the child reports (see MyWorkflow's notification).
  */
 export const ParentRef = z.strictObject({
-  workflow: z.enum(WORKFLOW_NAMES),
+  // Checked against the workflows defined when the params are parsed: the list of them
+  // (./index.ts) imports this schema, so it cannot be imported here.
+  workflow: z
+    .string()
+    .refine((name) => definedWorkflow(name) !== undefined, {
+      error: () => `must name a workflow this Worker defines: ${definedNames().join(", ")}`,
+    })
+    .describe("The name of a workflow this Worker defines"),
   instance_id: InstanceId,
   event_type: EventType,
 });

@@ -1,11 +1,68 @@
-import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { recordCreated } from "../instances/listing";
-import { splitAgentOrigin } from "./agent-report";
-import { ChildOutput, ChildSignalSchema } from "./child-signal";
-import type { OrderParamsInput } from "./order-schema";
-import { type ChildSummary, type ParentOutput, ParentParams, type ParentParamsInput } from "./parent-schema";
-import { progressReporter, REPORT_STEP } from "./progress-report";
-import { validateParams } from "./validate-params";
+import { z } from "zod";
+import { defineWorkflow, type RunOf, WorkflowOf } from "./define";
+import { ORDER_EXAMPLE, OrderItem, type OrderParamsInput } from "./order-schema";
+import { type ProgressReporter, REPORT_STEP } from "./progress-report";
+import { recordCreated } from "./records";
+
+export const ParentParams = z.strictObject({
+  // Child order ids are `<batch_id>-<n>` (n <= 50) and must fit MyWorkflow's 64-character order_id.
+  batch_id: z.string().min(1).max(61).describe("Your reference for this batch of orders"),
+  customer_email: z.email(),
+  /** How many child orders to fan out. */
+  children: z.number().int().min(1).max(50).default(3),
+  items: z.array(OrderItem).min(1).max(100).default(ORDER_EXAMPLE.items),
+  /**
+   * Fan-in: when true the parent waits for every child to report, then returns an
+   * aggregate. When false it only starts them and moves on (fire and forget).
+   */
+  wait_for_children: z.boolean().default(true),
+  children_timeout_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .default(600),
+  /** Passed to each child: orders above it wait for approval. */
+  approval_threshold_cents: z.number().int().min(0).default(50_000),
+});
+export type ParentParamsInput = z.input<typeof ParentParams>;
+export type ParentParams = z.output<typeof ParentParams>;
+
+export const PARENT_EXAMPLE: ParentParamsInput = {
+  batch_id: "batch-7",
+  customer_email: "grace@example.com",
+  children: 3,
+};
+
+export interface ChildSummary {
+  id: string;
+  outcome: "started" | "fulfilled" | "rejected" | "expired" | "errored" | "terminated" | "timed_out";
+  total_cents?: number;
+  error?: string;
+}
+export interface ParentOutput {
+  batch_id: string;
+  children: ChildSummary[];
+  waited: boolean;
+  fulfilled: number;
+  failed: number;
+  total_cents: number;
+}
+
+/** The part of a child's output the parent aggregates. */
+export const ChildOutput = z.looseObject({
+  outcome: z.enum(["fulfilled", "rejected", "expired"]),
+  total_cents: z.number().int().min(0),
+});
+
+/**
+ * Anyone holding the API token can send an event to a parent, so the parent checks
+ * a report before it trusts it.
+ */
+export const ChildSignalSchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), child_id: z.string(), output: ChildOutput }),
+  z.object({ ok: z.literal(false), child_id: z.string(), error: z.string().max(10_000) }),
+]);
 
 export const PARENT_STEPS = {
   validate: "validate batch",
@@ -40,15 +97,28 @@ export async function childIds(parentId: string, count: number): Promise<string[
   return Array.from({ length: count }, (_, i) => `${prefix}-c${i + 1}`);
 }
 
-export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
-  override async run(event: WorkflowEvent<ParentParamsInput>, step: WorkflowStep): Promise<ParentOutput> {
-    const batch = await step.do(PARENT_STEPS.validate, async () =>
-      validateParams(ParentParams, splitAgentOrigin(event.payload).params),
-    );
-    // Milestones go to the instance index only: the Agent learns a parent's status from
-    // its status refresh.
-    const report = progressReporter(this.env, step, "parent-workflow", event.instanceId);
+export const parentWorkflow = defineWorkflow({
+  name: "parent-workflow",
+  binding: "PARENT_WORKFLOW",
+  description:
+    "Fans out child orders (MyWorkflow) with deterministic ids, then optionally waits for each child to report and returns an aggregate.",
+  params: ParentParams,
+  example: PARENT_EXAMPLE,
+  // Children report with `child-<n>` events; they are sent by MyWorkflow, not by people.
+  events: {},
+  validateStep: PARENT_STEPS.validate,
+  // Milestones go to the instance index only: whoever started a parent learns how it went
+  // from its status.
+  reportToOrigin: false,
+});
 
+export class ParentWorkflow extends WorkflowOf(parentWorkflow) {
+  protected override async execute({
+    params: batch,
+    event,
+    step,
+    report,
+  }: RunOf<typeof parentWorkflow>): Promise<ParentOutput> {
     // Creating instances is a side effect, so it lives in a step. createBatch starts
     // up to 100 at once and reports each id it could not create. "Already exists" means
     // an earlier attempt of this step created it (the step may fail, or its result be
@@ -151,7 +221,7 @@ export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
     return this.finish(report, summarize(batch.batch_id, true, children));
   }
 
-  private async finish(report: ReturnType<typeof progressReporter>, output: ParentOutput): Promise<ParentOutput> {
+  private async finish(report: ProgressReporter, output: ParentOutput): Promise<ParentOutput> {
     await report.complete(
       output.waited
         ? `${output.fulfilled} of ${output.children.length} children fulfilled`

@@ -1,7 +1,8 @@
 import type { WorkflowStep } from "cloudflare:workers";
-import { type MilestoneReport, recordMilestone } from "../instances/progress";
-import type { JsonValue } from "../rpc/result";
-import { type AgentOrigin, reportToAgent, type WorkflowReport } from "./agent-report";
+import type { MilestoneReport } from "../shared/milestones";
+import type { JsonValue } from "../shared/rpc-result";
+import type { OriginReport, RunOrigin } from "./hooks";
+import { recordMilestone } from "./records";
 
 /** Report steps are named `report progress (<label>)`: one step per milestone. */
 export const REPORT_STEP = "report progress";
@@ -9,8 +10,8 @@ export const REPORT_STEP = "report progress";
 /**
  * How a workflow reports its milestones: each in one `step.do`, so a replay does not
  * report it again, to the instance index (every instance: `GET .../instances/:id`
- * returns them as `progress` and `milestones`) and, for a run an Agent started, to
- * that Agent too (its state, broadcast live to WebSocket clients).
+ * returns them as `progress` and `milestones`) and, for a run whose origin asked for them
+ * (a part that started it: see ./hooks.ts), to that origin too.
  *
  * Both deliveries are best effort: each logs its failure and the step returns what was
  * delivered, so a report never fails (or retries) the step, nor the instance. Code
@@ -22,17 +23,17 @@ export function progressReporter(
   step: WorkflowStep,
   workflow: string,
   instanceId: string,
-  agent?: AgentOrigin,
+  origin?: RunOrigin,
 ) {
   let percent = 0;
-  const send = async (label: string, milestone: MilestoneReport, toAgent: WorkflowReport) => {
+  const send = async (label: string, milestone: MilestoneReport, toOrigin: OriginReport) => {
     percent = milestone.percent;
     await step.do(`${REPORT_STEP} (${label})`, async () => {
       const [index, delivered] = await Promise.all([
         recordMilestone(env, workflow, instanceId, milestone),
-        agent ? reportToAgent(env, agent, instanceId, toAgent) : undefined,
+        origin?.deliver(env, instanceId, toOrigin),
       ]);
-      return delivered ? { index, agent: delivered } : { index };
+      return delivered ? { index, origin: delivered } : { index };
     });
   };
   return {
@@ -46,7 +47,7 @@ export function progressReporter(
           progress: { step: stepName, percent: fraction, message },
         },
       ),
-    /** The run is about to return `result` (what the Agent receives). */
+    /** The run is about to return `result` (what its origin receives). */
     complete: (message: string, result: JsonValue = null) =>
       send("complete", { step: "complete", percent: 1, message, type: "complete" }, { type: "complete", result }),
     /** The run is about to fail with `error`; the percent stays where the last report left it. */
@@ -56,7 +57,7 @@ export function progressReporter(
      * A rollback handler compensated a step: `compensation` names what it did (`refund
      * payment`), at percent 0 (the progress it undid). Call it from inside the handler, never
      * from `run`: the engine runs each handler as a durable, retried step of its own, so this
-     * needs no `step.do`. Recorded in the instance index only (the Agent learns how a run
+     * needs no `step.do`. Recorded in the instance index only (an origin learns how a run
      * ended from its status). Recording a compensation again replaces the earlier record,
      * so a handler that runs twice leaves one.
      */

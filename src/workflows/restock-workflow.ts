@@ -1,8 +1,43 @@
-import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { recordIfScheduled } from "../instances/listing";
-import { splitAgentOrigin } from "./agent-report";
-import { type RestockOutput, RestockParams, type RestockParamsInput, type RestockTrigger } from "./restock-schema";
-import { validateParams } from "./validate-params";
+import type { WorkflowEvent } from "cloudflare:workers";
+import { z } from "zod";
+import { defineWorkflow, type RunOf, WorkflowOf } from "./define";
+
+/** When and how a restock run was triggered (see `describeTrigger`). */
+export const CronFiring = z.strictObject({
+  cron: z.string().min(1).max(100),
+  /** Milliseconds since the Unix epoch, as `ScheduledController.scheduledTime`. */
+  scheduled_time: z.number().int().min(0),
+});
+
+/**
+ * The params of RestockWorkflow. Every field is optional: a run created by the
+ * binding's `schedules` gets no params at all.
+ */
+export const RestockParams = z
+  .strictObject({
+    skus: z.array(z.string().min(1).max(64)).min(1).max(100).default(["book-42", "mug-7"]).describe("SKUs to reorder"),
+    /** Set by the Cron Trigger handler (src/triggers/scheduled.ts): the firing that started this run. */
+    cron_trigger: CronFiring.optional(),
+  })
+  .prefault({});
+export type RestockParamsInput = z.input<typeof RestockParams>;
+export type RestockParams = z.output<typeof RestockParams>;
+
+export const RESTOCK_EXAMPLE: RestockParamsInput = { skus: ["book-42"] };
+
+export interface RestockTrigger {
+  /** `schedules` on the workflow binding, the Worker's Cron Trigger, or a direct create. */
+  source: "workflow schedule" | "cron trigger" | "direct";
+  cron?: string;
+  /** ISO 8601. */
+  scheduled_time?: string;
+}
+
+export interface RestockOutput {
+  trigger: RestockTrigger;
+  skus: string[];
+  purchase_order_id: string;
+}
 
 export const RESTOCK_STEPS = {
   plan: "plan restock",
@@ -42,13 +77,21 @@ export function describeTrigger(
  * creates it with an id derived from the firing time. It can also be started like
  * any other workflow, through the API.
  */
-export class RestockWorkflow extends WorkflowEntrypoint<Env, RestockParamsInput> {
-  override async run(event: WorkflowEvent<RestockParamsInput>, step: WorkflowStep): Promise<RestockOutput> {
-    const plan = await step.do(RESTOCK_STEPS.plan, async () => {
-      const params = validateParams(RestockParams, splitAgentOrigin(event.payload).params);
-      await recordIfScheduled(this.env, "restock-workflow", event);
-      return { skus: params.skus, trigger: describeTrigger(event.schedule, params) };
-    });
+export const restockWorkflow = defineWorkflow({
+  name: "restock-workflow",
+  binding: "RESTOCK_WORKFLOW",
+  description:
+    "A periodic restock of a list of SKUs: runs from `schedules` on its binding, from the Worker's Cron Trigger, or when created here.",
+  params: RestockParams,
+  example: RESTOCK_EXAMPLE,
+  // Validates the params, and records a run that `schedules` started (define.ts).
+  validateStep: RESTOCK_STEPS.plan,
+});
+
+export class RestockWorkflow extends WorkflowOf(restockWorkflow) {
+  protected override async execute({ params, event, step }: RunOf<typeof restockWorkflow>): Promise<RestockOutput> {
+    // event.schedule is part of the event, so a replay describes the same trigger.
+    const plan = { skus: params.skus, trigger: describeTrigger(event.schedule, params) };
 
     // The supplier call would be keyed by the instance id, so a retry cannot order twice.
     const purchaseOrderId = await step.do(

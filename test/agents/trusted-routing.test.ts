@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TrackedWorkflow } from "../../src/agents/scheduler-views";
-import type { Envelope } from "../../src/api/envelope";
+import type { Envelope } from "../../src/shared/envelope";
 import { smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 /** A trusted caller: WorkflowService's `fetch` through a loopback service binding. */

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
 import { describe, expect, it } from "vitest";
 import type { InstanceDetails } from "../../src/instances/instances";
-import type { Milestone } from "../../src/instances/progress";
+import type { Milestone } from "../../src/shared/milestones";
 import { ORDER_COMPENSATIONS, ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";

@@ -77,7 +77,7 @@ describe("MyWorkflow: notifying its parent", () => {
 
   it("an order that fails keeps its own error when its parent cannot be notified either", async () => {
     const id = uniqueId("fails-orphan");
-    const parent = { workflow: "parent-workflow" as const, instance_id: uniqueId("nope"), event_type: "child-1" };
+    const parent = { workflow: "my-workflow", instance_id: uniqueId("nope"), event_type: "child-1" };
     await using _instance = await createOrder(id, smallOrder({ parent, simulate: { fail_step: "create shipment" } }));
 
     const done = await finished(id);
@@ -99,8 +99,8 @@ describe("MyWorkflow: notifying its parent", () => {
   it("refuses a parent that names no registered workflow, or an impossible instance id, at creation", async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ workflow: "no-such-workflow", instance_id: "p-1", event_type: "x" }, "params.parent.workflow"],
-      [{ workflow: "parent-workflow", instance_id: "has space", event_type: "x" }, "params.parent.instance_id"],
-      [{ workflow: "parent-workflow", instance_id: "p-1", event_type: "a/b" }, "params.parent.event_type"],
+      [{ workflow: "my-workflow", instance_id: "has space", event_type: "x" }, "params.parent.instance_id"],
+      [{ workflow: "my-workflow", instance_id: "p-1", event_type: "a/b" }, "params.parent.event_type"],
     ];
     for (const [parent, field] of cases) {
       const id = uniqueId("bad-parent");

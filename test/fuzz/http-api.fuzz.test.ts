@@ -1,13 +1,13 @@
-import { introspectWorkflow } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/api/middleware";
-import { INSTANCE_ID_PATTERN } from "../../src/instances/validation";
+import { INSTANCE_ID_PATTERN } from "../../src/workflows/platform-limits";
+import { bindingOf, WORKFLOWS } from "../../src/workflows/registry";
 import { API_TOKEN, auth, largeOrder, smallOrder } from "../helpers";
 import * as arb from "./arbitraries";
 import { expectEnvelope } from "./envelope";
-import { startedIds, startedParams } from "./started";
+import { introspectEveryWorkflow, startedIds, startedParams } from "./started";
 
 /** One generated HTTP request, plus the well-formed instance ids it names. */
 interface Fuzzed {
@@ -87,6 +87,7 @@ const routeRequest: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc.oneof(
     .map((segments) => ({ path: `/${segments.join("/")}`, ids: [] })),
 );
 
+// part: agent (from here)
 /** The WorkflowScheduler Agent's routes: schedules and tracked workflows. */
 const agentRequest: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc
   .tuple(
@@ -118,6 +119,7 @@ const agentRequest: fc.Arbitrary<Omit<Fuzzed, "method" | "headers">> = fc
     // An Agent schedule fires later; only a direct start could create at once.
     ids: rest === "/workflows" ? validIds(...safeIds(body)) : [],
   }));
+// part: agent (to here)
 
 function safeDecode(segment: string): string {
   try {
@@ -176,7 +178,12 @@ const validCreate: fc.Arbitrary<Fuzzed> = fc
   }));
 
 /** The routes behind the token; a CORS preflight is answered before it. */
-const PROTECTED = /^\/(?:api|agents|client\/v4)(?:\/|$)/;
+const PROTECTED_PREFIXES = [
+  "api",
+  "client/v4",
+  "agents", // part: agent
+];
+const PROTECTED = new RegExp(`^/(?:${PROTECTED_PREFIXES.join("|")})(?:/|$)`);
 /**
  * Whether `authorization` carries the token, as the bearer check reads it: the scheme in
  * any case, then one or more spaces (the Fetch API trims the value's ends).
@@ -207,8 +214,9 @@ async function instanceExists(binding: Workflow, id: string): Promise<boolean> {
   }
 }
 
+/** A CORS preflight, as the Worker tells one: an empty Access-Control-Request-Method names no method. */
 const isPreflight = (f: Fuzzed) =>
-  f.method === "OPTIONS" && "origin" in f.headers && "access-control-request-method" in f.headers;
+  f.method === "OPTIONS" && "origin" in f.headers && Boolean(f.headers["access-control-request-method"]?.trim());
 
 /**
  * Sends `f` and checks what every answer must be: below 500 and, unless HEAD or a
@@ -237,8 +245,9 @@ async function sendAndCheck(f: Fuzzed): Promise<{ status: number; body: unknown 
   );
   if (res.status >= 400) {
     for (const id of f.ids) {
-      expect(await instanceExists(env.MY_WORKFLOW, id), `my-workflow/${id} after ${res.status}`).toBe(false);
-      expect(await instanceExists(env.PARENT_WORKFLOW, id), `parent-workflow/${id} after ${res.status}`).toBe(false);
+      for (const w of WORKFLOWS) {
+        expect(await instanceExists(bindingOf(env, w), id), `${w.name}/${id} after ${res.status}`).toBe(false);
+      }
     }
   }
   return { status: res.status, body };
@@ -246,11 +255,12 @@ async function sendAndCheck(f: Fuzzed): Promise<{ status: number; body: unknown 
 
 describe("HTTP API under random input", () => {
   it("never answers 5xx or outside the envelope, and refused requests never reach a binding", async () => {
-    await using orders = await introspectWorkflow(env.MY_WORKFLOW);
-    await using parents = await introspectWorkflow(env.PARENT_WORKFLOW);
+    // Every registered workflow: a create anywhere is accounted for below.
+    await using workflows = await introspectEveryWorkflow();
+    const orders = workflows.each.find((w) => w.name === "my-workflow")!.introspector;
     // Instances a fuzzed request may legitimately create finish at once.
     await orders.modifyAll(async (m) => m.disableSleeps());
-    const created: Record<string, string[]> = { "my-workflow": [], "parent-workflow": [] };
+    const created: Record<string, string[]> = Object.fromEntries(WORKFLOWS.map((w) => [w.name, []]));
     // The params of refused creates: no instance may have started with any of them.
     const refusedParams = new Set<string>();
     let sent = 0;
@@ -281,10 +291,7 @@ describe("HTTP API under random input", () => {
     // Valid creates were sent, every one succeeded (checked above), and created instances.
     expect(validSent).toBeGreaterThan(10);
     expect(created["my-workflow"]!.length).toBeGreaterThanOrEqual(validSent);
-    for (const [workflow, introspector, binding] of [
-      ["my-workflow", orders, env.MY_WORKFLOW],
-      ["parent-workflow", parents, env.PARENT_WORKFLOW],
-    ] as const) {
+    for (const { name: workflow, introspector, binding } of workflows.each) {
       const started = await startedIds(introspector);
       // Each 201 started exactly one instance...
       for (const id of created[workflow]!)
@@ -300,6 +307,7 @@ describe("HTTP API under random input", () => {
     }
   }, 60_000);
 
+  // part: agent (from here)
   it("the Agent's routes never answer 5xx or outside the envelope either", async () => {
     let sent = 0;
     await fc.assert(
@@ -312,6 +320,7 @@ describe("HTTP API under random input", () => {
     );
     expect(sent).toBeGreaterThan(70);
   }, 60_000);
+  // part: agent (to here)
 
   const oversized: [string, string, string, number][] = [
     ["a 2 MiB create body", "/api/workflows/my-workflow/instances", "x".repeat(2 * 1024 * 1024), 413],

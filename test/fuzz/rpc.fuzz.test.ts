@@ -1,13 +1,13 @@
-import { introspectWorkflow } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { INSTANCE_ID_PATTERN } from "../../src/instances/validation";
-import type { RpcResult } from "../../src/rpc/result";
+import type { RpcResult } from "../../src/shared/rpc-result";
+import { INSTANCE_ID_PATTERN } from "../../src/workflows/platform-limits";
+import { bindingOf, WORKFLOWS } from "../../src/workflows/registry";
 import { largeOrder } from "../helpers";
 import * as arb from "./arbitraries";
 import { expectEnvelope } from "./envelope";
-import { startedIds, startedParams } from "./started";
+import { introspectEveryWorkflow, startedIds, startedParams } from "./started";
 
 /**
  * WorkflowService (the RPC entrypoint) under random arguments, through
@@ -121,14 +121,16 @@ function expectRpcResult(c: Call, result: RpcResult<unknown>): void {
 
 describe("WorkflowService (RPC) under random arguments", () => {
   it("always resolves to a 4xx-or-ok result, and refused calls never reach a binding", async () => {
-    await using orders = await introspectWorkflow(env.MY_WORKFLOW);
-    await using parents = await introspectWorkflow(env.PARENT_WORKFLOW);
+    // Every registered workflow: a create anywhere is accounted for below.
+    await using workflows = await introspectEveryWorkflow();
+    const orders = workflows.each.find((w) => w.name === "my-workflow")!.introspector;
     await orders.modifyAll(async (m) => m.disableSleeps());
     // One live instance, so steering calls also meet an id that exists.
     const live = arb.freshId();
     const started = await service.create("my-workflow", { instance_id: live, params: largeOrder() as never });
     expect(started.ok).toBe(true);
-    const created: Record<string, string[]> = { "my-workflow": [live], "parent-workflow": [] };
+    const created: Record<string, string[]> = Object.fromEntries(WORKFLOWS.map((w) => [w.name, []]));
+    created["my-workflow"]!.push(live);
     // The params of refused creates: no instance may have started with any of them.
     const refusedParams = new Set<string>();
     let validSent = 0;
@@ -172,8 +174,9 @@ describe("WorkflowService (RPC) under random arguments", () => {
         if (!ok) {
           for (const params of paramsOf(c)) refusedParams.add(params);
           for (const id of namedIds(c).filter((id) => id !== live)) {
-            expect(await instanceExists(env.MY_WORKFLOW, id), `${c.method}: my-workflow/${id}`).toBe(false);
-            expect(await instanceExists(env.PARENT_WORKFLOW, id), `${c.method}: parent-workflow/${id}`).toBe(false);
+            for (const w of WORKFLOWS) {
+              expect(await instanceExists(bindingOf(env, w), id), `${c.method}: ${w.name}/${id}`).toBe(false);
+            }
           }
         }
       }),
@@ -183,10 +186,7 @@ describe("WorkflowService (RPC) under random arguments", () => {
     // Valid creates were made, every one succeeded (checked above), and created instances.
     expect(validSent).toBeGreaterThan(10);
     expect(created["my-workflow"]!.length).toBeGreaterThan(validSent);
-    for (const [workflow, introspector, binding] of [
-      ["my-workflow", orders, env.MY_WORKFLOW],
-      ["parent-workflow", parents, env.PARENT_WORKFLOW],
-    ] as const) {
+    for (const { name: workflow, introspector, binding } of workflows.each) {
       const started = await startedIds(introspector);
       // Each successful create started exactly one instance...
       for (const id of created[workflow]!)

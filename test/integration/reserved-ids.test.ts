@@ -34,16 +34,6 @@ describe("reserved instance ids", () => {
     expect((await api("GET", `${INSTANCES}/batch`)).status).toBe(405);
   });
 
-  it("the queue producer and the Agent refuse them too", async () => {
-    expect400(await api("POST", "/api/queue/orders", { instance_id: "bulk", params: smallOrder() }), "instance_id");
-    const agent = await api("POST", `/agents/workflow-scheduler/${uniqueId("agent")}/workflows`, {
-      workflow: "my-workflow",
-      params: smallOrder(),
-      instance_id: "terminate",
-    });
-    expect400(agent, "instance_id");
-  });
-
   it("ids that only look like reserved ones are accepted", async () => {
     // Matching is exact, as the platform's: a longer id or another case is an ordinary id.
     const ids = [uniqueId("batch"), `Bulk-${uniqueId()}`, `cf_${uniqueId()}`];

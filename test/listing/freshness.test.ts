@@ -1,11 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Envelope } from "../../src/api/envelope";
 import { MAX_MISSES } from "../../src/instances/freshness";
 import type { IndexPage, InstanceIndex } from "../../src/instances/instance-index";
 import type { InstanceSummary } from "../../src/instances/listing";
-import { indexOf } from "../../src/instances/listing";
+import type { Envelope } from "../../src/shared/envelope";
+import { indexOf } from "../../src/workflows/records";
 import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";

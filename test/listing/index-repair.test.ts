@@ -1,14 +1,11 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import entry from "../../src/index";
 import type { InstanceDetails } from "../../src/instances/instances";
-import { indexOf } from "../../src/instances/listing";
-import { ORDER_QUEUE } from "../../src/triggers/queue";
+import { indexOf } from "../../src/workflows/records";
 import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
-const handler: ExportedHandler<Env> = entry;
 const indexed = (id: string) => indexOf(env, "my-workflow").get(id);
 
 describe("every instance the Worker creates or learns of is in the index", () => {
@@ -52,23 +49,6 @@ describe("every instance the Worker creates or learns of is in the index", () =>
     const since = new Date(Date.now() - 60_000).toISOString();
     const listing = await api<{ id: string }[]>("GET", `${INSTANCES}?per_page=100&date_start=${since}`);
     expect(listing.body.result!.map((i) => i.id)).toContain(id);
-    await waitForApiStatus("my-workflow", id, "complete");
-  });
-
-  it("records an existing id a queue retry is refused for (409), so a lost record is not lost for good", async () => {
-    const messageId = crypto.randomUUID().replaceAll("-", "");
-    const id = `queue-${messageId}`;
-    // The first delivery created the instance, and its record was lost.
-    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
-    expect(await indexed(id)).toBeNull();
-
-    const batch = createMessageBatch(ORDER_QUEUE, [
-      { id: messageId, timestamp: new Date(), attempts: 2, body: { params: smallOrder() } },
-    ]);
-    const ctx = createExecutionContext();
-    await handler.queue!(batch, env, ctx);
-    await getQueueResult(batch, ctx);
-    expect(await indexed(id)).toMatchObject({ id, trigger: "unknown" });
     await waitForApiStatus("my-workflow", id, "complete");
   });
 });

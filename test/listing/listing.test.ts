@@ -1,37 +1,16 @@
-import {
-  createExecutionContext,
-  createMessageBatch,
-  createScheduledController,
-  getQueueResult,
-  runInDurableObject,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { TrackedWorkflow } from "../../src/agents/scheduler-views";
-import type { Envelope } from "../../src/api/envelope";
-import entry from "../../src/index";
 import type { BulkResult, CreatedInstance, InstanceDetails } from "../../src/instances/instances";
-import { type InstanceSummary, indexOf } from "../../src/instances/listing";
-import { ORDER_QUEUE } from "../../src/triggers/queue";
-import { cronInstanceId } from "../../src/triggers/scheduled";
+import type { InstanceSummary } from "../../src/instances/listing";
+import type { Envelope, ResultInfo } from "../../src/shared/envelope";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
-import { agentPath } from "../agents/agent-helpers";
-import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { indexOf } from "../../src/workflows/records";
+import { api, largeOrder, listedSince, pollUntil, smallOrder, startedBy, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
-const handler: ExportedHandler<Env> = entry;
 
-type Page = Envelope<InstanceSummary[]> & {
-  result_info: {
-    page: number;
-    per_page: number;
-    count: number;
-    total_count: number;
-    total_pages: number;
-    cursor?: string;
-  };
-};
+type Page = Envelope<InstanceSummary[]> & { result_info: ResultInfo };
 
 async function list(query: string) {
   const res = await api<InstanceSummary[]>("GET", `${INSTANCES}?${query}`);
@@ -50,13 +29,13 @@ describe("GET /api/workflows/:name/instances", () => {
     const single = [];
     for (let i = 0; i < 3; i++)
       single.push((await api<CreatedInstance>("POST", INSTANCES, { params: smallOrder() })).body.result!.id);
-    const parentId = uniqueId("lp");
-    await api("POST", "/api/workflows/parent-workflow/instances", {
-      instance_id: parentId,
-      params: { batch_id: "L", customer_email: "ops@example.com", children: 2 },
-    });
-    await waitForApiStatus("parent-workflow", parentId, "complete", 20_000);
-    const expected = new Set([...batch.body.result!.map((r) => r.id), ...single, `${parentId}-c1`, `${parentId}-c2`]);
+    const viaRpc = [uniqueId("lr"), uniqueId("lr")];
+    for (const id of viaRpc) {
+      expect(
+        await exports.WorkflowService.create("my-workflow", { instance_id: id, params: smallOrder() }),
+      ).toMatchObject({ ok: true });
+    }
+    const expected = new Set([...batch.body.result!.map((r) => r.id), ...single, ...viaRpc]);
 
     const byPage: InstanceSummary[] = [];
     for (let page = 1; ; page++) {
@@ -84,15 +63,16 @@ describe("GET /api/workflows/:name/instances", () => {
 
     const triggers = Object.groupBy(byPage, (i) => i.started_by);
     expect(triggers.api).toHaveLength(23);
-    expect(triggers.parent?.map((i) => i.id).sort()).toEqual([`${parentId}-c1`, `${parentId}-c2`]);
-    expect(triggers.parent![0]).toMatchObject({
+    expect(triggers.rpc?.map((i) => i.id).sort()).toEqual([...viaRpc].sort());
+    expect(triggers.rpc![0]).toMatchObject({
       trigger_source: "binding",
       workflow_id: "my-workflow",
       version_id: env.CF_VERSION_METADATA.id,
     });
   });
 
-  it("shows who started each instance: the HTTP API, RPC, the Agent, the queue consumer, the cron handler", async () => {
+  // The optional parts' own paths are listed by their tests: test/agents, test/triggers, test/parent.
+  it("shows who started each instance: the HTTP API, RPC", async () => {
     const since = new Date().toISOString();
     const viaApi = uniqueId("by-api");
     expect((await api("POST", INSTANCES, { instance_id: viaApi, params: smallOrder() })).status).toBe(201);
@@ -102,58 +82,11 @@ describe("GET /api/workflows/:name/instances", () => {
       await exports.WorkflowService.create("my-workflow", { instance_id: viaRpc, params: smallOrder() }),
     ).toMatchObject({ ok: true });
 
-    const viaAgent = uniqueId("by-agent");
-    const tracked = await api<TrackedWorkflow>("POST", agentPath(uniqueId("agent"), "/workflows"), {
-      workflow: "my-workflow",
-      instance_id: viaAgent,
-      params: smallOrder(),
-    });
-    expect(tracked.status).toBe(201);
-
-    // The queue consumer and the cron handler, invoked as the platform invokes them.
-    const messageId = crypto.randomUUID().replaceAll("-", "");
-    const batch = createMessageBatch(ORDER_QUEUE, [
-      { id: messageId, timestamp: new Date(), attempts: 1, body: { params: smallOrder() } },
-    ]);
-    const queueCtx = createExecutionContext();
-    await handler.queue!(batch, env, queueCtx);
-    expect((await getQueueResult(batch, queueCtx)).explicitAcks).toEqual([messageId]);
-    const viaQueue = `queue-${messageId}`;
-
-    // The Cron Trigger's job is the restock workflow (src/triggers/scheduled.ts), so
-    // its instance is listed under restock-workflow. A firing time of this test's own.
-    const cron = "0 * * * *";
-    const scheduledTime = Date.UTC(2040, 0, 1) + Math.floor(Math.random() * 1_000_000) * 3600_000;
-    const cronCtx = createExecutionContext();
-    await handler.scheduled!(createScheduledController({ cron, scheduledTime }), env, cronCtx);
-    await waitOnExecutionContext(cronCtx);
-    const viaCron = cronInstanceId(cron, scheduledTime);
-
-    /** Every instance of `workflow` listed since the start of this test, all pages. */
-    const listed = async (workflow: string) => {
-      const all: InstanceSummary[] = [];
-      for (let page = 1; ; page++) {
-        const res = await api<InstanceSummary[]>(
-          "GET",
-          `/api/workflows/${workflow}/instances?per_page=100&page=${page}&date_start=${encodeURIComponent(since)}`,
-        );
-        expect(res.status).toBe(200);
-        if (res.body.result!.length === 0) return all;
-        all.push(...res.body.result!);
-      }
-    };
-    const startedBy = (items: InstanceSummary[], ids: string[]) =>
-      Object.fromEntries(items.filter((i) => ids.includes(i.id)).map((i) => [i.id, i.started_by]));
-
-    expect(startedBy(await listed("my-workflow"), [viaApi, viaRpc, viaAgent, viaQueue])).toEqual({
+    expect(startedBy(await listedSince("my-workflow", since), [viaApi, viaRpc])).toEqual({
       [viaApi]: "api",
       [viaRpc]: "rpc",
-      [viaAgent]: "agent",
-      [viaQueue]: "queue",
     });
-    expect(startedBy(await listed("restock-workflow"), [viaCron])).toEqual({ [viaCron]: "cron" });
-    for (const id of [viaApi, viaRpc, viaAgent, viaQueue]) await waitForApiStatus("my-workflow", id, "complete");
-    await waitForApiStatus("restock-workflow", viaCron, "complete");
+    for (const id of [viaApi, viaRpc]) await waitForApiStatus("my-workflow", id, "complete");
   });
 
   it("filters by current status", async () => {
@@ -328,7 +261,7 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
 
 describe("runs started by a binding's `schedules`", () => {
   it("record themselves once, as started by schedule", async () => {
-    const { recordIfScheduled } = await import("../../src/instances/listing");
+    const { recordIfScheduled } = await import("../../src/workflows/records");
     const since = new Date().toISOString();
     const id = uniqueId("sched");
     const direct = uniqueId("direct");

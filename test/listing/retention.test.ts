@@ -2,8 +2,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { InstanceIndex } from "../../src/instances/instance-index";
-import type { MilestoneReport } from "../../src/instances/progress";
 import { DEFAULT_RETENTION_DAYS, PRUNE_BATCH } from "../../src/instances/retention";
+import type { MilestoneReport } from "../../src/shared/milestones";
 import { largeOrder, pollUntil, uniqueId } from "../helpers";
 
 const DAY = 24 * 3600_000;

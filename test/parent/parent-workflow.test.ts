@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { InstanceDetails } from "../../src/instances/instances";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import { ORDER_EXAMPLE } from "../../src/workflows/order-schema";
-import type { ParentOutput } from "../../src/workflows/parent-schema";
+import type { ParentOutput } from "../../src/workflows/parent-workflow";
 import { childEventType, childIds, PARENT_STEPS } from "../../src/workflows/parent-workflow";
 import { api, uniqueId, waitForApiStatus } from "../helpers";
 import { history, stepsStarted } from "../workflow-history";

@@ -3,13 +3,13 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { InstanceIndex } from "../../src/instances/instance-index";
 import type { InstanceDetails } from "../../src/instances/instances";
-import { indexOf } from "../../src/instances/listing";
-import { MAX_MESSAGE_CHARS, MAX_MILESTONES, type Milestone } from "../../src/instances/progress";
-import { unwrap } from "../../src/rpc/result";
+import { MAX_MESSAGE_CHARS, MAX_MILESTONES } from "../../src/instances/progress";
 import type { RpcInstanceDetails } from "../../src/rpc/workflow-service";
+import type { Milestone } from "../../src/shared/milestones";
+import { unwrap } from "../../src/shared/rpc-result";
 import { ORDER_COMPENSATIONS, ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
-import { PARENT_STEPS } from "../../src/workflows/parent-workflow";
+import { indexOf } from "../../src/workflows/records";
 import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { history, stepOf } from "../workflow-history";
 
@@ -158,28 +158,6 @@ describe("progress of every instance, from the instance index", () => {
     );
     expect(done.milestones.map((m) => m.step)).toEqual([ORDER_STEPS.reserve, ORDER_STEPS.ship, "complete"]);
     for (const m of done.milestones) expect(m.at >= restartedAt).toBe(true);
-  });
-
-  it("a parent reports its own milestones, and its children theirs", async () => {
-    const id = uniqueId("prog-parent");
-    await api("POST", "/api/workflows/parent-workflow/instances", {
-      instance_id: id,
-      params: { batch_id: "P", customer_email: "ops@example.com", children: 2 },
-    });
-    const done = await waitForDetails(
-      "parent-workflow",
-      id,
-      (d) => d.status === "complete" && d.progress?.type === "complete",
-      25_000,
-    );
-    expect(done.milestones.map((m) => [m.step, m.percent, m.message])).toEqual([
-      [PARENT_STEPS.spawn, 0.2, "2 children started; waiting for their reports"],
-      [PARENT_STEPS.children, 0.9, "2 of 2 children reported"],
-      ["complete", 1, "2 of 2 children fulfilled"],
-    ]);
-    const child = (await api<InstanceDetails>("GET", `${INSTANCES}/${id}-c1`)).body.result!;
-    expect(child.started_by).toBe("parent");
-    expect(child.milestones.map((m) => m.step)).toEqual([ORDER_STEPS.reserve, ORDER_STEPS.ship, "complete"]);
   });
 });
 

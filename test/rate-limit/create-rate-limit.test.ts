@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { app } from "../../src/api/app";
 import { RETRY_AFTER_SECONDS } from "../../src/api/rate-limit";
+import entry from "../../src/index";
 import { auth, smallOrder, uniqueId } from "../helpers";
 
 const configured = inject("createRateLimit");
@@ -104,7 +104,7 @@ describe("instance creation rate limit (wrangler.jsonc as configured)", () => {
       headers: { ...auth, "content-type": "application/json", "cf-connecting-ip": client },
       body: JSON.stringify({ instance_id: id, params: smallOrder() }),
     });
-    const res = await app.fetch(request, { ...env, CREATE_RATE_LIMIT: "off" });
+    const res = await entry.fetch(request, { ...env, CREATE_RATE_LIMIT: "off" });
     expect(res.status).toBe(201);
   });
 });

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { SERVICE_CLIENT_HEADER } from "../../src/api/rate-limit";
+import { SERVICE_CLIENT_HEADER } from "../../src/shared/service-client";
 import { auth, uniqueId } from "../helpers";
 
 /**

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { CreatedInstance, InstanceDetails } from "../../src/instances/instances";
-import { indexOf } from "../../src/instances/listing";
+import { indexOf } from "../../src/workflows/records";
 import { api, fulfilledSmallOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";

@@ -1,10 +1,11 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Envelope } from "../../src/api/envelope";
-import { LIMITS } from "../../src/instances/validation";
-import { RpcCallError, type RpcResult, rpcResponse, unwrap } from "../../src/rpc/result";
 import type { RpcInstanceDetails, SeedCreateResponse } from "../../src/rpc/workflow-service";
+import type { Envelope } from "../../src/shared/envelope";
+import { RpcCallError, type RpcResult, rpcResponse, unwrap } from "../../src/shared/rpc-result";
 import type { OrderOutput } from "../../src/workflows/order-schema";
+import { LIMITS } from "../../src/workflows/platform-limits";
+import { WORKFLOWS } from "../../src/workflows/registry";
 import { largeOrder, pollUntil, smallOrder, uniqueId } from "../helpers";
 
 /**
@@ -34,7 +35,7 @@ async function waitForRpcStatus(workflow: string, id: string, status: string, ti
 describe("WorkflowService over RPC", () => {
   it("lists the workflows with their params schemas", async () => {
     const workflows = unwrap(await service.listWorkflows());
-    expect(workflows.map((w) => w.name)).toEqual(expect.arrayContaining(["my-workflow", "parent-workflow"]));
+    expect(workflows.map((w) => w.name)).toEqual(WORKFLOWS.map((w) => w.name));
     const order = workflows.find((w) => w.name === "my-workflow")!;
     expect(order).toMatchObject({ class_name: "MyWorkflow", binding: "MY_WORKFLOW" });
     expect(order.params_schema).toHaveProperty("properties.order_id");

@@ -29,8 +29,9 @@ describe("the cloudflare SDK against this Worker", () => {
     const names: string[] = [];
     for await (const workflow of client.workflows.list({ account_id })) names.push((workflow as { name: string }).name);
     expect(names).toEqual(WORKFLOWS.map((w) => w.name));
-    const one = await client.workflows.get("parent-workflow", { account_id });
-    expect(one).toMatchObject({ name: "parent-workflow", class_name: "ParentWorkflow" });
+    for (const { name, class_name } of WORKFLOWS) {
+      expect(await client.workflows.get(name, { account_id })).toMatchObject({ name, class_name });
+    }
   });
 
   it("creates, reads, approves by event and completes an instance", async () => {

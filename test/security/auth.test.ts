@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { app } from "../../src/api/app";
+import entry from "../../src/index";
 import { API_TOKEN, api, auth, smallOrder, uniqueId } from "../helpers";
 
 const request = (path: string, init: RequestInit = {}) => new Request(`https://worker.test${path}`, init);
@@ -36,7 +36,10 @@ describe("bearer-token auth", () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ minLength: 1, maxLength: 64, unit: "grapheme-ascii" }), async (token) => {
         fc.pre(token !== API_TOKEN && token.trim() === token && !/\s/.test(token));
-        const res = await app.fetch(request("/api/workflows", { headers: { Authorization: `Bearer ${token}` } }), env);
+        const res = await entry.fetch(
+          request("/api/workflows", { headers: { Authorization: `Bearer ${token}` } }),
+          env,
+        );
         expect(res.status).toBe(401);
       }),
       { numRuns: 50 },
@@ -48,7 +51,7 @@ describe("bearer-token auth", () => {
       const unset = { ...env, API_TOKEN: configured } as unknown as Env;
       for (const sent of [API_TOKEN, "undefined", "null", "x"]) {
         const id = uniqueId("no-secret");
-        const res = await app.fetch(
+        const res = await entry.fetch(
           request("/api/workflows/my-workflow/instances", {
             method: "POST",
             headers: { Authorization: `Bearer ${sent}`, "content-type": "application/json" },
@@ -62,17 +65,17 @@ describe("bearer-token auth", () => {
         // Nothing was created.
         expect((await api("GET", `/api/workflows/my-workflow/instances/${id}`)).status).toBe(404);
       }
-      const noHeader = await app.fetch(request("/api/workflows"), unset);
+      const noHeader = await entry.fetch(request("/api/workflows"), unset);
       expect(noHeader.status).toBe(401);
     }
   });
 
   it("serves /health without a token, and nothing else", async () => {
-    const health = await app.fetch(request("/health"), env);
+    const health = await entry.fetch(request("/health"), env);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ success: true, errors: [], messages: [], result: { status: "ok" } });
     for (const path of ["/api", "/api/", "/api/workflows", "/api/workflows/my-workflow/instances/x"]) {
-      expect((await app.fetch(request(path), env)).status).toBe(401);
+      expect((await entry.fetch(request(path), env)).status).toBe(401);
     }
   });
 });
@@ -107,15 +110,15 @@ describe("tokens never reach the logs", () => {
   it("logs neither the right nor a wrong token, on success, on refusal and on an internal fault", async () => {
     const output = captureConsole();
     const wrong = "wrong-token-SECRETLOOKING-98765";
-    await app.fetch(request("/api/workflows", { headers: auth }), env);
-    await app.fetch(request("/api/workflows", { headers: { Authorization: `Bearer ${wrong}` } }), env);
-    await app.fetch(
+    await entry.fetch(request("/api/workflows", { headers: auth }), env);
+    await entry.fetch(request("/api/workflows", { headers: { Authorization: `Bearer ${wrong}` } }), env);
+    await entry.fetch(
       request("/api/workflows/my-workflow/instances", { method: "POST", headers: auth, body: "{not json" }),
       env,
     );
     // A real fault (the binding missing) takes the 500 path, which logs the error.
     const broken = { ...env, MY_WORKFLOW: undefined } as unknown as Env;
-    const fault = await app.fetch(
+    const fault = await entry.fetch(
       request("/api/workflows/my-workflow/instances", {
         method: "POST",
         headers: { ...auth, "content-type": "application/json" },

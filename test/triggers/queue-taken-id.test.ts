@@ -3,10 +3,12 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import entry from "../../src/index";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
+import { indexOf } from "../../src/workflows/records";
 import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const handler: ExportedHandler<Env> = entry;
 const INSTANCES = "/api/workflows/my-workflow/instances";
+const indexed = (id: string) => indexOf(env, "my-workflow").get(id);
 
 /** Delivers messages to the Worker's `queue` handler, as the Queues consumer would. */
 async function deliver(messages: { id: string; body: unknown }[]) {
@@ -72,5 +74,24 @@ describe("an order message whose instance id is taken", () => {
     expect(lines[0]).toContain(taken);
     expect(lines[0]).toMatch(/already exists/);
     expect(lines[0]).toMatch(/params/);
+  });
+});
+
+describe("the instance index, when a redelivery meets an instance whose record was lost", () => {
+  it("records an existing id a queue retry is refused for (409), so a lost record is not lost for good", async () => {
+    const messageId = crypto.randomUUID().replaceAll("-", "");
+    const id = `queue-${messageId}`;
+    // The first delivery created the instance, and its record was lost.
+    await env.MY_WORKFLOW.create({ id, params: smallOrder() });
+    expect(await indexed(id)).toBeNull();
+
+    const batch = createMessageBatch(ORDER_QUEUE, [
+      { id: messageId, timestamp: new Date(), attempts: 2, body: { params: smallOrder() } },
+    ]);
+    const ctx = createExecutionContext();
+    await handler.queue!(batch, env, ctx);
+    await getQueueResult(batch, ctx);
+    expect(await indexed(id)).toMatchObject({ id, trigger: "unknown" });
+    await waitForApiStatus("my-workflow", id, "complete");
   });
 });

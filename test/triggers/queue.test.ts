@@ -12,7 +12,7 @@ import entry from "../../src/index";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
 import type { OrderOutput, OrderParamsInput } from "../../src/workflows/order-schema";
 import { startedIds, startedParams } from "../fuzz/started";
-import { api, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { api, listedSince, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { isOrder, startedMatching } from "../workflow-history";
 
 const handler: ExportedHandler<Env> = entry;
@@ -44,6 +44,17 @@ describe("queue consumer", () => {
     expect(((await instance.getOutput()) as OrderOutput).order_id).toBe("q-1");
     const details = await api<{ started_by: string }>("GET", `/api/workflows/my-workflow/instances/queue-${messageId}`);
     expect(details.body.result!.started_by).toBe("queue");
+  });
+
+  it("its instances are listed as started by the queue", async () => {
+    const since = new Date().toISOString();
+    const messageId = hexId();
+    const result = await deliver([{ id: messageId, body: { params: smallOrder() } }]);
+    expect(result.explicitAcks).toEqual([messageId]);
+    const viaQueue = `queue-${messageId}`;
+    const listed = (await listedSince("my-workflow", since)).find((i) => i.id === viaQueue);
+    expect(listed).toMatchObject({ started_by: "queue", trigger_source: "event" });
+    await waitForApiStatus("my-workflow", viaQueue, "complete");
   });
 
   it("a redelivered message is acked and starts nothing new", async () => {
@@ -245,5 +256,14 @@ describe("POST /api/queue/orders (producer)", () => {
     );
     const params = await Promise.all(ids.map((id) => startedParams(env.MY_WORKFLOW, id)));
     expect(params.map((p) => (p as { order_id: string }).order_id)).toEqual(orders.map((o) => o.params.order_id));
+  });
+});
+
+describe("the queue producer and reserved ids", () => {
+  it("refuses a reserved instance id, as a create does", async () => {
+    const res = await api("POST", "/api/queue/orders", { instance_id: "bulk", params: smallOrder() });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.errors[0]!.field).toBe("instance_id");
+    expect(res.body.errors[0]!.message).toMatch(/reserved/);
   });
 });

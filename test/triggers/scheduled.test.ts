@@ -9,8 +9,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import entry from "../../src/index";
 import { CRON_JOBS, cronInstanceId } from "../../src/triggers/scheduled";
-import type { RestockOutput, RestockParamsInput } from "../../src/workflows/restock-schema";
-import { api, waitForApiStatus } from "../helpers";
+import type { RestockOutput, RestockParamsInput } from "../../src/workflows/restock-workflow";
+import { api, listedSince, waitForApiStatus } from "../helpers";
 import { startedMatching } from "../workflow-history";
 
 const CRON = "0 * * * *";
@@ -28,6 +28,16 @@ let hour = 0;
 const nextFiring = () => Date.UTC(2031, 0, 1) + hour++ * 3600_000;
 
 describe("Cron Trigger (scheduled handler)", () => {
+  it("its job's instances are listed under the job's workflow, as started by cron", async () => {
+    const since = new Date().toISOString();
+    const scheduledTime = nextFiring();
+    await fireCron(CRON, scheduledTime);
+    const viaCron = cronInstanceId(CRON, scheduledTime);
+    const listed = (await listedSince("restock-workflow", since)).find((i) => i.id === viaCron);
+    expect(listed).toMatchObject({ started_by: "cron", trigger_source: "cron" });
+    await waitForApiStatus("restock-workflow", viaCron, "complete");
+  });
+
   it("starts one restock workflow per firing, with an id from the firing time", async () => {
     const scheduledTime = nextFiring();
     const id = cronInstanceId(CRON, scheduledTime);
@@ -81,5 +91,15 @@ describe("Cron Trigger (scheduled handler)", () => {
     const crons = /"triggers":\s*\{\s*"crons":\s*(\[[^\]]*\])/.exec(config)?.[1];
     expect(crons).toBeDefined();
     expect((JSON.parse(crons!) as string[]).sort()).toEqual(Object.keys(CRON_JOBS).sort());
+  });
+});
+
+describe("schedules on the RESTOCK_WORKFLOW binding", () => {
+  it("the binding declares its schedule", async () => {
+    const config = (await import("../../wrangler.jsonc?raw")).default;
+    const binding = /\{[^{}]*"binding":\s*"RESTOCK_WORKFLOW"[^{}]*\}/.exec(config)?.[0];
+    expect(binding).toBeDefined();
+    const schedules = /"schedules":\s*(\[[^\]]*\])/.exec(binding!)?.[1];
+    expect(JSON.parse(schedules!)).toEqual(["0 3 * * *"]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InstanceError, mapPlatformError } from "../../src/instances/errors";
+import { InstanceError } from "../../src/shared/errors";
+import { mapPlatformError } from "../../src/workflows/platform-errors";
 
 /** What mapPlatformError makes of an Error with this message: its kind and field, or "unmapped". */
 const kindOf = (message: string) => {

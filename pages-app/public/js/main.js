@@ -1,7 +1,7 @@
 // @ts-check
 import { AgentLink } from "./agent-link.js";
 import { createAgentPanel } from "./agent-panel.js";
-import { ApiError, call, onRequest, workflowsBase } from "./api.js";
+import { ApiError, agentPath, call, onRequest, workflowsBase } from "./api.js";
 import { byId, h, say, setText } from "./dom.js";
 import { createInspector } from "./inspector.js";
 import { createInstanceLists } from "./instance-lists.js";
@@ -95,8 +95,10 @@ const inspectorPoller = poller(
   () => inspector.refresh(),
   () => inspector.interval(),
 );
+/** Set once the Worker is known to have the Agent (see hasAgent below). */
+let withAgent = false;
 const schedulesPoller = poller(
-  () => agentPanel.refreshSchedules(),
+  () => withAgent && agentPanel.refreshSchedules(),
   () => agentPanel.interval(),
 );
 
@@ -181,14 +183,35 @@ async function loadWorkflows() {
   }
 }
 
+/**
+ * Whether the Worker has the Agent: a Worker it was removed from (npm run remove -- agent)
+ * answers its routes with 404. Anything else, a failure included, counts as having it.
+ */
+async function hasAgent() {
+  try {
+    await call("GET", agentPath(app.agentName), undefined, { quiet: true });
+    return true;
+  } catch (e) {
+    return !(e instanceof ApiError && e.status === 404);
+  }
+}
+
 app.workflows = await loadWorkflows();
 lists.setup(app.workflows);
 startForm.setup(app.workflows);
-agentPanel.setup(app.workflows);
 listsPoller.kick();
 inspectorPoller.kick();
-schedulesPoller.kick();
-link.watch(app.agentName);
+withAgent = await hasAgent();
+if (withAgent) {
+  agentPanel.setup(app.workflows);
+  schedulesPoller.kick();
+  link.watch(app.agentName);
+} else {
+  // Without the Agent, its panels and the start form's "through the Agent" go.
+  for (const element of document.querySelectorAll("[data-part=agent]")) {
+    if (element instanceof HTMLElement) element.hidden = true;
+  }
+}
 
 // #workflow/id opens that instance (the address of an open instance can be shared).
 function openFromHash() {

@@ -1,12 +1,12 @@
 import { getAgentByName } from "agents";
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { parseAgentName, parseListRequest, parseScheduleRequest, parseStartRequest } from "../agents/scheduler-input";
-import { type RpcResult, rpcEnvelope, rpcStatus } from "../rpc/result";
-import { ok } from "./envelope";
-import { jsonBody, methodNotAllowed } from "./middleware";
-import { limitCreates } from "./rate-limit";
-import type { AppEnv } from "./types";
+import { jsonBody, methodNotAllowed } from "../api/middleware";
+import { limitCreates } from "../api/rate-limit";
+import type { AppEnv, RouteGroup } from "../api/types";
+import { ok } from "../shared/envelope";
+import { type RpcResult, rpcEnvelope, rpcStatus } from "../shared/rpc-result";
+import { parseAgentName, parseListRequest, parseScheduleRequest, parseStartRequest } from "./scheduler-input";
 
 /**
  * The WorkflowScheduler Agent over HTTP and WebSocket, one Agent per `:name`:
@@ -20,9 +20,10 @@ import type { AppEnv } from "./types";
  *   POST   /agents/workflow-scheduler/:name/workflows/refresh  refresh active statuses now
  *
  * Inputs are validated here, before a Durable Object wakes, and again by the Agent
- * (same functions, src/agents/scheduler-input.ts). No auth here: the public app
- * (src/api/app.ts) mounts this behind the bearer token; WorkflowService's `fetch`
- * (src/rpc/service-app.ts) serves it without, to trusted service-binding callers.
+ * (same functions, ./scheduler-input.ts). No auth here: src/index.ts plugs these routes
+ * into the public app (src/api/app.ts), which mounts them behind the bearer token, and into
+ * WorkflowService's `fetch` (src/rpc/service-app.ts), which serves them without, to trusted
+ * service-binding callers.
  */
 
 const agentOf = (c: Context<AppEnv>) => getAgentByName(c.env.WORKFLOW_SCHEDULER, parseAgentName(c.req.param("name")));
@@ -30,7 +31,7 @@ const agentOf = (c: Context<AppEnv>) => getAgentByName(c.env.WORKFLOW_SCHEDULER,
 const reply = <T>(c: Context<AppEnv>, result: RpcResult<T>, successStatus: 200 | 201 = 200) =>
   c.json(rpcEnvelope(result), rpcStatus(result, successStatus) as ContentfulStatusCode);
 
-export const agentsApi = new Hono<AppEnv>()
+const agentsApi = new Hono<AppEnv>()
   .get("/workflow-scheduler/:name", async (c) => {
     const agent = await agentOf(c);
     // The SDK's WebSocket protocol: the client receives the state on connect and
@@ -69,3 +70,6 @@ export const agentsApi = new Hono<AppEnv>()
     reply(c, await (await agentOf(c)).refreshStatuses()),
   )
   .all("/workflow-scheduler/:name/workflows/refresh", methodNotAllowed("POST"));
+
+/** The Agent's routes, on the public API and on WorkflowService's `fetch`. */
+export const agentRoutes: RouteGroup = { path: "/agents", routes: agentsApi, service: true };

@@ -1,5 +1,5 @@
-import type { Envelope } from "../api/envelope";
-import { type ErrorKind, errorHeaders } from "../instances/errors";
+import type { Envelope } from "./envelope";
+import { type ErrorKind, errorHeaders } from "./errors";
 
 /**
  * How WorkflowService reports outcomes across a service binding.
@@ -7,8 +7,8 @@ import { type ErrorKind, errorHeaders } from "../instances/errors";
  * Workers RPC serializes a thrown Error down to its message (and name for built-in
  * errors): the kind, status, code and field of an InstanceError would be lost on the
  * way. So every typed method resolves to a plain result union instead of throwing,
- * and callers turn it back into a status with `unwrap` or `rpcResponse` below. This
- * file imports no Worker runtime code, so a caller (the Pages app) can bundle it.
+ * and callers turn it back into a status with `unwrap` or `rpcResponse` below. Like all
+ * of src/shared, it imports no Worker code, so a caller (the Pages app) can bundle it.
  */
 
 /** Values that cross RPC as themselves: RPC return types that mention `unknown` collapse to `never`. */

@@ -1,15 +1,15 @@
 import { getAgentByName } from "agents";
 import { z } from "zod";
-import type { JsonValue } from "../rpc/result";
+import type { OriginReport, OriginSplitter } from "../workflows/hooks";
 
 /**
  * How a workflow started by the WorkflowScheduler Agent reports back to it.
  *
  * The agents SDK's `runWorkflow` adds the originating Agent to the instance params
- * (`__agentName`, `__agentBinding`, `__workflowName`, `__agentOrigin`). Our params
- * schemas are strict, so a workflow splits those keys off before validating, and
- * uses them to call the Agent back. Only the Agent can add them: the HTTP API, RPC,
- * queue and cron paths validate params strictly, so a caller cannot smuggle them in.
+ * (`__agentName`, `__agentBinding`, `__workflowName`, `__agentOrigin`). Params schemas are
+ * strict, so src/index.ts registers `splitAgentOrigin` with the workflows' hooks
+ * (src/workflows/hooks.ts): every workflow has those keys split off before it validates its
+ * params, and its milestones delivered to the Agent through `reportToAgent`.
  */
 
 const ORIGIN_KEYS = ["__agentName", "__agentBinding", "__workflowName", "__agentOrigin"] as const;
@@ -28,18 +28,7 @@ export interface AgentOrigin {
   workflow: string;
 }
 
-export type AgentProgress = {
-  step: string;
-  /** 0 to 1. */
-  percent: number;
-  message?: string;
-};
-
-export type WorkflowReport = (
-  | { type: "progress"; progress: AgentProgress }
-  | { type: "complete"; result: JsonValue }
-  | { type: "error"; error: string }
-) & {
+export type WorkflowReport = OriginReport & {
   /**
    * When the workflow made the report (ms since the epoch), set by reportToAgent inside
    * the report's step. It tells the Agent a late report of a finished run from the
@@ -49,23 +38,23 @@ export type WorkflowReport = (
 };
 
 /** Splits the SDK's origin keys off instance params. Pure, so safe outside a step. */
-export function splitAgentOrigin(payload: unknown): { params: unknown; origin?: AgentOrigin } {
-  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return { params: payload };
+export const splitAgentOrigin: OriginSplitter = (payload) => {
   const found = Origin.safeParse(payload);
-  if (!found.success) return { params: payload };
-  const params = { ...(payload as Record<string, unknown>) };
+  if (!found.success) return undefined;
+  const params = { ...payload };
   for (const key of ORIGIN_KEYS) delete params[key];
   const { __agentName, __agentBinding, __workflowName } = found.data;
-  return { params, origin: { agent: __agentName, binding: __agentBinding, workflow: __workflowName } };
-}
+  const origin: AgentOrigin = { agent: __agentName, binding: __agentBinding, workflow: __workflowName };
+  return { params, origin: { deliver: (env, instanceId, report) => reportToAgent(env, origin, instanceId, report) } };
+};
 
 /**
- * Delivers one report. Call it inside a `step.do`, so a replay does not send it
+ * Delivers one report. Called inside a `step.do`, so a replay does not send it
  * again. Reports are best effort: an unreachable Agent must not fail the order, so
  * failures are logged and returned instead of thrown (and retried), and the Agent's
  * cron status refresh catches up with whatever it missed.
  */
-export async function reportToAgent(env: Env, origin: AgentOrigin, instanceId: string, report: WorkflowReport) {
+export async function reportToAgent(env: Env, origin: AgentOrigin, instanceId: string, report: OriginReport) {
   if (origin.binding !== "WORKFLOW_SCHEDULER") {
     return { delivered: false, reason: `no reports for agent binding ${origin.binding}` };
   }

@@ -1,0 +1,56 @@
+import type { JsonValue } from "../shared/rpc-result";
+
+/**
+ * The seam through which an optional part hears from the runs it started, without any
+ * workflow knowing of it. A part that starts runs with keys of its own in their params (as
+ * an SDK's own way of starting a workflow may add) registers an origin splitter at
+ * src/index.ts: it takes those keys off the params before they are validated, and says whom
+ * the run's milestones go to besides the instance index.
+ *
+ * With no splitter registered (the part removed), such keys stay in the params, and a strict
+ * params schema refuses them, as it refuses any key it does not know. Only the part itself can
+ * add them: the HTTP API, RPC, the queue and the cron validate params strictly before they
+ * create anything, so a caller cannot smuggle them in.
+ */
+
+/** What a run tells its origin: the milestones of its progress reporter (progress-report.ts). */
+export type OriginReport =
+  | { type: "progress"; progress: { step: string; percent: number; message?: string } }
+  | { type: "complete"; result: JsonValue }
+  | { type: "error"; error: string };
+
+/** Whoever started a run and wants its milestones. */
+export interface RunOrigin {
+  /**
+   * Delivers one report. Called inside the report's `step.do`, so a replay does not send it
+   * again. Best effort: an unreachable origin must not fail the run, so it logs and returns
+   * its failure, never throws.
+   */
+  deliver(env: Env, instanceId: string, report: OriginReport): Promise<{ delivered: boolean; reason?: string }>;
+}
+
+/** Recognises a part's keys in a run's params: the params without them, and the origin; else undefined. */
+export type OriginSplitter = (
+  payload: Readonly<Record<string, unknown>>,
+) => { params: Record<string, unknown>; origin: RunOrigin } | undefined;
+
+const splitters: OriginSplitter[] = [];
+
+/** Registers a part's splitter (at src/index.ts, when the Worker's modules load). */
+export function addOriginSplitter(splitter: OriginSplitter): void {
+  if (!splitters.includes(splitter)) splitters.push(splitter);
+}
+
+/**
+ * The params of a run and its origin, if a registered splitter recognises them. Pure (the
+ * splitters are registered before any run), so it is safe outside a step: a replay splits
+ * the same payload the same way.
+ */
+export function splitOrigin(payload: unknown): { params: unknown; origin?: RunOrigin } {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return { params: payload };
+  for (const split of splitters) {
+    const found = split(payload as Record<string, unknown>);
+    if (found) return found;
+  }
+  return { params: payload };
+}
