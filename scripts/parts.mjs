@@ -100,7 +100,6 @@ export const PARTS = {
       "docs/pages-app.md",
       "docs/dashboard.md",
       "docs/dashboard.png",
-      "docs/local-dev-pages.md",
     ],
     wiredIn: [],
     wrangler: () => [],
