@@ -40,13 +40,14 @@ function methodRefusal(request: Request, pathname: string): Response | undefined
 }
 
 /**
- * A static file's path with a broken escape (`%` not followed by two hex digits) or a
- * NUL (`%00`) names no file, and the asset server would fail on it (an invalid URL for
- * its fetch; `wrangler pages dev` answers 502): a 400 here instead.
+ * A static file's URL with a broken escape (`%` not followed by two hex digits) or a NUL
+ * (`%00`), in its path or its query, names no file, and the asset server fails on it (an
+ * invalid URL for its fetch, which throws; `wrangler pages dev` answers 502): a 400 here
+ * instead. The API prefixes answer such URLs themselves.
  */
-function pathRefusal(pathname: string): Response | undefined {
-  if (isApiPath(pathname) || !/%(?![0-9A-Fa-f]{2})|%00/.test(pathname)) return undefined;
-  return refusal(400, 40000, "malformed path: a broken percent-escape or a NUL");
+function pathRefusal(url: URL): Response | undefined {
+  if (isApiPath(url.pathname) || !/%(?![0-9A-Fa-f]{2})|%00/.test(url.pathname + url.search)) return undefined;
+  return refusal(400, 40000, "malformed path or query: a broken percent-escape or a NUL");
 }
 
 function sizeRefusal(request: Request): Response | undefined {
@@ -71,7 +72,7 @@ export async function handleRequest(context: PagesContext): Promise<Response> {
   if (caller instanceof Response) return caller;
   const refused =
     methodRefusal(request, url.pathname) ??
-    pathRefusal(url.pathname) ??
+    pathRefusal(url) ??
     sizeRefusal(request) ??
     stateChangeRefusal(request, url);
   if (refused) return refused;

@@ -136,9 +136,12 @@ describe("no GET changes state", () => {
     expect((await pages("/", { method: "HEAD" })).status).toBe(200);
   });
 
-  it.each(["/%00", "/js/%00.js", "/a%", "/%E0%A4%A"])("a static path that names no file (%s): 400", async (path) => {
-    await expectEnvelopeError(await pages(path), 400, /malformed path/);
-  });
+  it.each(["/%00", "/js/%00.js", "/a%", "/%E0%A4%A", "/?%zz=%", "/index.html?a=%", "/?x=%00"])(
+    "a static path that names no file (%s): 400",
+    async (path) => {
+      await expectEnvelopeError(await pages(path), 400, /malformed path or query/);
+    },
+  );
 
   // part: agent (from here)
   it("a WebSocket to the Agent opens from this origin only", async () => {
