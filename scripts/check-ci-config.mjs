@@ -49,17 +49,16 @@ const isSecret = (value, name) => new RegExp(`^\\$\\{\\{\\s*secrets\\.${name}\\s
 const deploy = read(".github/workflows/deploy.yml");
 if (deploy) {
   const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts ?? {};
+  if (!scripts.deploy) problems.push("package.json: no deploy script for deploy.yml to run");
   if (!("workflow_dispatch" in (deploy.on ?? {})))
     problems.push("deploy.yml: cannot be run by hand (workflow_dispatch)");
   const jobs = deploy.jobs ?? {};
-  const deploying = Object.entries(jobs).filter(([, job]) =>
-    (job.steps ?? []).some((step) => /^cloudflare\/wrangler-action@v([3-9]|\d\d)/.test(step.uses ?? "")),
-  );
+  const isWranglerAction = (step) => /^cloudflare\/wrangler-action@v([3-9]|\d\d)/.test(step.uses ?? "");
+  const deploying = Object.entries(jobs).filter(([, job]) => (job.steps ?? []).some(isWranglerAction));
   if (deploying.length !== 1)
     problems.push("deploy.yml: exactly one job must use cloudflare/wrangler-action@v3 or later");
   for (const [name, job] of deploying) {
-    const step = job.steps.find((s) => s.uses?.startsWith("cloudflare/wrangler-action@"));
-    const w = step.with ?? {};
+    const w = job.steps.find(isWranglerAction).with ?? {};
     if (!isSecret(w.apiToken, "CLOUDFLARE_API_TOKEN"))
       problems.push(`deploy.yml: ${name}: apiToken must be the CLOUDFLARE_API_TOKEN secret`);
     if (!isSecret(w.accountId, "CLOUDFLARE_ACCOUNT_ID"))
@@ -70,7 +69,6 @@ if (deploy) {
       .filter(Boolean);
     if (!commands.includes("npm run deploy"))
       problems.push(`deploy.yml: ${name}: preCommands must run \`npm run deploy\``);
-    if (!scripts.deploy) problems.push("package.json: no deploy script for deploy.yml to run");
     const needs = [job.needs ?? []].flat();
     if (!needs.some((n) => runsCi(jobs[n])))
       problems.push(`deploy.yml: ${name} must need a job that runs \`bash .ci/run\``);
