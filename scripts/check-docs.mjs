@@ -21,8 +21,10 @@ const outsideFences = (text) =>
     .filter((_, i) => i % 2 === 0)
     .join("\n");
 
+const anchorsOf = new Map();
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes, repeats numbered. */
 function anchors(file) {
+  if (anchorsOf.has(file)) return anchorsOf.get(file);
   const seen = new Map();
   const out = new Set();
   for (const [, heading] of outsideFences(readFileSync(file, "utf8")).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
@@ -35,6 +37,7 @@ function anchors(file) {
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
   }
+  anchorsOf.set(file, out);
   return out;
 }
 
