@@ -69,11 +69,15 @@ const outbound = (worker: string) => ({
   modules: true,
   script: `
     export default {
-      fetch(request, env) {
+      async fetch(request, env) {
         const { host } = new URL(request.url);
         if (host === env.TEAM_HOST) return env.ACCESS.fetch(request);
         if (host === env.UNREACHABLE_HOST) return new Response("unavailable", { status: 500 });
-        return env.WORKER.fetch(request);
+        // The body is read here before the Worker answers: streamed on instead, a Worker
+        // that answers without reading it (a 404, a 401) would leave the runtime reading
+        // this request's body after this response was sent, which it reports as an error.
+        const body = request.body === null ? null : await request.arrayBuffer();
+        return env.WORKER.fetch(new Request(request, { body }));
       },
     };`,
   bindings: { TEAM_HOST: new URL(ACCESS_TEAM_DOMAIN).host, UNREACHABLE_HOST: new URL(UNREACHABLE_TEAM_DOMAIN).host },
