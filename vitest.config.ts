@@ -1,10 +1,56 @@
+import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
+import { isRuntimeNoise } from "./test/runtime-noise.ts";
+
+/** The API token the Worker under test accepts; tests send it as a bearer token. */
+export const TEST_API_TOKEN = "test-token-0123456789";
+
+// wrangler.jsonc requires the API_TOKEN secret, and wrangler, reading it for the test
+// runtimes, would warn that it is missing and say where it looked: the tests bring
+// their own (each runtime's `bindings` below), and wrangler's notes are not test output.
+process.env.API_TOKEN ??= TEST_API_TOKEN;
+process.env.WRANGLER_LOG ??= "warn";
 
 const wranglerConfig = unstable_readConfig({ config: "./wrangler.jsonc" });
+
+/**
+ * The runtime's messages that say nothing about this project's code stay out of the
+ * output (test/runtime-noise.ts says which, and why each is the runtime's own); every
+ * other message still shows. Miniflare reads the runtime's messages off workerd's output
+ * and @cloudflare/vitest-plugin writes each one, stack included, with one write to stdout
+ * or stderr: only such writes are looked at, never the test runner's own output.
+ */
+const workflowClasses = wranglerConfig.workflows.map((w) => w.class_name);
+const passesOnRuntimeMessage = () => /[\\/]miniflare[\\/]dist[\\/]/.test(new Error().stack ?? "");
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk !== "string" || !isRuntimeNoise(chunk, workflowClasses) || !passesOnRuntimeMessage()) {
+      return write(chunk, ...rest);
+    }
+    const done = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
+    done?.();
+    return true;
+  }) as typeof stream.write;
+}
+
+/**
+ * cron-schedule (which the agents SDK imports) publishes source maps whose sources it
+ * does not ship, and Vite warns about each of its files on every run. Its modules load
+ * here without their maps, which would point nowhere anyway.
+ */
+const withoutCronScheduleSourceMaps: Plugin = {
+  name: "without-cron-schedule-source-maps",
+  async load(id) {
+    if (!/[\\/]node_modules[\\/]cron-schedule[\\/].*\.js$/.test(id)) return null;
+    return { code: (await readFile(id, "utf8")).replace(/^\/\/# sourceMappingURL=.*$/m, ""), map: null };
+  },
+};
 
 /** The create rate limit as wrangler.jsonc configures it (the rate-limit tests read it). */
 const createRateLimit = wranglerConfig.ratelimits.find((r) => r.name === "CREATE_RATE_LIMITER")?.simple;
@@ -21,9 +67,6 @@ const bundleAliases = Object.entries(wranglerConfig.alias ?? {}).map(([find, pat
   replacement: fileURLToPath(new URL(path, import.meta.url)),
 }));
 
-/** The API token the Worker under test accepts; tests send it as a bearer token. */
-export const TEST_API_TOKEN = "test-token-0123456789";
-
 export default defineConfig({
   test: {
     // One workerd per test worker, reused by the files it runs, instead of a fresh one per
@@ -39,6 +82,7 @@ export default defineConfig({
       "pages-app/vitest.config.ts", // part: pages
       {
         plugins: [
+          withoutCronScheduleSourceMaps,
           cloudflareTest({
             wrangler: { configPath: "./wrangler.jsonc" },
             miniflare: {
@@ -70,6 +114,7 @@ export default defineConfig({
       {
         // The rate limit exactly as wrangler.jsonc configures it.
         plugins: [
+          withoutCronScheduleSourceMaps,
           cloudflareTest({
             wrangler: { configPath: "./wrangler.jsonc" },
             miniflare: { bindings: { API_TOKEN: TEST_API_TOKEN } },

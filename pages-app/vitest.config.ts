@@ -4,6 +4,7 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { exportJWK, generateKeyPair } from "jose";
 import { defineConfig } from "vitest/config";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { INJECTED_FAULT } from "../test/runtime-noise.ts";
 
 /**
  * The Pages Functions inside workerd, next to the real Worker.
@@ -33,8 +34,11 @@ const WORKER_URL = `http://${WORKER_NAME}.test`;
 /** The Cloudflare Access team and application the Functions under test trust. */
 const ACCESS_TEAM_DOMAIN = "https://workflows-test.cloudflareaccess.com";
 const ACCESS_AUD = "3f1e5c0a9d7b4e2f8a6c1d0b9e8f7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a";
-/** A team whose keys cannot be fetched (its certs URL answers 500). */
-const UNREACHABLE_TEAM_DOMAIN = "https://unreachable-team.cloudflareaccess.com";
+/**
+ * A team whose keys cannot be fetched (its certs URL answers 500): an outage the tests
+ * inject, named so (the Functions log it on every request it refuses).
+ */
+const UNREACHABLE_TEAM_DOMAIN = `https://${INJECTED_FAULT}.cloudflareaccess.com`;
 const KEY_ID = "test-key-1";
 const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
 const accessJwks = { keys: [{ ...(await exportJWK(publicKey)), kid: KEY_ID, alg: "RS256", use: "sig" }] };
