@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { RunView, SchedulerState, TrackedPage, TrackedWorkflow } from "../../src/agents/scheduler-views";
 import type { WorkflowScheduler } from "../../src/agents/workflow-scheduler";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
-import { api, largeOrder, pollUntil, uniqueId } from "../helpers";
+import { api, captureConsole, largeOrder, pollUntil, uniqueId } from "../helpers";
 import { agentPath, schedulerStub, waitForTracked } from "./agent-helpers";
 
 const start = (name: string, body: unknown) => api<TrackedWorkflow>("POST", agentPath(name, "/workflows"), body);
@@ -105,8 +105,10 @@ describe("WorkflowScheduler: the status of a run", () => {
       );
     });
 
+    using logs = captureConsole();
     const refreshed = await api<{ checked: number; changed: number }>("POST", agentPath(name, "/workflows/refresh"));
     expect(refreshed.status).toBe(200);
+    expect(logs.lines).toContainEqual(expect.stringMatching(`^status of ${orphan} unavailable .*OLD_WORKFLOW`));
     const tracked = (await api<TrackedPage>("GET", agentPath(name, "/workflows"))).body.result!.workflows;
     expect(tracked.find((w) => w.id === orphan)).toMatchObject({ status: "running" });
     const state = (await api<SchedulerState>("GET", agentPath(name))).body.result!;

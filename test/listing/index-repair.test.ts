@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { InstanceDetails } from "../../src/instances/instances";
 import { indexOf } from "../../src/workflows/records";
 import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { INJECTED_FAULT } from "../runtime-noise";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
 const indexed = (id: string) => indexOf(env, "my-workflow").get(id);
@@ -18,7 +19,7 @@ describe("every instance the Worker creates or learns of is in the index", () =>
       state.storage.sql.exec(`INSERT INTO ${fault} VALUES (1)`);
       state.storage.sql.exec(
         `CREATE TRIGGER ${fault} BEFORE INSERT ON instances WHEN NEW.id = '${id}' AND (SELECT n FROM ${fault}) > 0
-         BEGIN UPDATE ${fault} SET n = n - 1; SELECT RAISE(FAIL, 'index storage refused (test)'); END`,
+         BEGIN UPDATE ${fault} SET n = n - 1; SELECT RAISE(FAIL, 'index storage refused (${INJECTED_FAULT})'); END`,
       );
     });
     try {

@@ -6,7 +6,18 @@ import type { InstanceSummary } from "../../src/instances/listing";
 import type { Envelope, ResultInfo } from "../../src/shared/envelope";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import { indexOf } from "../../src/workflows/records";
-import { api, largeOrder, listedSince, pollUntil, smallOrder, startedBy, uniqueId, waitForApiStatus } from "../helpers";
+import {
+  api,
+  captureConsole,
+  largeOrder,
+  listedSince,
+  pollUntil,
+  smallOrder,
+  startedBy,
+  uniqueId,
+  waitForApiStatus,
+} from "../helpers";
+import { INJECTED_FAULT } from "../runtime-noise";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
 
@@ -209,10 +220,11 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
     await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
       state.storage.sql.exec(
         `CREATE TRIGGER ${trigger} BEFORE UPDATE ON instances WHEN NEW.id = '${faulty}'
-         BEGIN SELECT RAISE(ABORT, 'index storage refused (test)'); END`,
+         BEGIN SELECT RAISE(ABORT, 'index storage refused (${INJECTED_FAULT})'); END`,
       );
     });
     let res: Awaited<ReturnType<typeof api<BulkResult[]>>>;
+    using logs = captureConsole();
     try {
       res = await api<BulkResult[]>("POST", `${INSTANCES}/bulk`, { action: "pause", instance_ids: ids });
     } finally {
@@ -226,6 +238,10 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
       { id: faulty, success: false, error: { code: 50000, message: expect.stringContaining(faulty) } },
       { id: ids[2], success: true, status: "paused" },
     ]);
+    // The unexpected fault is logged with the id it hit.
+    expect(logs.lines).toContainEqual(
+      expect.stringContaining(`bulk pause of instance ${faulty} of my-workflow failed`),
+    );
     for (const id of ids) await api("PATCH", `${INSTANCES}/${id}/status`, { status: "terminate" });
   });
 

@@ -10,7 +10,8 @@ import { unwrap } from "../../src/shared/rpc-result";
 import { ORDER_COMPENSATIONS, ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { indexOf } from "../../src/workflows/records";
-import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { api, captureConsole, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { INJECTED_FAULT } from "../runtime-noise";
 import { history, stepOf } from "../workflow-history";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
@@ -108,6 +109,7 @@ describe("progress of every instance, from the instance index", () => {
 
   it("an order whose progress cannot be recorded still completes", async () => {
     const id = uniqueId("prog-broken");
+    using logs = captureConsole();
     // A real fault in the index's storage, for this instance only: every write of its
     // progress row is refused by SQLite, so each report's call to the index throws.
     const trigger = `refuse_${id.replace(/-/g, "_")}`;
@@ -115,7 +117,7 @@ describe("progress of every instance, from the instance index", () => {
       for (const op of ["INSERT", "UPDATE"]) {
         state.storage.sql.exec(
           `CREATE TRIGGER ${trigger}_${op} BEFORE ${op} ON progress WHEN NEW.id = '${id}'
-           BEGIN SELECT RAISE(ABORT, 'progress storage refused (test)'); END`,
+           BEGIN SELECT RAISE(ABORT, 'progress storage refused (${INJECTED_FAULT})'); END`,
         );
       }
     });
@@ -135,6 +137,12 @@ describe("progress of every instance, from the instance index", () => {
         `${ORDER_STEPS.report} (complete)`,
       ]);
       expect(events.some((e) => e.type === "attempt_errored")).toBe(false);
+      // ...and logging it.
+      expect(logs.lines.filter((line) => line.includes(id))).toEqual([
+        expect.stringMatching(`^milestone ${ORDER_STEPS.reserve} of my-workflow/${id} not recorded`),
+        expect.stringMatching(`^milestone ${ORDER_STEPS.ship} of my-workflow/${id} not recorded`),
+        expect.stringMatching(`^milestone complete of my-workflow/${id} not recorded`),
+      ]);
     } finally {
       await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
         for (const op of ["INSERT", "UPDATE"]) state.storage.sql.exec(`DROP TRIGGER IF EXISTS ${trigger}_${op}`);

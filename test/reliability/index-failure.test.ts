@@ -3,7 +3,8 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { CreatedInstance, InstanceDetails } from "../../src/instances/instances";
 import { indexOf } from "../../src/workflows/records";
-import { api, fulfilledSmallOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { api, captureConsole, fulfilledSmallOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { INJECTED_FAULT } from "../runtime-noise";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
 
@@ -31,7 +32,7 @@ async function refuseIndexWrites(workflow: string, ids: string[]) {
         const name = `${prefix}_${table}_${op}`;
         sql.exec(
           `CREATE TRIGGER ${name} BEFORE ${op} ON ${table} WHEN NEW.id IN (${ids.map((id) => `'${id}'`).join(",")})
-           BEGIN SELECT RAISE(ABORT, 'index storage refused (test)'); END`,
+           BEGIN SELECT RAISE(ABORT, 'index storage refused (${INJECTED_FAULT})'); END`,
         );
         created.push(name);
       }
@@ -54,6 +55,7 @@ const details = async (id: string) => (await api<InstanceDetails>("GET", `${INST
 describe("a create whose record in the instance index fails", () => {
   it("answers 201 for the instance it started, which runs; creating the id again is a 409", async () => {
     const id = uniqueId("unrecorded");
+    using logs = captureConsole();
     await using _fault = await refuseIndexWrites("my-workflow", [id]);
     const created = await api<CreatedInstance>("POST", INSTANCES, { instance_id: id, params: smallOrder() });
     // The instance exists: a failed create here would have the caller retry into a 409.
@@ -65,11 +67,15 @@ describe("a create whose record in the instance index fails", () => {
     expect(done.started_by).toBe("unknown");
     const again = await api("POST", INSTANCES, { instance_id: id, params: smallOrder() });
     expect(again.status).toBe(409);
+    // Each refused write was logged, naming the instance.
+    expect(logs.lines).toContainEqual(expect.stringMatching(`could not record 1 instance\\(s\\) of my-workflow`));
+    expect(logs.lines).toContainEqual(expect.stringMatching(`status complete of my-workflow/${id} not stored`));
   });
 
   it("over RPC, and for one instance of a batch, the same: every instance started is reported and runs", async () => {
     const single = uniqueId("unrecorded-rpc");
     const [faulty, healthy] = [uniqueId("unrecorded-batch"), uniqueId("recorded-batch")];
+    using logs = captureConsole();
     await using _fault = await refuseIndexWrites("my-workflow", [single, faulty]);
 
     const viaRpc = await exports.WorkflowService.create("my-workflow", { instance_id: single, params: smallOrder() });
@@ -88,5 +94,9 @@ describe("a create whose record in the instance index fails", () => {
     }
     expect((await details(single)).started_by).toBe("unknown");
     expect((await details(faulty)).started_by).toBe("unknown");
+    for (const id of [single, faulty]) {
+      expect(logs.lines).toContainEqual(expect.stringMatching(`status complete of my-workflow/${id} not stored`));
+    }
+    expect(logs.lines.join("\n")).not.toContain(healthy);
   });
 });

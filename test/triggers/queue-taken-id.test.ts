@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import entry from "../../src/index";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
 import { indexOf } from "../../src/workflows/records";
-import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { api, captureConsole, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const handler: ExportedHandler<Env> = entry;
 const INSTANCES = "/api/workflows/my-workflow/instances";
@@ -85,6 +85,7 @@ describe("the instance index, when a redelivery meets an instance whose record w
     await env.MY_WORKFLOW.create({ id, params: smallOrder() });
     expect(await indexed(id)).toBeNull();
 
+    using logs = captureConsole();
     const batch = createMessageBatch(ORDER_QUEUE, [
       { id: messageId, timestamp: new Date(), attempts: 2, body: { params: smallOrder() } },
     ]);
@@ -92,6 +93,7 @@ describe("the instance index, when a redelivery meets an instance whose record w
     await handler.queue!(batch, env, ctx);
     await getQueueResult(batch, ctx);
     expect(await indexed(id)).toMatchObject({ id, trigger: "unknown" });
+    expect(logs.lines).toContainEqual(expect.stringMatching(`message ${messageId} acked without starting anything`));
     await waitForApiStatus("my-workflow", id, "complete");
   });
 });

@@ -12,7 +12,7 @@ import entry from "../../src/index";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
 import type { OrderOutput, OrderParamsInput } from "../../src/workflows/order-schema";
 import { startedIds, startedParams } from "../fuzz/started";
-import { api, listedSince, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
+import { api, captureConsole, listedSince, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { isOrder, startedMatching } from "../workflow-history";
 
 const handler: ExportedHandler<Env> = entry;
@@ -68,9 +68,13 @@ describe("queue consumer", () => {
     expect((await deliver([message])).explicitAcks).toEqual([messageId]);
     await waitForApiStatus("my-workflow", message.body.instance_id, "complete");
 
+    using logs = captureConsole();
     const again = await deliver([{ ...message, attempts: 2 }]);
     expect(again.explicitAcks).toEqual([messageId]);
     expect(again.retryMessages).toEqual([]);
+    expect(logs.lines).toContainEqual(
+      expect.stringMatching(`message ${messageId} acked without starting anything: .* already exists \\(attempt 2\\)`),
+    );
     // Both deliveries have returned, so any instance they started is counted here:
     // exactly one carries this message's order, under the message's id.
     expect(await startedMatching(workflow, env.MY_WORKFLOW, isOrder(orderId))).toEqual([message.body.instance_id]);
@@ -86,11 +90,13 @@ describe("queue consumer", () => {
     const messageId = hexId();
     const orderId = uniqueId("twice");
     const body = { params: smallOrder({ order_id: orderId }) };
+    using logs = captureConsole();
     const result = await deliver([
       { id: messageId, body },
       { id: messageId, body },
     ]);
     expect(result.explicitAcks).toEqual([messageId, messageId]);
+    expect(logs.lines).toContainEqual(expect.stringMatching(`message ${messageId} acked without starting anything`));
     expect(await startedMatching(workflow, env.MY_WORKFLOW, isOrder(orderId))).toEqual([`queue-${messageId}`]);
     await waitForApiStatus("my-workflow", `queue-${messageId}`, "complete");
   });
@@ -98,18 +104,24 @@ describe("queue consumer", () => {
   it("messages no retry can fix are acked and dropped", async () => {
     const invalid = hexId();
     const malformed = hexId();
+    using logs = captureConsole();
     const result = await deliver([
       { id: invalid, body: { params: smallOrder({ customer_email: "not-an-email" }) } },
       { id: malformed, body: "just a string" },
     ]);
     expect(result.explicitAcks.sort()).toEqual([invalid, malformed].sort());
+    // Each is logged with why it was dropped.
+    expect(logs.lines).toContainEqual(expect.stringMatching(`message ${invalid} dropped: params.customer_email: `));
+    expect(logs.lines).toContainEqual(expect.stringMatching(`message ${malformed} dropped: `));
     expect(result.retryMessages).toEqual([]);
     expect((await api("GET", `/api/workflows/my-workflow/instances/queue-${invalid}`)).status).toBe(404);
   });
 
   it("a batch from a queue it does not consume is retried", async () => {
+    using logs = captureConsole();
     const result = await deliver([{ id: hexId(), body: { params: smallOrder() } }], "other-queue");
     expect(result.retryBatch.retry).toBe(true);
+    expect(logs.lines).toContainEqual("no consumer for queue other-queue; retrying its messages");
   });
 });
 

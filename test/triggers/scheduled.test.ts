@@ -10,17 +10,19 @@ import { describe, expect, it } from "vitest";
 import entry from "../../src/index";
 import { CRON_JOBS, cronInstanceId } from "../../src/triggers/scheduled";
 import type { RestockOutput, RestockParamsInput } from "../../src/workflows/restock-workflow";
-import { api, listedSince, waitForApiStatus } from "../helpers";
+import { api, captureConsole, listedSince, waitForApiStatus } from "../helpers";
 import { startedMatching } from "../workflow-history";
 
 const CRON = "0 * * * *";
 const handler: ExportedHandler<Env> = entry;
 
-/** Runs the Worker's `scheduled` handler as a Cron Trigger would. */
-async function fireCron(cron: string, scheduledTime: number) {
+/** Runs the Worker's `scheduled` handler as a Cron Trigger would; returns what it logged. */
+async function fireCron(cron: string, scheduledTime: number): Promise<string[]> {
+  using logs = captureConsole();
   const ctx = createExecutionContext();
   await handler.scheduled!(createScheduledController({ cron, scheduledTime }), env, ctx);
   await waitOnExecutionContext(ctx);
+  return logs.lines;
 }
 
 /** A firing time no other test here uses: consecutive whole hours. */
@@ -44,7 +46,7 @@ describe("Cron Trigger (scheduled handler)", () => {
     expect(id).toBe(`cron-restock-workflow-${new Date(scheduledTime).toISOString().replace(/[:.]/g, "-")}`);
     await using instance = await introspectWorkflowInstance(env.RESTOCK_WORKFLOW, id);
 
-    await fireCron(CRON, scheduledTime);
+    expect(await fireCron(CRON, scheduledTime)).toEqual([`cron "${CRON}": started restock-workflow ${id}`]);
     await instance.waitForStatus("complete");
     expect(await instance.getOutput()).toEqual({
       trigger: { source: "cron trigger", cron: CRON, scheduled_time: new Date(scheduledTime).toISOString() },
@@ -63,7 +65,9 @@ describe("Cron Trigger (scheduled handler)", () => {
     await waitForApiStatus("restock-workflow", id, "complete");
 
     // The handler does not fail on the repeat: the existing instance is the answer.
-    await fireCron(CRON, scheduledTime);
+    expect(await fireCron(CRON, scheduledTime)).toEqual([
+      `cron "${CRON}": ${id} already started by an earlier delivery`,
+    ]);
     // Both firings have returned, so any instance they started is counted here: exactly
     // one was started for this firing time, under the firing's id.
     const ofThisFiring = (params: unknown) =>
@@ -78,7 +82,7 @@ describe("Cron Trigger (scheduled handler)", () => {
 
   it("a cron with no job starts nothing", async () => {
     const scheduledTime = nextFiring();
-    await fireCron("*/7 * * * *", scheduledTime);
+    expect(await fireCron("*/7 * * * *", scheduledTime)).toEqual([`cron "*/7 * * * *" has no job; known: ${CRON}`]);
     const res = await api(
       "GET",
       `/api/workflows/restock-workflow/instances/${cronInstanceId("*/7 * * * *", scheduledTime)}`,
