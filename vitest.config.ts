@@ -25,12 +25,11 @@ const wranglerConfig = unstable_readConfig({ config: "./wrangler.jsonc" });
  * and @cloudflare/vitest-plugin writes each one, stack included, with one write to stdout
  * or stderr: only such writes are looked at, never the test runner's own output.
  */
-const workflowClasses = wranglerConfig.workflows.map((w) => w.class_name);
 const passesOnRuntimeMessage = () => /[\\/]miniflare[\\/]dist[\\/]/.test(new Error().stack ?? "");
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk !== "string" || !isRuntimeNoise(chunk, workflowClasses) || !passesOnRuntimeMessage()) {
+    if (typeof chunk !== "string" || !isRuntimeNoise(chunk) || !passesOnRuntimeMessage()) {
       return write(chunk, ...rest);
     }
     const done = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;

@@ -11,7 +11,8 @@
  *   "instance.not_found", which the API answers with a 404), a duplicate id, a restart
  *   from a step that never ran, and every step and run that fails on purpose (a retry, a
  *   `NonRetryableError`, a `waitForEvent` timeout) as it goes back to the engine, which
- *   records it as the step's or the instance's error.
+ *   records it as the step's or the instance's error: a failure that is our code's stays
+ *   visible there (the instance is `errored`, its history holds the attempt).
  * - On pause, terminate, restart and delete, and when a step throws a `NonRetryableError`,
  *   the engine aborts the run it drives ("Aborting engine: User called pause") and its own
  *   Durable Object ("broken.outputGateBroken"), which workerd reports as well.
@@ -36,29 +37,29 @@ export const INJECTED_FAULT = "fault-injected-by-a-test";
 /** The local Workflows engine's module (miniflare's), as it appears in a stack frame. */
 const ENGINE_MODULE = "/miniflare/dist/src/workers/workflows/";
 
+/** Where the workflows' own code lives: the steps and runs the engine calls. */
+const WORKFLOW_CODE = "/src/workflows/";
+
 /** The engine's abort reasons all start so ("Aborting engine: User called pause"). */
 const ENGINE_ABORT = "Aborting engine: ";
+
+/** V8 keeps this many frames of a stack: a stack this long may have lost its outer frames. */
+const STACK_FRAMES_KEPT = 10;
 
 const REDUNDANT_FLAG_WARNING =
   /^service [^\n]*: The compatibility flag workflows_preserve_non_retryable_error_message became the default as of [0-9-]+ so does not need to be specified anymore\.\s*$/;
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/**
- * Whether `message` (one message of the runtime, as the test runner prints it, stack
- * included) is one of the above. `workflowClasses` are the classes wrangler.jsonc runs
- * as workflows: an exception that leaves one of them went back to the engine.
- */
-export function isRuntimeNoise(message: string, workflowClasses: readonly string[]): boolean {
+/** Whether `message` (one message of the runtime, as the test runner prints it, stack included) is one of the above. */
+export function isRuntimeNoise(message: string): boolean {
   if (REDUNDANT_FLAG_WARNING.test(message)) return true;
   const [report = "", ...frames] = message.trimEnd().split("\n");
   if (report.includes(INJECTED_FAULT)) return true;
   if (!message.startsWith("uncaught exception; ")) return false;
   if (report.includes(ENGINE_ABORT)) return true;
-  // Raised by the engine, or thrown inside a step the engine runs.
+  // Raised by the engine, or passing through the step runner on its way back to it.
   if (frames.some((frame) => frame.includes(ENGINE_MODULE))) return true;
-  // Thrown by a workflow's run (the engine's caller side is not in its stack).
-  if (workflowClasses.length === 0) return false;
-  const inWorkflow = new RegExp(`^\\s+at (async )?(${workflowClasses.map(escapeRegExp).join("|")})\\.`);
-  return frames.some((frame) => inWorkflow.test(frame));
+  // Thrown by a step or a run: the outermost frame is a workflow's own code, which only
+  // the engine calls (unless the stack was cut short and the real outermost frame is lost).
+  const outermost = frames.at(-1);
+  return frames.length < STACK_FRAMES_KEPT && outermost !== undefined && outermost.includes(WORKFLOW_CODE);
 }
