@@ -65,9 +65,13 @@ export const limitBody = () =>
     onError: (c) => kindResponse(c, "too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`),
   });
 
-/** Reads a JSON body; an empty body is `undefined`, malformed JSON a 400. */
+/**
+ * Reads a JSON body; an empty body is `undefined`, malformed JSON a 400. Decoded from its
+ * bytes, whatever Content-Type the caller sent (the runtime warns on `.text()` of a body
+ * whose type is not a text one).
+ */
 export async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  const text = new TextDecoder().decode(await c.req.arrayBuffer());
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text);
