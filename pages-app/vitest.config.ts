@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { exportJWK, generateKeyPair } from "jose";
@@ -9,10 +10,10 @@ import { INJECTED_FAULT } from "../test/runtime-noise.ts";
 /**
  * The Pages Functions inside workerd, next to the real Worker.
  *
- * `npm test` builds both first (the root `pretest` script): the Functions with
- * `wrangler pages functions build` into pages-app/dist/functions, and the Worker with
- * `wrangler deploy --dry-run` into dist/worker. The built Functions are the Worker
- * under test; the built Worker runs beside it under its name in ../wrangler.jsonc, with the
+ * The suite builds both first (test/build-under-test.mjs, only when their sources
+ * changed): the Functions with `wrangler pages functions build` into
+ * pages-app/dist/functions, and the Worker with `wrangler deploy --dry-run` into
+ * dist/worker. The built Functions are the Worker under test; the built Worker runs beside it under its name in ../wrangler.jsonc, with the
  * bindings wrangler.jsonc gives it (workflows included), so:
  * - the service bindings of pages-app/wrangler.jsonc (WORKFLOW_SERVICE and the guide's
  *   WORKFLOWS_SERVICE) are real service bindings to its WorkflowService entrypoint;
@@ -262,6 +263,13 @@ export default defineConfig({
     name: "pages",
     root: here("."),
     include: ["test/**/*.test.ts"],
+    globalSetup: [here("test/build-under-test.mjs")],
+    // One runtime for every file, as in the root config's projects (starting this one,
+    // with its dozen Workers, costs seconds): files share its storage and the limiters'
+    // counters, so each test uses ids and Access users of its own.
+    isolate: false,
+    // As the root config's projects: projects that run side by side must agree on it.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     provide: {
       createRateLimit,
       workflowNames: workerConfig.workflows.map((w) => w.name),
