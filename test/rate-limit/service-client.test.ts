@@ -19,10 +19,15 @@ const invalidCreate = (headers: Record<string, string>) => ({
 });
 const PATH = "/api/workflows/my-workflow/instances";
 
-/** Sends `limit` creates with `send(i)` within one window, then one more: its status. */
-async function statusAfterBudget(send: (i: number) => Promise<Response>): Promise<number> {
+/**
+ * Sends `limit` creates with `send(i)` within one window, then one more: its status. If a
+ * window boundary passed meanwhile, tries again with a new sender from `sender()` (a new
+ * key: the spent requests of the first attempt may still count).
+ */
+async function statusAfterBudget(sender: () => (i: number) => Promise<Response>): Promise<number> {
   const { limit, period } = configured!;
   for (let attempt = 0; attempt < 2; attempt++) {
+    const send = sender();
     const started = windowOf(period);
     for (let i = 0; i < limit; i++) expect((await send(i)).status).toBe(400);
     const next = await send(limit);
@@ -33,15 +38,16 @@ async function statusAfterBudget(send: (i: number) => Promise<Response>): Promis
 
 describe("the create budget's key", () => {
   it("on the service path: the named client, not the Authorization header", async () => {
-    const client = uniqueId("access:user");
-    const status = await statusAfterBudget((i) =>
-      exports.WorkflowService.fetch(
-        new Request(
-          `https://worker.internal${PATH}`,
-          invalidCreate({ [SERVICE_CLIENT_HEADER]: client, authorization: `Bearer rotated-${i}` }),
-        ),
-      ),
-    );
+    const status = await statusAfterBudget(() => {
+      const client = uniqueId("access:user");
+      return (i) =>
+        exports.WorkflowService.fetch(
+          new Request(
+            `https://worker.internal${PATH}`,
+            invalidCreate({ [SERVICE_CLIENT_HEADER]: client, authorization: `Bearer rotated-${i}` }),
+          ),
+        );
+    });
     expect(status).toBe(429);
     // Another named client has a budget of its own.
     const other = await exports.WorkflowService.fetch(
@@ -54,15 +60,17 @@ describe("the create budget's key", () => {
   }, 60_000);
 
   it("on the public API: the token and address, whatever x-workflows-client says", async () => {
-    const ip = `2001:db8::${Date.now().toString(16).slice(-4)}:5c`;
-    const status = await statusAfterBudget((i) =>
-      exports.default.fetch(
-        new Request(
-          `https://worker.test${PATH}`,
-          invalidCreate({ ...auth, "cf-connecting-ip": ip, [SERVICE_CLIENT_HEADER]: `access:rotated-${i}` }),
-        ),
-      ),
-    );
+    let clients = 0;
+    const status = await statusAfterBudget(() => {
+      const ip = `2001:db8::${Date.now().toString(16).slice(-4)}:5c${(clients++).toString(16)}`;
+      return (i) =>
+        exports.default.fetch(
+          new Request(
+            `https://worker.test${PATH}`,
+            invalidCreate({ ...auth, "cf-connecting-ip": ip, [SERVICE_CLIENT_HEADER]: `access:rotated-${i}` }),
+          ),
+        );
+    });
     expect(status).toBe(429);
   }, 60_000);
 });
