@@ -1,9 +1,11 @@
-// `npm run check:ci-config`: the GitHub Actions workflows and the Dependabot config parse as
-// YAML and have the shape GitHub needs (a workflow's `on` and jobs with `runs-on` and `steps`;
-// Dependabot's version 2 and its `updates`), so a broken file fails here, not on GitHub. Also what
-// the project relies on: CI runs `.ci/run` on push and pull request, and the deploy workflow runs
-// `npm run deploy` through the official wrangler action, with the Cloudflare secrets, after a job
-// that runs `.ci/run`.
+// `npm run check:template -- ci-config`: the GitHub Actions workflows and the Dependabot config
+// parse as YAML and have the shape GitHub needs (a workflow's `on` and jobs with `runs-on` and
+// `steps`; Dependabot's version 2 and its `updates`), so a broken file fails here, not on GitHub.
+// Also what the project relies on: CI runs, on push and pull request, one job for what every
+// project made from the template keeps (`.ci/checks`) and one for the template's own checks
+// (`.ci/template-checks`), which `.ci/run` runs both of, in that order; and the deploy workflow
+// runs `npm run deploy` through the official wrangler action, with the Cloudflare secrets, after
+// a job that runs `.ci/checks`.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,12 +40,30 @@ for (const file of workflows) {
   }
 }
 
-const runsCi = (job) => (job?.steps ?? []).some((step) => /\bbash \.ci\/run\b/.test(step.run ?? ""));
+/** Whether a job runs `bash .ci/<script>` (the whole command of one of its steps). */
+const runs = (job, script) =>
+  (job?.steps ?? []).some((step) => new RegExp(`^bash \\.ci/${script}$`).test((step.run ?? "").trim()));
 const ci = read(".github/workflows/ci.yml");
 if (ci) {
   if (!ci.on?.push || !("pull_request" in (ci.on ?? {}))) problems.push("ci.yml: must run on push and pull_request");
-  if (!Object.values(ci.jobs ?? {}).some(runsCi)) problems.push("ci.yml: no job runs `bash .ci/run`");
+  const jobs = Object.entries(ci.jobs ?? {});
+  for (const script of ["checks", "template-checks"]) {
+    const running = jobs.filter(([, job]) => runs(job, script));
+    if (running.length !== 1) problems.push(`ci.yml: exactly one job must run \`bash .ci/${script}\``);
+    else if (running[0][0] !== script) problems.push(`ci.yml: the job running .ci/${script} must be named ${script}`);
+  }
+  for (const [name, job] of jobs) {
+    if ((job.needs ?? []).length)
+      problems.push(`ci.yml: ${name} must not wait for another job (they run side by side)`);
+  }
 }
+// .ci/run is what runs everything on a clean clone: both job scripts, first the one a fork keeps.
+const ciRun = readFileSync(join(root, ".ci/run"), "utf8")
+  .split("\n")
+  .map((line) => line.trim())
+  .filter((line) => line.startsWith("bash "));
+if (ciRun.join("\n") !== "bash .ci/checks\nbash .ci/template-checks")
+  problems.push(".ci/run: must run `bash .ci/checks`, then `bash .ci/template-checks`, and nothing else");
 /** Whether a value is GitHub's expression for the repository secret `name`. */
 const isSecret = (value, name) => new RegExp(`^\\$\\{\\{\\s*secrets\\.${name}\\s*\\}\\}$`).test(value ?? "");
 const deploy = read(".github/workflows/deploy.yml");
@@ -70,8 +90,8 @@ if (deploy) {
     if (!commands.includes("npm run deploy"))
       problems.push(`deploy.yml: ${name}: preCommands must run \`npm run deploy\``);
     const needs = [job.needs ?? []].flat();
-    if (!needs.some((n) => runsCi(jobs[n])))
-      problems.push(`deploy.yml: ${name} must need a job that runs \`bash .ci/run\``);
+    if (!needs.some((n) => runs(jobs[n], "checks")))
+      problems.push(`deploy.yml: ${name} must need a job that runs \`bash .ci/checks\``);
   }
 }
 
@@ -81,7 +101,7 @@ if (dependabot && (dependabot.version !== 2 || !Array.isArray(dependabot.updates
 }
 
 if (problems.length) {
-  console.error(`check:ci-config: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  console.error(`ci-config: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join("\n")}`);
   process.exit(1);
 }
-console.log(`check:ci-config: ${workflows.length} workflow(s) and the Dependabot config parse and have their keys`);
+console.log(`ci-config: ${workflows.length} workflow(s) and the Dependabot config parse and have their keys`);

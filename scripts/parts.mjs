@@ -106,16 +106,7 @@ export const PARTS = {
     dependencies: [],
     workspaces: ["pages-app"],
     product: "Pages",
-    scripts: [
-      "dev:pages",
-      "build:pages",
-      "typecheck:pages",
-      "types:pages",
-      "check:types:pages",
-      "test:e2e",
-      "test:pages-fuzz",
-      "size:dashboard",
-      "docs:screenshot",
-    ],
+    // package.json's scripts serve both projects and skip a missing pages-app/ (scripts/project.mjs).
+    scripts: [],
   },
 };

@@ -4,16 +4,10 @@
 // side by side, before the suite runs and again before a watch-mode rerun, and only when
 // a file they are built from changed since the last build (a hash of those files is kept
 // next to the output). Runs that do not include the Pages suite build nothing.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const pagesApp = join(root, "pages-app");
-const wrangler = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin/wrangler.js");
+import { join, relative } from "node:path";
+import { deployBuilds, root, runTool } from "../../scripts/project.mjs";
 
 /** What the two bundles are built from: sources, stubs, configs, locked dependencies. */
 const INPUTS = [
@@ -29,16 +23,8 @@ const INPUTS = [
   "pages-app/package.json",
   "pages-app/tsconfig.json",
 ];
-
-const BUILDS = [
-  { output: join(root, "dist/worker/index.js"), cwd: root, args: ["deploy", "--dry-run", "--outdir", "dist/worker"] },
-  {
-    output: join(pagesApp, "dist/functions/index.js"),
-    cwd: pagesApp,
-    args: ["pages", "functions", "build", "--outdir", "dist/functions"],
-  },
-];
-const HASH_FILE = join(pagesApp, "dist/functions/.built-from");
+const OUTPUTS = [join(root, "dist/worker/index.js"), join(root, "pages-app/dist/functions/index.js")];
+const HASH_FILE = join(root, "pages-app/dist/functions/.built-from");
 
 function* files(path) {
   if (!existsSync(path)) return;
@@ -54,26 +40,11 @@ function inputsHash() {
   return hash.digest("hex");
 }
 
-/** Runs wrangler quietly; on failure, throws with what it printed. */
-function run({ cwd, args }) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [wrangler, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve() : reject(new Error(`wrangler ${args.join(" ")} (in ${cwd}) failed:\n${output}`)),
-    );
-  });
-}
-
 export async function buildUnderTest() {
   const hash = inputsHash();
-  const current =
-    BUILDS.every((b) => existsSync(b.output)) && existsSync(HASH_FILE) && readFileSync(HASH_FILE, "utf8") === hash;
+  const current = OUTPUTS.every(existsSync) && existsSync(HASH_FILE) && readFileSync(HASH_FILE, "utf8") === hash;
   if (current) return;
-  await Promise.all(BUILDS.map(run));
+  await Promise.all(deployBuilds().map((build) => runTool(build, { quiet: true })));
   writeFileSync(HASH_FILE, hash);
 }
 

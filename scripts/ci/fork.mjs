@@ -7,7 +7,7 @@
 // 2. A workflow is added exactly as docs/make-it-yours.md says (its code blocks are what is
 //    written): its file, its export line, its wrangler.jsonc entry, `npm run types`.
 // 3. The checks that follow: the type check, the registry test and the tests every workflow
-//    gets (the new one among them), both deploy builds within the bundle budget.
+//    gets (the new one among them), both deploy builds (`npm run build`).
 // 4. The two processes of `npm run dev` (e2e/lib/stack.mjs): a create through the Pages app's
 //    RPC path (its service binding, which must find the renamed Worker), of an order and of
 //    the new workflow, read back to completion.
@@ -70,14 +70,13 @@ console.log(`  [${label}] added ${declared.name} (${workflowFile.path})`);
 
 // 3. Its checks.
 await run(label, "npm", ["run", "typecheck"], { cwd });
-await run(label, "npm", ["run", "pretest"], { cwd });
 await run(
   label,
-  "npx",
-  ["vitest", "run", "--project", "worker", "test/unit/registry.test.ts", "test/integration/every-workflow.test.ts"],
+  "npm",
+  ["test", "--", "--project", "worker", "test/unit/registry.test.ts", "test/integration/every-workflow.test.ts"],
   { cwd },
 );
-await run(label, "npm", ["run", "check:bundle"], { cwd });
+await run(label, "npm", ["run", "build"], { cwd });
 
 // 4. The two processes, and a create through the Pages app's RPC path.
 if (!withPages) {

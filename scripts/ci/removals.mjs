@@ -3,7 +3,7 @@
 // Each check runs on a copy of this checkout (./copy.mjs), never on the checkout itself:
 //
 // 1. Every Worker part at once (agent, queue, cron, parent), the Pages app kept: lint, the
-//    dependency and docs checks, typecheck, the deploy build, and the whole test suite that
+//    dependency and docs checks, the deploy build, typecheck, and the whole test suite that
 //    remains, the Pages app's included. A remaining test that needs a removed part at run
 //    time fails here, whichever part it needs.
 // 2. Each part alone, two at a time: lint, the dependency and docs checks and the deploy
@@ -15,8 +15,8 @@
 //    where step 1 takes it from one never deployed.
 //
 //   node scripts/ci/removals.mjs            both steps
-//   node scripts/ci/removals.mjs together   step 1 only
-//   node scripts/ci/removals.mjs each       step 2 only
+//   node scripts/ci/removals.mjs together   step 1 only (npm run check:template -- removals)
+//   node scripts/ci/removals.mjs each       step 2 only (with the fork check: -- fork)
 import { PARTS } from "../parts.mjs";
 import { copyProject, run } from "./copy.mjs";
 
@@ -30,6 +30,7 @@ const lintAndBuild = [
   ["node", ["scripts/check-docs.mjs"]],
   ["npx", ["wrangler", "deploy", "--dry-run", "--outdir", "dist/worker"]],
 ];
+
 const typecheck = ["npm", ["run", "typecheck"]];
 
 async function removeAndCheck(label, parts, removeFlags, extra = []) {
@@ -54,10 +55,8 @@ if (which === "all" || which === "together") {
     `without ${WORKER_PARTS.join("+")}`,
     WORKER_PARTS,
     ["--never-deployed"],
-    [
-      ["npm", ["run", "--if-present", "build:pages"]],
-      ["npx", ["vitest", "run"]],
-    ],
+    // The whole suite; the Pages suite builds the two bundles it runs itself.
+    [typecheck, ["npx", ["vitest", "run"]]],
   );
 }
 if (which === "all" || which === "each") {
