@@ -76,6 +76,9 @@ export default defineConfig({
     // Tests mostly wait on Workflows running in workerd, so two runtimes in parallel pay
     // off even on a two-core machine (Vitest's default there is one).
     maxWorkers: Math.max(2, availableParallelism() - 1),
+    // Transformed modules are kept on disk (node_modules/.vitest-cache) for the next run:
+    // the Worker imports the agents SDK, and transforming it is most of a one-file run.
+    fsModuleCache: true,
     projects: [
       // The Pages Functions with the built Worker beside them (`pretest` builds both).
       "pages-app/vitest.config.ts", // part: pages
@@ -96,7 +99,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/rate-limit/**"],
+          exclude: ["test/rate-limit/**", "test/deploy-bundle/**"],
           provide: {
             bundleAlias: wranglerConfig.alias ?? {},
             // The workflows wrangler.jsonc declares: test/unit/registry.test.ts holds the registry to them.
@@ -124,6 +127,16 @@ export default defineConfig({
           name: "rate-limit",
           include: ["test/rate-limit/**/*.test.ts"],
           provide: { createRateLimit },
+        },
+      },
+      {
+        // What the deploy bundle carries: built first (only when its sources changed), read
+        // as a file, in Node (no runtime to start).
+        test: {
+          name: "deploy-bundle",
+          include: ["test/deploy-bundle/**/*.test.ts"],
+          globalSetup: ["test/build-under-test.mjs"],
+          provide: { bundleAlias: wranglerConfig.alias ?? {} },
         },
       },
     ],

@@ -10,7 +10,7 @@ import { INJECTED_FAULT } from "../test/runtime-noise.ts";
 /**
  * The Pages Functions inside workerd, next to the real Worker.
  *
- * The suite builds both first (test/build-under-test.mjs, only when their sources
+ * The suite builds both first (../test/build-under-test.mjs, each only when its sources
  * changed): the Functions with `wrangler pages functions build` into
  * pages-app/dist/functions, and the Worker with `wrangler deploy --dry-run` into
  * dist/worker. The built Functions are the Worker under test; the built Worker runs beside it under its name in ../wrangler.jsonc, with the
@@ -263,7 +263,7 @@ export default defineConfig({
     name: "pages",
     root: here("."),
     include: ["test/**/*.test.ts"],
-    globalSetup: [here("test/build-under-test.mjs")],
+    globalSetup: [root("test/build-under-test.mjs")],
     // One runtime for every file, as in the root config's projects (starting this one,
     // with its dozen Workers, costs seconds): files share its storage and the limiters'
     // counters, so each test uses ids and Access users of its own.
