@@ -1,8 +1,8 @@
 // The deploy-bundle size budget.
 //
-//   npm run check:bundle              build with `wrangler deploy --dry-run --outdir dist/worker`,
+//   npm run check:template -- bundle  build with `wrangler deploy --dry-run --outdir dist/worker`,
 //                                     fail when the gzip size exceeds bench/bundle-budget.json
-//   npm run check:bundle -- --update  same build, then set the budget to the measured size
+//   npx node bench/check-bundle.mjs --update   same build, then set the budget to the measured size
 //                                     plus the headroom in the file (after an intended growth)
 import { readFileSync, writeFileSync } from "node:fs";
 import { build, bundleSize, contributors, kib } from "./bundle.mjs";
@@ -33,7 +33,7 @@ if (process.argv.includes("--update")) {
 } else if (size.gzipBytes > budget.gzip_bytes_max) {
   console.error(
     `FAIL: gzip size ${size.gzipBytes} B exceeds the budget of ${budget.gzip_bytes_max} B by ${size.gzipBytes - budget.gzip_bytes_max} B.\n` +
-      "dist/worker/meta.json (an esbuild metafile) shows what grew; if the growth is intended, run `npm run check:bundle -- --update` and commit bench/bundle-budget.json.",
+      "dist/worker/meta.json (an esbuild metafile) shows what grew; if the growth is intended, run `npx node bench/check-bundle.mjs --update` and commit bench/bundle-budget.json.",
   );
   process.exit(1);
 } else {

@@ -1,7 +1,7 @@
 // What the dashboard ships: every file under pages-app/public (the page loads all of
 // them), raw, gzip and brotli, as a CDN would compress them.
 //
-//   npm run size:dashboard
+//   npx node e2e/dashboard-size.mjs
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";

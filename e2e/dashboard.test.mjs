@@ -2,7 +2,7 @@
 // `wrangler pages dev` (the Pages app) on free ports with their own state and dev registry,
 // driven through Debian's Chromium with playwright-core.
 //
-//   npm run test:e2e
+//   npm run check:template -- e2e
 //
 // On failure, a screenshot and the page's console go to e2e/artifacts/.
 import assert from "node:assert/strict";

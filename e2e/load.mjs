@@ -3,8 +3,8 @@
 // was lost and none duplicated; prints the figures; exits non-zero on any loss,
 // duplicate or 5xx. Loopback only, bounded in count and time; stops its own server.
 //
-//   npm run test:load                      # 1000 creates, 50 at a time
-//   LOAD_CREATES=2000 LOAD_CONCURRENCY=100 npm run test:load
+//   npm run check:template -- load         # 1000 creates, 50 at a time
+//   LOAD_CREATES=2000 LOAD_CONCURRENCY=100 npm run check:template -- load
 //
 // The create rate limit (wrangler.jsonc) is switched off for this server with
 // `--var CREATE_RATE_LIMIT:off`. LOAD_RATE_LIMIT=on keeps it on: then one client gets

@@ -8,10 +8,10 @@
 // prefixes must be the v4 envelope (405 with Allow), with no 5xx but a relayed Worker's
 // own, no dropped connection and no hang.
 //
-//   npm run test:pages-fuzz                          2,000 per prefix, seed 20261201
-//   SEED=123 COUNT=500 npm run test:pages-fuzz       another seed, fewer requests
-//   LANES=1 npm run test:pages-fuzz                  one sequence (default 4)
-//   npm run test:pages-fuzz -- --url http://127.0.0.1:8788   against a running `npm run dev`
+//   npm run check:template -- pages-fuzz                 2,000 per prefix, seed 20261201
+//   SEED=123 COUNT=500 npm run check:template -- pages-fuzz   another seed, fewer requests
+//   LANES=1 npm run check:template -- pages-fuzz         one sequence (default 4)
+//   npx node e2e/pages-fuzz.mjs --url http://127.0.0.1:8788   against a running `npm run dev`
 //
 // On failure it prints the seed, the request's index and the request, and exits 1.
 import fc from "fast-check";

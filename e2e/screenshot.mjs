@@ -1,7 +1,7 @@
 // Takes docs/dashboard.png: the dashboard with workflows in progress, on the same stack
 // as the e2e tests (`wrangler dev` + `wrangler pages dev`, their own state, Chromium).
 //
-//   npm run docs:screenshot
+//   npx node e2e/screenshot.mjs
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { apiClient, sleep } from "./lib/dev-server.mjs";

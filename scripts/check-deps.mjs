@@ -1,4 +1,4 @@
-// `npm run check:deps`: the Worker's modules depend on each other one way. It parses every
+// `npm run check:template -- deps`: the Worker's modules depend on each other one way. It parses every
 // import of src/ and of the Pages app's code (pages-app/src, pages-app/functions) with the
 // TypeScript parser, then fails, naming the file and the import, on:
 // - an import cycle (type-only imports count: a cycle of types is still two modules that
@@ -223,7 +223,7 @@ if (report) {
 }
 
 if (problems.length) {
-  console.error(`check:deps: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  console.error(`deps: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join("\n")}`);
   process.exit(1);
 }
-console.log(`check:deps: ${files.length} modules, ${edges.length} imports: no cycle, dependencies point one way`);
+console.log(`deps: ${files.length} modules, ${edges.length} imports: no cycle, dependencies point one way`);

@@ -1,4 +1,4 @@
-// `npm run check:docs`: every relative link in README.md and docs/*.md points at a file
+// `npm run check:template -- docs`: every relative link in README.md and docs/*.md points at a file
 // that exists and, when it names an anchor, at a heading of that file (GitHub's slugs);
 // the README stays the front door (at most 250 lines).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -64,7 +64,7 @@ const readmeLines = readFileSync(join(root, "README.md"), "utf8").split("\n").le
 if (readmeLines > README_MAX_LINES) problems.push(`README.md: ${readmeLines} lines, more than ${README_MAX_LINES}`);
 
 if (problems.length) {
-  console.error(`check:docs: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  console.error(`docs: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join("\n")}`);
   process.exit(1);
 }
-console.log(`check:docs: ${pages.length} pages, every relative link resolves; README.md ${readmeLines} lines`);
+console.log(`docs: ${pages.length} pages, every relative link resolves; README.md ${readmeLines} lines`);

@@ -2,7 +2,7 @@
 // code manages production Workflows when `baseURL` is left at its default.
 //
 //   npm run dev                 # in one terminal
-//   npm run demo:sdk            # in another
+//   npx node scripts/sdk-demo.mjs   # in another
 //
 // WORKER_URL (default http://localhost:8787) and API_TOKEN (default: the value in
 // .dev.vars.example) choose the Worker.

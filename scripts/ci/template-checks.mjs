@@ -9,8 +9,7 @@
 //
 // Each runs on this Node (under `npm run`, the project's Node 24, as wrangler needs).
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -55,16 +54,18 @@ const CHECKS = [
   ],
   ["load", "1,000 creates at 50 concurrent against wrangler dev; none lost or duplicated", [node("e2e/load.mjs")]],
   ["restart", "SIGKILL wrangler dev, restart on the same state, recover stuck sleepers", [node("e2e/restart.mjs")]],
+  // part: pages (from here)
   [
     "e2e",
     "the dashboard in headless Chromium against wrangler dev + wrangler pages dev",
     [node("--test", "--test-concurrency=1", "e2e/dashboard.test.mjs")],
-  ], // part: pages
+  ],
   [
     "pages-fuzz",
     "2,000 random requests per API prefix to the Pages app against wrangler dev + wrangler pages dev (fixed seed)",
     [node("e2e/pages-fuzz.mjs")],
-  ], // part: pages
+  ],
+  // part: pages (to here)
   [
     "rehearsal",
     "npm run deploy against a local stand-in of the Cloudflare API (refused without settings, first deploy, second deploy creating nothing)",
@@ -113,9 +114,6 @@ const runSideBySide = (commands) =>
 const times = [];
 const started = Date.now();
 for (const [name, about, commands] of chosen) {
-  // A check whose files a removed part took along has nothing left to check.
-  const scripts = commands.map((c) => c.find((arg) => /\.m?js$/.test(arg))).filter(Boolean);
-  if (scripts.some((script) => !existsSync(join(root, script)))) continue;
   console.log(`\n==> ${name}: ${about}`);
   const checkStarted = Date.now();
   const codes = commands.length === 1 ? [await run(commands[0])] : await runSideBySide(commands);

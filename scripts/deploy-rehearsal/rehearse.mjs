@@ -1,4 +1,4 @@
-// `npm run deploy:rehearse`: runs `npm run deploy` offline against a stand-in of the Cloudflare
+// `npm run check:template -- rehearsal`: runs `npm run deploy` offline against a stand-in of the Cloudflare
 // API (api-stand-in.mjs) and checks what reached it (checks.mjs). Three runs on one account:
 //   refused  no settings and no terminal: must stop before changing anything, naming them;
 //   first    the settings in the environment: creates the queue and the Pages project, deploys;
