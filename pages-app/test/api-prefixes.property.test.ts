@@ -78,8 +78,9 @@ describe.each<ApiPrefix>(["/rpc", "/http"])("random request sequences under %s",
           ).toBe(201);
         },
       ),
-      { numRuns: 40 },
+      // 20 sequences a run here; e2e/pages-fuzz.mjs sends 2,000 requests per prefix in CI.
+      { numRuns: 20 },
     );
-    expect(sequences).toBe(40);
+    expect(sequences).toBe(20);
   }, 120_000);
 });
