@@ -1,7 +1,13 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { describeTrigger, RESTOCK_STEPS } from "../../src/workflows/restock-workflow";
+import { indexOf } from "../../src/workflows/records";
+import {
+  describeTrigger,
+  RESTOCK_STEPS,
+  type RestockOutput,
+  RestockWorkflow,
+} from "../../src/workflows/restock-workflow";
 import { api, uniqueId } from "../helpers";
 
 /**
@@ -32,6 +38,40 @@ describe("schedules on the RESTOCK_WORKFLOW binding", () => {
       describeTrigger({ cron: "0 3 * * *", scheduledTime }, { cron_trigger: { cron: "0 * * * *", scheduled_time: 0 } })
         .source,
     ).toBe("workflow schedule");
+  });
+
+  it("a run a schedule started records itself in the instance index, as started by `schedule`", async () => {
+    // No local path creates an event that carries `schedule` (see above), so the workflow's
+    // own run is called with one, as the platform would call it, and its steps run in place:
+    // each step's callback once, as an engine's first attempt runs it.
+    const id = uniqueId("scheduled");
+    const scheduledTime = Date.UTC(2030, 4, 1, 3, 0);
+    const event = {
+      payload: {},
+      timestamp: new Date(scheduledTime),
+      instanceId: id,
+      workflowName: "restock-workflow",
+      schedule: { cron: "0 3 * * *", scheduledTime },
+    };
+    const stepsInPlace = {
+      do: (_name: string, configOrCallback: unknown, callback?: unknown) =>
+        ((typeof configOrCallback === "function" ? configOrCallback : callback) as () => Promise<unknown>)(),
+      sleep: async () => {},
+      sleepUntil: async () => {},
+      waitForEvent: async () => {
+        throw new Error("a restock waits for no event");
+      },
+    } as unknown as Parameters<RestockWorkflow["run"]>[1];
+    // Only the runtime constructs a WorkflowEntrypoint: this is an instance of the class as
+    // the engine gets one, with the Worker's env.
+    const workflow = Object.create(RestockWorkflow.prototype, { env: { value: env } }) as RestockWorkflow;
+    const output = (await workflow.run(event, stepsInPlace)) as RestockOutput;
+    expect(output.trigger).toMatchObject({ source: "workflow schedule", cron: "0 3 * * *" });
+    expect(await indexOf(env, "restock-workflow").get(id)).toMatchObject({ id, trigger: "schedule" });
+    const listed = await api<{ started_by: string }[]>("GET", "/api/workflows/restock-workflow/instances?per_page=100");
+    expect(listed.body.result!.find((i) => (i as unknown as { id: string }).id === id)).toMatchObject({
+      started_by: "schedule",
+    });
   });
 
   it("a scheduled run gets no params: the workflow runs on its defaults", async () => {
