@@ -1,7 +1,7 @@
 import { authenticate } from "./caller";
 import { httpRoutes } from "./http-routes";
-import { refusal } from "./reply";
-import { PAGES_MAX_BODY_BYTES } from "./respond";
+import { refusal } from "./refusals";
+import { PAGES_MAX_BODY_BYTES } from "./request-body";
 import { rpcRoutes } from "./rpc-routes";
 import { stateChangeRefusal } from "./same-origin";
 import type { PagesBindings } from "./types";

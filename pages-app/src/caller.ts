@@ -1,6 +1,6 @@
 import { ACCESS_JWT_HEADER, accessSettings, verifyAccessJwt } from "./access";
 import { isLoopbackHost, localDevOpenAsked } from "./local-dev";
-import { refusal } from "./reply";
+import { refusal } from "./refusals";
 import type { PagesBindings } from "./types";
 
 /** Who is calling, as far as this app could verify it: the key of their create budget. */

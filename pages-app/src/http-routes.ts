@@ -2,16 +2,9 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { hc } from "hono/client";
 import { etag } from "hono/etag";
 import type { App } from "../../src/index";
-import { refusal } from "./reply";
-import {
-  encodeStrayPercent,
-  forwardedRequest,
-  limitBody,
-  onError,
-  onNotFound,
-  relay,
-  WorkerUnreachable,
-} from "./respond";
+import { onError, onNotFound, refusal, WorkerUnreachable } from "./refusals";
+import { encodeStrayPercent, forwardedRequest, relay } from "./relay";
+import { limitBody } from "./request-body";
 import { type PagesAppEnv, setting } from "./types";
 
 /**

@@ -4,7 +4,9 @@ import type { CreateOptions, ListInstancesQuery, StatusRequest } from "../../src
 import { okPage } from "../../src/shared/envelope";
 import type { JsonValue } from "../../src/shared/rpc-result";
 import { rpcResponse } from "../../src/shared/rpc-result";
-import { forwardedRequest, limitBody, onError, onNotFound, readJson, relay } from "./respond";
+import { onError, onNotFound } from "./refusals";
+import { forwardedRequest, relay } from "./relay";
+import { limitBody, readJson } from "./request-body";
 import type { PagesAppEnv } from "./types";
 
 /**

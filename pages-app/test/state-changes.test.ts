@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/shared/envelope";
-import { PAGES_MAX_BODY_BYTES } from "../src/respond";
+import { PAGES_MAX_BODY_BYTES } from "../src/request-body";
 import { json, order, pages, uniqueId } from "./helpers";
 
 /**

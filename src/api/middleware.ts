@@ -6,7 +6,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { failure } from "../shared/envelope";
 import { InstanceError } from "../shared/errors";
 import { LIMITS } from "../workflows/platform-limits";
-import { errorResponse, kindResponse } from "./envelope";
+import { errorResponse, kindResponse } from "./error-response";
 import type { AppEnv } from "./types";
 
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { ERROR_CODE } from "../shared/errors";
 import { SERVICE_CLIENT_HEADER } from "../shared/service-client";
-import { errorResponse } from "./envelope";
+import { errorResponse } from "./error-response";
 import type { AppEnv } from "./types";
 
 /**
