@@ -1,4 +1,5 @@
 import { authenticate } from "./caller";
+import { runsCreateFunction } from "./create-functions";
 import { httpRoutes } from "./http-routes";
 import { refusal } from "./refusals";
 import { PAGES_MAX_BODY_BYTES } from "./request-body";
@@ -23,16 +24,13 @@ const API_PREFIXES: [string, { fetch: (request: Request, env: PagesBindings, ctx
   ["/http", httpRoutes],
 ];
 
-/** The Functions that start a workflow: POST only, so no link, preview or crawler starts one. */
-const CREATE_FUNCTIONS = new Set(["/seed/create", "/guide/create"]);
-
 const under = (pathname: string, prefix: string) => pathname === prefix || pathname.startsWith(`${prefix}/`);
 
 const isApiPath = (pathname: string) => ["/rpc", "/http", "/worker"].some((prefix) => under(pathname, prefix));
 
 function methodRefusal(request: Request, pathname: string): Response | undefined {
   if (isApiPath(pathname)) return undefined;
-  const allowed = CREATE_FUNCTIONS.has(pathname) ? ["POST"] : ["GET", "HEAD"];
+  const allowed = runsCreateFunction(pathname) ? ["POST"] : ["GET", "HEAD"];
   if (allowed.includes(request.method)) return undefined;
   return refusal(405, 40500, `${request.method} is not allowed here; use ${allowed.join(" or ")}`, {
     allow: allowed.join(", "),
