@@ -35,34 +35,46 @@ const ACCESS_TEAM_DOMAIN = "https://workflows-test.cloudflareaccess.com";
 const ACCESS_AUD = "3f1e5c0a9d7b4e2f8a6c1d0b9e8f7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a";
 /** A team whose keys cannot be fetched (its certs URL answers 500). */
 const UNREACHABLE_TEAM_DOMAIN = "https://unreachable-team.cloudflareaccess.com";
+/** A team whose keys take a moment to arrive, first asked for by one test (its Functions start cold). */
+const COLD_TEAM_DOMAIN = "https://cold-team.cloudflareaccess.com";
 const KEY_ID = "test-key-1";
 const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
 const accessJwks = { keys: [{ ...(await exportJWK(publicKey)), kid: KEY_ID, alg: "RS256", use: "sig" }] };
 
+const teamHosts = [ACCESS_TEAM_DOMAIN, UNREACHABLE_TEAM_DOMAIN, COLD_TEAM_DOMAIN].map((domain) => new URL(domain).host);
+
 /**
- * The Access team's keys endpoint, counting the fetches it serves (GET /count), so a
- * test can tell that the Functions cache the keys across requests.
+ * The Access teams' keys endpoints, counting the key fetches each host was asked
+ * (GET /count?host=), so a test can tell how often the Functions fetch keys: the test
+ * team serves the keys above, the cold team the same after 300 ms, the unreachable
+ * team a 500.
  */
 const accessTeam = {
   name: "access-team",
   modules: true,
   script: `
-    let served = 0;
+    const asked = {};
     export default {
-      fetch(request, env) {
-        const { pathname } = new URL(request.url);
-        if (pathname === "/count") return Response.json({ served });
+      async fetch(request, env) {
+        const { host, pathname, searchParams } = new URL(request.url);
+        if (pathname === "/count") return Response.json({ served: asked[searchParams.get("host")] ?? 0 });
         if (pathname !== "/cdn-cgi/access/certs") return new Response("not found", { status: 404 });
-        served++;
+        asked[host] = (asked[host] ?? 0) + 1;
+        if (host === env.UNREACHABLE_HOST) return new Response("unavailable", { status: 500 });
+        if (host === env.COLD_HOST) await new Promise((resolve) => setTimeout(resolve, 300));
         return Response.json(env.JWKS);
       },
     };`,
-  bindings: { JWKS: accessJwks },
+  bindings: {
+    JWKS: accessJwks,
+    UNREACHABLE_HOST: new URL(UNREACHABLE_TEAM_DOMAIN).host,
+    COLD_HOST: new URL(COLD_TEAM_DOMAIN).host,
+  },
 };
 
 /**
- * Where the Functions' outbound fetches go: the Access team's host to the keys above,
- * the unreachable team to a 500, anything else to the Worker named `worker`.
+ * Where the Functions' outbound fetches go: the Access teams' hosts to their keys above,
+ * anything else to the Worker named `worker`.
  */
 const outbound = (worker: string) => ({
   name: `outbound-to-${worker}`,
@@ -71,12 +83,11 @@ const outbound = (worker: string) => ({
     export default {
       fetch(request, env) {
         const { host } = new URL(request.url);
-        if (host === env.TEAM_HOST) return env.ACCESS.fetch(request);
-        if (host === env.UNREACHABLE_HOST) return new Response("unavailable", { status: 500 });
+        if (env.TEAM_HOSTS.includes(host)) return env.ACCESS.fetch(request);
         return env.WORKER.fetch(request);
       },
     };`,
-  bindings: { TEAM_HOST: new URL(ACCESS_TEAM_DOMAIN).host, UNREACHABLE_HOST: new URL(UNREACHABLE_TEAM_DOMAIN).host },
+  bindings: { TEAM_HOSTS: teamHosts },
   serviceBindings: { ACCESS: accessTeam.name, WORKER: worker },
 });
 
@@ -225,6 +236,13 @@ const variants = {
     ...deployedSettings,
     ACCESS_TEAM_DOMAIN: UNREACHABLE_TEAM_DOMAIN,
   }),
+  // With a team whose keys nobody has fetched yet, and arrive after a moment.
+  PAGES_COLD_KEYS: pagesVariant("pages-cold-keys", { ...deployedSettings, ACCESS_TEAM_DOMAIN: COLD_TEAM_DOMAIN }),
+  // With a "team domain" that is another host: refused, never fetched from.
+  PAGES_FOREIGN_TEAM: pagesVariant("pages-foreign-team", {
+    ...deployedSettings,
+    ACCESS_TEAM_DOMAIN: "https://workflows-test.cloudflareaccess.com.evil.example",
+  }),
 };
 
 export default defineConfig({
@@ -259,6 +277,8 @@ export default defineConfig({
       workflowNames: workerConfig.workflows.map((w) => w.name),
       access: {
         teamDomain: ACCESS_TEAM_DOMAIN,
+        coldTeamDomain: COLD_TEAM_DOMAIN,
+        unreachableTeamDomain: UNREACHABLE_TEAM_DOMAIN,
         audience: ACCESS_AUD,
         keyId: KEY_ID,
         privateJwk: await exportJWK(privateKey),

@@ -11,6 +11,8 @@ const teamKey = importJWK(access.privateJwk, "RS256");
 
 export const ACCESS_AUD = access.audience;
 export const ACCESS_TEAM_DOMAIN = access.teamDomain;
+export const COLD_TEAM_DOMAIN = access.coldTeamDomain;
+export const UNREACHABLE_TEAM_DOMAIN = access.unreachableTeamDomain;
 
 export interface TokenOptions {
   /** Claims to set or (with `undefined`) remove. */

@@ -1,7 +1,16 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/shared/envelope";
-import { ACCESS_AUD, ACCESS_TEAM_DOMAIN, accessToken, validAccessToken } from "./access-tokens";
+import { accessSettings } from "../src/access";
+import type { PagesBindings } from "../src/types";
+import {
+  ACCESS_AUD,
+  ACCESS_TEAM_DOMAIN,
+  accessToken,
+  COLD_TEAM_DOMAIN,
+  UNREACHABLE_TEAM_DOMAIN,
+  validAccessToken,
+} from "./access-tokens";
 import { deployments, json, pages, pagesVia } from "./helpers";
 
 /**
@@ -24,6 +33,14 @@ const ROUTES: [string, RequestInit?][] = [
   ["/seed/create", json("POST", {})],
   ["/guide/create", json("POST", {})],
 ];
+
+/** How many times the Functions fetched the keys of `teamDomain` so far. */
+const keyFetches = async (teamDomain: string) =>
+  (
+    (await (
+      await deployments.ACCESS_TEAM.fetch(`https://team.test/count?host=${new URL(teamDomain).host}`)
+    ).json()) as { served: number }
+  ).served;
 
 const withToken = (token: string, init: RequestInit = {}): RequestInit => ({
   ...init,
@@ -69,6 +86,8 @@ describe("Cloudflare Access in front of every route", () => {
     ["signed by another key under the team key's id", () => accessToken({ key: "impostor" }), /signature/],
     ["signed by a key the team does not have", () => accessToken({ key: "unknown-kid" }), /not signed by a key/],
     ["not yet valid (nbf)", () => accessToken({ claims: { nbf: Math.floor(Date.now() / 1000) + 600 } }), /nbf claim/],
+    ["without an expiry (exp)", () => accessToken({ claims: { exp: undefined } }), /no exp claim/],
+    ["without an issue time (iat)", () => accessToken({ claims: { iat: undefined } }), /no iat claim/],
     ["without a subject", () => accessToken({ claims: { sub: undefined } }), /no subject/],
     ["malformed", async () => "not.a.jwt", /malformed/],
     [
@@ -105,13 +124,35 @@ describe("Cloudflare Access in front of every route", () => {
   });
 
   it("fetches the team's keys once and reuses them across requests", async () => {
-    const served = async () =>
-      ((await (await deployments.ACCESS_TEAM.fetch("https://team.test/count")).json()) as { served: number }).served;
     expect((await pages("/rpc/workflows")).status).toBe(200);
-    const before = await served();
+    const before = await keyFetches(ACCESS_TEAM_DOMAIN);
     expect(before).toBeGreaterThan(0);
     for (let i = 0; i < 5; i++) expect((await pages("/worker/health")).status).toBe(200);
-    expect(await served()).toBe(before);
+    expect(await keyFetches(ACCESS_TEAM_DOMAIN)).toBe(before);
+  });
+
+  it("has one key fetch in flight: requests that arrive before the keys do wait for it", async () => {
+    // A deployment whose isolate has not fetched its team's keys yet; they take 300 ms.
+    expect(await keyFetches(COLD_TEAM_DOMAIN)).toBe(0);
+    const token = await accessToken({ claims: { iss: COLD_TEAM_DOMAIN } });
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 8 },
+        async () => (await pagesVia(deployments.PAGES_COLD_KEYS, "/worker/health", withToken(token))).status,
+      ),
+    );
+    expect(statuses).toEqual(Array(8).fill(200));
+    expect(await keyFetches(COLD_TEAM_DOMAIN)).toBe(1);
+  });
+
+  it("does not fetch the keys once per request while they cannot be fetched", async () => {
+    const before = await keyFetches(UNREACHABLE_TEAM_DOMAIN);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => pagesVia(deployments.PAGES_ACCESS_DOWN, "/worker/health")),
+    );
+    expect(answers.map((res) => res.status)).toEqual(Array(8).fill(503));
+    // At most one fetch for all of them (none if a failure moments ago still holds).
+    expect((await keyFetches(UNREACHABLE_TEAM_DOMAIN)) - before).toBeLessThanOrEqual(1);
   });
 
   it("answers 503 while the team's keys cannot be fetched, and lets nobody in", async () => {
@@ -121,6 +162,44 @@ describe("Cloudflare Access in front of every route", () => {
         503,
         /signing keys could not be fetched/,
       );
+    }
+  });
+});
+
+describe("the team domain is a Cloudflare Access team's, and nothing else", () => {
+  it.each([
+    ["https://myteam.cloudflareaccess.com", "https://myteam.cloudflareaccess.com"],
+    ["myteam.cloudflareaccess.com", "https://myteam.cloudflareaccess.com"],
+    ["https://MyTeam.CloudflareAccess.com/", "https://myteam.cloudflareaccess.com"],
+  ])("%s is the team domain %s", (value, origin) => {
+    expect(accessSettings({ ACCESS_TEAM_DOMAIN: value, ACCESS_AUD: "aud" } as PagesBindings)).toEqual({
+      teamDomain: origin,
+      audience: "aud",
+    });
+  });
+
+  it.each([
+    "http://myteam.cloudflareaccess.com",
+    "https://myteam.cloudflareaccess.com:8443",
+    "https://myteam.cloudflareaccess.com/cdn-cgi",
+    "https://myteam.cloudflareaccess.com?x=1",
+    "https://user@myteam.cloudflareaccess.com",
+    "https://cloudflareaccess.com",
+    "https://a.b.cloudflareaccess.com",
+    "https://myteam.cloudflareaccess.com.evil.example",
+    "https://evil.example",
+    "https://myteam-cloudflareaccess.com",
+    "https://-team.cloudflareaccess.com",
+  ])("%s is refused", (value) => {
+    expect(accessSettings({ ACCESS_TEAM_DOMAIN: value, ACCESS_AUD: "aud" } as PagesBindings)).toEqual({
+      problem: expect.stringMatching(/ACCESS_TEAM_DOMAIN must be .*cloudflareaccess\.com/),
+    });
+  });
+
+  it("a deployment given another host refuses every request, and fetches no keys from it", async () => {
+    for (const [path, init] of ROUTES) {
+      const res = await pagesVia(deployments.PAGES_FOREIGN_TEAM, path, init);
+      expect(res.status, path).toBe(403);
     }
   });
 });
