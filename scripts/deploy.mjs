@@ -74,7 +74,11 @@ const SETTINGS = {
   },
   ACCESS_TEAM_DOMAIN: {
     about: "your Cloudflare Access team domain, e.g. https://myteam.cloudflareaccess.com",
-    check: (v) => (isHttpsOrigin(v) ? undefined : "must be https://<team>.cloudflareaccess.com"),
+    // The form the Pages app accepts (pages-app/src/access.ts): it refuses every request otherwise.
+    check: (v) =>
+      /^https:\/\/[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.cloudflareaccess\.com\/?$/i.test(v)
+        ? undefined
+        : "must be https://<team>.cloudflareaccess.com",
   },
   ACCESS_AUD: { about: "the Application Audience (AUD) tag of the Access application that protects the Pages app" },
 };
