@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
@@ -215,6 +216,8 @@ const rateLimitedWorker = {
 const createRateLimit = workerOptions.ratelimits?.CREATE_RATE_LIMITER?.simple;
 
 const { ACCESS_TEAM_DOMAIN: _team, ACCESS_AUD: _aud, ...withoutAccess } = deployedSettings;
+/** A key as `npm run dev` makes one (scripts/dev.mjs). */
+const LOCAL_DEV_KEY = randomBytes(32).toString("hex");
 const { WORKER_URL: _url, ...withoutWorkerUrl } = deployedSettings;
 const variants = {
   // A Pages project holding a token the Worker does not accept.
@@ -227,7 +230,7 @@ const variants = {
   // Deployed without the Access settings: every request is refused.
   PAGES_WITHOUT_ACCESS: pagesVariant("pages-without-access", withoutAccess),
   // As `npm run dev` runs it: no Access settings, the local-only open mode.
-  PAGES_LOCAL_DEV: pagesVariant("pages-local-dev", { ...withoutAccess, LOCAL_DEV_OPEN: "true" }),
+  PAGES_LOCAL_DEV: pagesVariant("pages-local-dev", { ...withoutAccess, LOCAL_DEV_KEY }),
   // Without WORKER_URL, or with it empty.
   PAGES_WITHOUT_WORKER_URL: pagesVariant("pages-without-worker-url", withoutWorkerUrl),
   PAGES_EMPTY_WORKER_URL: pagesVariant("pages-empty-worker-url", { ...deployedSettings, WORKER_URL: " " }),
@@ -274,6 +277,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     provide: {
       createRateLimit,
+      localDevKey: LOCAL_DEV_KEY,
       workflowNames: workerConfig.workflows.map((w) => w.name),
       access: {
         teamDomain: ACCESS_TEAM_DOMAIN,

@@ -5,9 +5,11 @@
 //
 // Environment overrides: WORKER_PORT (8787), PAGES_PORT (8788), WORKER_INSPECTOR_PORT
 // (9229), PAGES_INSPECTOR_PORT (9230), PERSIST_TO (local state directory; default
-// .wrangler/state in each project). Ctrl-C stops both.
+// .wrangler/state in each project), LOCAL_DEV_KEY (the Pages app's local key; default: the
+// one in .wrangler/local-dev-key, made on the first run). Ctrl-C stops both.
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,6 +57,21 @@ if (!withPages) {
 } else if (tokenOf(pagesVars) !== token) {
   console.warn("dev: API_TOKEN in pages-app/.dev.vars differs from .dev.vars: the /http/* functions will get 401");
 }
+
+// The Pages app's local key (pages-app/src/local-dev.ts): without Cloudflare Access, the app
+// opens only to requests to a loopback host that carry it, so a proxy or tunnel that rewrites
+// Host to localhost cannot open it to others. One per checkout, kept where `.gitignore` keeps
+// wrangler's state; the address printed below carries it to the browser (as a cookie).
+const keyFile = join(root, ".wrangler", "local-dev-key");
+function localDevKey() {
+  if (process.env.LOCAL_DEV_KEY) return process.env.LOCAL_DEV_KEY;
+  if (existsSync(keyFile)) return readFileSync(keyFile, "utf8").trim();
+  const key = randomBytes(32).toString("hex");
+  mkdirSync(dirname(keyFile), { recursive: true });
+  writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+const pagesKey = withPages ? localDevKey() : undefined;
 
 /** Children by PID; each leads its own process group, so its workerd stops with it. */
 const children = new Map();
@@ -107,8 +124,10 @@ function announce() {
       `    Worker    ${ready.get("worker")}   HTTP API under /api (Authorization: Bearer <API_TOKEN from .dev.vars>)`,
       ...(withPages
         ? [
-            `    Pages app ${ready.get("pages")}   /rpc/workflows/* (service binding), /http/workflows/* (fetch), /seed/create, /worker/*`,
-            "              open without Cloudflare Access on this machine only (LOCAL_DEV_OPEN, loopback hosts);",
+            `    Pages app ${ready.get("pages")}/?local_dev_key=${pagesKey}`,
+            "              open this address: it gives your browser this machine's key, without which the app",
+            "              (the dashboard, /rpc/workflows/*, /http/workflows/*, /seed/create, /worker/*) answers 401;",
+            '              curl: -H "x-local-dev-key: $(cat .wrangler/local-dev-key)" (docs/local-dev.md);',
             "              wrangler's warning about missing WORKER_URL, ACCESS_TEAM_DOMAIN, ACCESS_AUD secrets is expected here",
           ]
         : []),
@@ -174,9 +193,10 @@ if (withPages) {
       "--binding",
       `WORKER_URL=${workerUrl}`,
       // The local-only open mode: no Cloudflare Access here. The Pages app honours it only
-      // for requests to a loopback host, and no config file holds it, so no deploy has it.
+      // for requests to a loopback host that carry the key, and no config file holds it, so
+      // no deploy has it.
       "--binding",
-      "LOCAL_DEV_OPEN=true",
+      `LOCAL_DEV_KEY=${pagesKey}`,
       ...shared,
       ...(persistTo ? ["--persist-to", join(persistTo, "pages")] : []),
     ],

@@ -2,12 +2,14 @@ import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/shared/envelope";
 import { accessSettings } from "../src/access";
+import { localDevKey } from "../src/local-dev";
 import type { PagesBindings } from "../src/types";
 import {
   ACCESS_AUD,
   ACCESS_TEAM_DOMAIN,
   accessToken,
   COLD_TEAM_DOMAIN,
+  LOCAL_DEV_KEY,
   UNREACHABLE_TEAM_DOMAIN,
   validAccessToken,
 } from "./access-tokens";
@@ -205,34 +207,83 @@ describe("the team domain is a Cloudflare Access team's, and nothing else", () =
 });
 
 describe("a deployment without the Access settings fails closed", () => {
-  it.each(ROUTES)("%s: 403 naming ACCESS_TEAM_DOMAIN and ACCESS_AUD, even with a valid token", async (path, init) => {
-    await expectRefused(
-      await pagesVia(deployments.PAGES_WITHOUT_ACCESS, path, init),
-      403,
-      /ACCESS_TEAM_DOMAIN and ACCESS_AUD are not set/,
-    );
+  it.each(ROUTES)("%s: 403, saying nothing of how it is set up, even with a valid token", async (path, init) => {
+    const res = await pagesVia(deployments.PAGES_WITHOUT_ACCESS, path, init);
+    await expectRefused(res, 403, /^forbidden$/);
   });
 
-  it("refuses a local host too: the open mode is only what LOCAL_DEV_OPEN asks for", async () => {
+  it("refuses a local host too: the open mode is only what LOCAL_DEV_KEY asks for", async () => {
     const res = await pagesVia(deployments.PAGES_WITHOUT_ACCESS, "/rpc/workflows", {}, "http://127.0.0.1:8788");
-    await expectRefused(res, 403, /not configured/);
+    await expectRefused(res, 403, /^forbidden$/);
   });
 });
 
-describe("the local-only open mode (LOCAL_DEV_OPEN=true, as npm run dev runs)", () => {
-  const local = (origin: string, path: string, init?: RequestInit) =>
-    deployments.PAGES_LOCAL_DEV.fetch(new Request(`${origin}${path}`, init));
+describe("the local-only open mode (LOCAL_DEV_KEY, as npm run dev runs)", () => {
+  const local = (origin: string, path: string, init: RequestInit = {}, key: string | null = LOCAL_DEV_KEY) => {
+    const request = new Request(`${origin}${path}`, init);
+    if (key !== null) request.headers.set("x-local-dev-key", key);
+    return deployments.PAGES_LOCAL_DEV.fetch(request);
+  };
+  const LOOPBACK = ["http://127.0.0.1:8788", "http://localhost:8788", "http://[::1]:8788"];
 
-  it.each(["http://127.0.0.1:8788", "http://localhost:8788", "http://[::1]:8788"])(
-    "is open on the loopback host %s without a token",
-    async (origin) => {
-      for (const [path, init] of ROUTES.filter(([p]) => p !== "/seed/create")) {
-        const res = await local(origin, path, init);
-        expect(res.status, `${origin}${path}`).toBeLessThan(401);
-        if (path === "/guide/create") expect(res.status).toBe(400);
+  it.each(LOOPBACK)("is open on the loopback host %s to a request carrying the key", async (origin) => {
+    for (const [path, init] of ROUTES.filter(([p]) => p !== "/seed/create")) {
+      const res = await local(origin, path, init);
+      expect(res.status, `${origin}${path}`).toBeLessThan(401);
+      if (path === "/guide/create") expect(res.status).toBe(400);
+    }
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ["no key", {}],
+    ["another key", { "x-local-dev-key": "f".repeat(64) }],
+    ["the key in another port's cookie", { cookie: `local_dev_key_8789=${LOCAL_DEV_KEY}` }],
+    // What a local proxy or tunnel that rewrites Host to localhost forwards: it looks local in
+    // every way a client can set.
+    [
+      "a tunnel's request that looks local",
+      { "cf-connecting-ip": "127.0.0.1", "x-forwarded-for": "127.0.0.1", "x-real-ip": "127.0.0.1" },
+    ],
+  ])("refuses a loopback request with %s: 401, saying how to open it", async (_, headers) => {
+    for (const origin of LOOPBACK) {
+      for (const [path, init] of ROUTES) {
+        const res = await local(origin, path, { ...init, headers: { ...(init?.headers as object), ...headers } }, null);
+        await expectRefused(res, 401, /opens only with its key: open the address npm run dev printed/);
       }
-    },
-  );
+    }
+  });
+
+  it("the address npm run dev prints sets the key's cookie, which opens the app from then on", async () => {
+    const landing = await local(
+      "http://127.0.0.1:8788",
+      `/?agent=team-a&local_dev_key=${LOCAL_DEV_KEY}`,
+      { redirect: "manual" },
+      null,
+    );
+    expect(landing.status).toBe(303);
+    expect(landing.headers.get("location")).toBe("/?agent=team-a");
+    const cookie = landing.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/^local_dev_key_8788=[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+    const sent = { cookie: `theme=dark; ${cookie.split(";")[0]}` };
+    for (const [path, init] of ROUTES.filter(([p]) => p !== "/seed/create")) {
+      const res = await local(
+        "http://127.0.0.1:8788",
+        path,
+        { ...init, headers: { ...(init?.headers as object), ...sent } },
+        null,
+      );
+      expect(res.status, path).toBeLessThan(401);
+    }
+    // Another key in the address sets nothing.
+    const wrong = await local(
+      "http://127.0.0.1:8788",
+      `/?local_dev_key=${"0".repeat(64)}`,
+      { redirect: "manual" },
+      null,
+    );
+    await expectRefused(wrong, 401, /opens only with its key/);
+    expect(wrong.headers.get("set-cookie")).toBeNull();
+  });
 
   it.each([
     "https://pages.test",
@@ -241,9 +292,16 @@ describe("the local-only open mode (LOCAL_DEV_OPEN=true, as npm run dev runs)", 
     "http://localhost.evil.example",
     "http://192.168.1.20:8788",
     "http://0.0.0.0:8788",
-  ])("refuses %s, a host that is not loopback", async (origin) => {
+  ])("refuses %s, a host that is not loopback, even with the key", async (origin) => {
     for (const [path, init] of ROUTES) {
-      await expectRefused(await local(origin, path, init), 403, /LOCAL_DEV_OPEN opens only requests to localhost/);
+      await expectRefused(await local(origin, path, init), 403, /opens only to localhost, 127\.0\.0\.1 or \[::1\]/);
     }
+    const landing = await local(origin, `/?local_dev_key=${LOCAL_DEV_KEY}`, { redirect: "manual" }, null);
+    expect(landing.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("is off with a key too short to be one npm run dev made", () => {
+    expect(localDevKey({ LOCAL_DEV_KEY: "true" } as PagesBindings)).toBeUndefined();
+    expect(localDevKey({ LOCAL_DEV_KEY: LOCAL_DEV_KEY } as PagesBindings)).toBe(LOCAL_DEV_KEY);
   });
 });

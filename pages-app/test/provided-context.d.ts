@@ -8,6 +8,8 @@ declare module "vitest" {
     createRateLimit: { limit: number; period: number } | undefined;
     /** The names of the Worker's workflows, as ../wrangler.jsonc declares them. */
     workflowNames: string[];
+    /** The LOCAL_DEV_KEY of the deployment that runs as `npm run dev` does. */
+    localDevKey: string;
     /** The Cloudflare Access team the Functions under test trust, and its signing key. */
     access: {
       teamDomain: string;
