@@ -31,6 +31,7 @@ export const PARTS = {
     files: [
       "src/agents/",
       "test/agents/",
+      "test/rate-limit/agent-cron-budget.test.ts",
       "docs/agent.md",
       "bundle-stubs/mcp-client.js",
       "bundle-stubs/mcp-cf-worker-validator.js",
