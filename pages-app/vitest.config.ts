@@ -29,7 +29,7 @@ export const TEST_API_TOKEN = "test-token-0123456789";
 /** The Worker's name, as the root wrangler.jsonc gives it (a renamed fork included). */
 const workerConfig = unstable_readConfig({ config: root("wrangler.jsonc") });
 export const WORKER_NAME = workerConfig.name!;
-const WORKER_URL = `http://${WORKER_NAME}.test`;
+const WORKER_URL = `https://${WORKER_NAME}.test`;
 
 /** The Cloudflare Access team and application the Functions under test trust. */
 const ACCESS_TEAM_DOMAIN = "https://workflows-test.cloudflareaccess.com";
@@ -73,9 +73,12 @@ const accessTeam = {
   },
 };
 
+/** A host that answers every request with a redirect to the Worker (a WORKER_URL that is not the Worker's own). */
+const REDIRECTING_HOST = "redirecting.test";
+
 /**
  * Where the Functions' outbound fetches go: the Access teams' hosts to their keys above,
- * anything else to the Worker named `worker`.
+ * the redirecting host to a 307 towards the Worker, anything else to the Worker named `worker`.
  */
 const outbound = (worker: string) => ({
   name: `outbound-to-${worker}`,
@@ -83,12 +86,16 @@ const outbound = (worker: string) => ({
   script: `
     export default {
       fetch(request, env) {
-        const { host } = new URL(request.url);
-        if (env.TEAM_HOSTS.includes(host)) return env.ACCESS.fetch(request);
+        const url = new URL(request.url);
+        if (env.TEAM_HOSTS.includes(url.host)) return env.ACCESS.fetch(request);
+        if (url.host === env.REDIRECTING_HOST) {
+          url.host = env.WORKER_HOST;
+          return Response.redirect(url.href, 307);
+        }
         return env.WORKER.fetch(request);
       },
     };`,
-  bindings: { TEAM_HOSTS: teamHosts },
+  bindings: { TEAM_HOSTS: teamHosts, REDIRECTING_HOST, WORKER_HOST: new URL(WORKER_URL).host },
   serviceBindings: { ACCESS: accessTeam.name, WORKER: worker },
 });
 
@@ -238,6 +245,15 @@ const variants = {
   PAGES_ACCESS_DOWN: pagesVariant("pages-access-down", {
     ...deployedSettings,
     ACCESS_TEAM_DOMAIN: UNREACHABLE_TEAM_DOMAIN,
+  }),
+  // With WORKER_URL on plain http (not a loopback host), or at an address that redirects.
+  PAGES_HTTP_WORKER_URL: pagesVariant("pages-http-worker-url", {
+    ...deployedSettings,
+    WORKER_URL: WORKER_URL.replace("https:", "http:"),
+  }),
+  PAGES_REDIRECTED_WORKER_URL: pagesVariant("pages-redirected-worker-url", {
+    ...deployedSettings,
+    WORKER_URL: `https://${REDIRECTING_HOST}`,
   }),
   // With a team whose keys nobody has fetched yet, and arrive after a moment.
   PAGES_COLD_KEYS: pagesVariant("pages-cold-keys", { ...deployedSettings, ACCESS_TEAM_DOMAIN: COLD_TEAM_DOMAIN }),

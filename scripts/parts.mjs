@@ -32,6 +32,8 @@ export const PARTS = {
       "src/agents/",
       "test/agents/",
       "test/rate-limit/agent-cron-budget.test.ts",
+      "pages-app/src/agent-names.ts",
+      "pages-app/test/agent-names.test.ts",
       "docs/agent.md",
       "bundle-stubs/mcp-client.js",
       "bundle-stubs/mcp-cf-worker-validator.js",

@@ -1,4 +1,5 @@
 import { authenticate } from "./caller";
+import { spendCreateBudget } from "./create-budget";
 import { runsCreateFunction } from "./create-functions";
 import { httpRoutes } from "./http-routes";
 import { refusal } from "./refusals";
@@ -15,7 +16,8 @@ import { workerPassThrough } from "./worker-routes";
  * 3. a body within the cap, by its declared length: else 413, before anything reads it;
  * 4. a state change only as same-origin JSON (./same-origin.ts): else 415/403;
  * 5. the API prefixes are answered here, every other path by the next handler: the
- *    guide's Functions (/seed/create, /guide/create) or the static files.
+ *    guide's Functions (/seed/create, /guide/create, after spending a create of the
+ *    caller's budget) or the static files.
  * The API prefixes never fall through to the static files (whose SPA fallback would
  * answer an odd path with index.html), whatever the path looks like.
  */
@@ -80,8 +82,15 @@ export async function handleRequest(context: PagesContext): Promise<Response> {
     return (await api[1].fetch(request, env, {
       waitUntil: (promise: Promise<unknown>) => context.waitUntil(promise),
       passThroughOnException: () => context.passThroughOnException(),
-      props: {},
+      // The routes read the caller from here (callerOf, ./create-budget.ts).
+      props: { caller },
     } as ExecutionContext)) as Response;
+  }
+  // The create Functions call the Worker over RPC, which does not limit creates: the
+  // caller's budget is spent here, before they run.
+  if (request.method === "POST" && runsCreateFunction(url.pathname)) {
+    const spent = await spendCreateBudget(env, caller);
+    if (spent) return spent;
   }
   return context.next();
 }
