@@ -1,13 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { InstanceError } from "../shared/errors";
 import type { Milestone, MilestoneReport } from "../shared/milestones";
+import { bindingOf, findWorkflow } from "../workflows/declaration";
+import type { Trigger } from "../workflows/instance-records";
 import { mapPlatformError } from "../workflows/platform-errors";
-import type { Trigger } from "../workflows/records";
-import { bindingFor } from "../workflows/registry";
-import { afterReport, GONE_STATUS, isDue, isEnded, MAX_MISSES, nextSettle, SETTLE_BATCH } from "./freshness";
+import { afterReport, GONE_STATUS, isDue, MAX_MISSES, nextSettle, SETTLE_BATCH } from "./freshness";
 import { migrate } from "./index-schema";
 import { boundReport, MAX_MILESTONES } from "./progress";
 import { oldestEnd, PRUNE_EVERY_MS, type PruneResult, pruneEnded, retentionMs } from "./retention";
+import { ENDED_STATUSES, isEnded } from "./statuses";
 
 export interface IndexRow {
   id: string;
@@ -49,7 +50,7 @@ type StoredRow = IndexRow & { seq: number; checked_at: number; recheck: number; 
 
 const COLUMNS = "id, trigger, status, created_on, modified_on, ended_on";
 const STORED = `seq, ${COLUMNS}, checked_at, recheck, gone_at`;
-const ENDED_SQL = "('complete', 'errored', 'terminated')";
+const ENDED_SQL = `(${ENDED_STATUSES.map((s) => `'${s}'`).join(", ")})`;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
@@ -340,7 +341,9 @@ export class InstanceIndex extends DurableObject<Env> {
     rows: (StoredRow & { settle_at?: number | null })[],
     now: number,
   ): Promise<boolean> {
-    const binding = bindingFor(this.env, workflow);
+    const declared = findWorkflow(workflow);
+    if (!declared) throw new Error(`unknown workflow ${workflow}`);
+    const binding = bindingOf(this.env, declared);
     const results = await Promise.all(
       rows.map(async (row) => {
         try {

@@ -2,11 +2,11 @@ import { z } from "zod";
 import type { ResultInfo } from "../shared/envelope";
 import { conflict, InstanceError, invalid, notFound } from "../shared/errors";
 import type { Milestone } from "../shared/milestones";
+import { bindingOf, findWorkflow, type WorkflowDeclaration } from "../workflows/declaration";
+import { instanceIndex, recordCreated, type Trigger } from "../workflows/instance-records";
 import { mapPlatformError } from "../workflows/platform-errors";
 import { EventType, InstanceId } from "../workflows/platform-limits";
-import type { Trigger } from "../workflows/records";
-import { indexOf, recordCreated } from "../workflows/records";
-import { bindingOf, findWorkflow, type RegisteredWorkflow, WORKFLOWS } from "../workflows/registry";
+import { type RegisteredWorkflow, WORKFLOWS } from "../workflows/registry";
 import { claimIds } from "./create-claims";
 import type { IndexDetails } from "./instance-index";
 import {
@@ -17,6 +17,7 @@ import {
   triggerSource,
   WorkflowListQuery,
 } from "./listing";
+import { type InstanceStatusName, isEnded } from "./statuses";
 import { instanceExists } from "./taken-ids";
 import {
   assertPayloadSize,
@@ -35,8 +36,7 @@ import {
  * as `unknown`, are validated here, and nothing invalid reaches a binding.
  */
 
-export type InstanceStatusName = InstanceStatus["status"];
-const FINISHED: readonly InstanceStatusName[] = ["complete", "errored", "terminated"];
+export type { InstanceStatusName };
 
 export interface WorkflowInfo {
   name: string;
@@ -108,7 +108,7 @@ export interface StatusChange {
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
-const describe = (w: RegisteredWorkflow): WorkflowInfo => ({
+const workflowInfo = (w: RegisteredWorkflow): WorkflowInfo => ({
   name: w.name,
   class_name: w.class_name,
   binding: w.binding,
@@ -124,7 +124,7 @@ const describe = (w: RegisteredWorkflow): WorkflowInfo => ({
  */
 export function listWorkflowsPage(query: unknown = {}): { items: WorkflowInfo[]; result_info: ResultInfo } {
   const { page, per_page } = parse(WorkflowListQuery, query, "");
-  const items = WORKFLOWS.slice((page - 1) * per_page, page * per_page).map(describe);
+  const items = WORKFLOWS.slice((page - 1) * per_page, page * per_page).map(workflowInfo);
   return {
     items,
     result_info: {
@@ -138,26 +138,32 @@ export function listWorkflowsPage(query: unknown = {}): { items: WorkflowInfo[];
 }
 
 export function listWorkflows(): WorkflowInfo[] {
-  return WORKFLOWS.map(describe);
+  return WORKFLOWS.map(workflowInfo);
 }
 
 export function describeWorkflow(name: unknown): WorkflowInfo {
-  return describe(workflowNamed(name));
+  const workflow = requireWorkflow(name);
+  return workflowInfo(WORKFLOWS.find((w) => w.name === workflow.name)!);
 }
 
-export function workflowNamed(name: unknown): RegisteredWorkflow {
+/** The workflow a caller names, or a 404 (a 400 for a name no workflow could have). */
+export function requireWorkflow(name: unknown): WorkflowDeclaration {
   const valid = parse(WorkflowName, name, "workflow");
-  const definition = findWorkflow(valid);
-  if (!definition) throw notFound(`workflow ${valid}`);
-  return definition;
+  const workflow = findWorkflow(valid);
+  if (!workflow) throw notFound(`workflow ${valid}`);
+  return workflow;
 }
 
-function validateParams(definition: RegisteredWorkflow, params: unknown, field: string): void {
+function validateParams(definition: WorkflowDeclaration, params: unknown, field: string): void {
   assertPayloadSize(params, field);
   parse(definition.params, params, field);
 }
 
-function createOptions(definition: RegisteredWorkflow, body: CreateBody, field: string): WorkflowInstanceCreateOptions {
+function createOptions(
+  definition: WorkflowDeclaration,
+  body: CreateBody,
+  field: string,
+): WorkflowInstanceCreateOptions {
   validateParams(definition, body.params, `${field}params`);
   const retention = body.instance_retention && {
     successRetention: body.instance_retention.success_retention,
@@ -179,7 +185,7 @@ const versionOf = (env: Env) => env.CF_VERSION_METADATA.id;
  * engine has accepted it and starts it on its own schedule. Reading its live status here
  * would cost two more engine round trips per create; `GET .../instances/:id` reads it.
  */
-const createdView = (env: Env, definition: RegisteredWorkflow, id: string, trigger: Trigger): CreatedInstance => ({
+const createdView = (env: Env, definition: WorkflowDeclaration, id: string, trigger: Trigger): CreatedInstance => ({
   id,
   workflow: definition.name,
   status: "queued",
@@ -188,7 +194,8 @@ const createdView = (env: Env, definition: RegisteredWorkflow, id: string, trigg
   trigger_source: triggerSource(trigger),
 });
 
-async function handle(env: Env, definition: RegisteredWorkflow, id: string): Promise<WorkflowInstance> {
+/** The binding's handle on instance `id`; a 404 if it has none. */
+async function instanceHandle(env: Env, definition: WorkflowDeclaration, id: string): Promise<WorkflowInstance> {
   try {
     return await bindingOf(env, definition).get(id);
   } catch (error) {
@@ -240,7 +247,7 @@ export async function createInstance(
   body: unknown,
   trigger: Trigger = "api",
 ): Promise<CreatedInstance> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const options = createOptions(definition, parse(CreateBody, body ?? {}, ""), "");
   // Held until the new instance answers status(): see create-claims.ts.
   const release = claimIds(definition.name, options.id ? [options.id] : []);
@@ -270,7 +277,7 @@ export async function createBatch(
   body: unknown,
   trigger: Trigger = "api",
 ): Promise<CreatedInstance[]> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const items = parse(BatchBody, body, "body");
   const options = items.map((item, i) => createOptions(definition, item, `${i}.`));
   assertPayloadSize(options, "body");
@@ -313,7 +320,7 @@ export async function createBatch(
  */
 export async function settleBatch(
   env: Env,
-  definition: RegisteredWorkflow,
+  definition: WorkflowDeclaration,
   outcome: WorkflowBatchCreateResult,
   trigger: Trigger,
   chosen: ReadonlySet<string>,
@@ -333,9 +340,9 @@ export async function settleBatch(
 }
 
 export async function getInstance(env: Env, workflow: unknown, id: unknown): Promise<InstanceDetails> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const instanceId = parse(InstanceId, id, "instance_id");
-  const instance = await handle(env, definition, instanceId);
+  const instance = await instanceHandle(env, definition, instanceId);
   let status: InstanceStatus;
   try {
     status = await readStatus(instance);
@@ -345,7 +352,7 @@ export async function getInstance(env: Env, workflow: unknown, id: unknown): Pro
   // The read doubles as a status update for the index (a restart, for example), and
   // records an instance the index lacks.
   // Best effort: an index that cannot answer costs the read its index fields, not the read.
-  const { row, milestones } = await indexOf(env, definition.name)
+  const { row, milestones } = await instanceIndex(env, definition.name)
     .details(definition.name, instanceId, status.status)
     .catch((error): IndexDetails => {
       console.error(`index of ${definition.name} unreachable on a read of ${instanceId}`, error);
@@ -374,9 +381,9 @@ export async function getInstance(env: Env, workflow: unknown, id: unknown): Pro
 
 /** Instances of a workflow, newest first by default, with the REST API's query and `result_info`. */
 export async function listInstances(env: Env, workflow: unknown, query: unknown): Promise<InstanceList> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const q = parseListQuery(query);
-  const page = await indexOf(env, definition.name).list(definition.name, {
+  const page = await instanceIndex(env, definition.name).list(definition.name, {
     status: q.status,
     page: q.page,
     per_page: q.per_page,
@@ -401,14 +408,14 @@ export async function listInstances(env: Env, workflow: unknown, query: unknown)
 
 /** Which current statuses each action is valid from; the binding is silent about some. */
 const ALLOWED_FROM: Record<StatusAction, (s: InstanceStatusName) => boolean> = {
-  pause: (s) => !FINISHED.includes(s) && s !== "paused" && s !== "waitingForPause",
+  pause: (s) => !isEnded(s) && s !== "paused" && s !== "waitingForPause",
   resume: (s) => s === "paused" || s === "waitingForPause",
-  terminate: (s) => !FINISHED.includes(s),
+  terminate: (s) => !isEnded(s),
   restart: () => true,
 };
 
 export async function changeStatus(env: Env, workflow: unknown, id: unknown, body: unknown): Promise<StatusChange> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const instanceId = parse(InstanceId, id, "instance_id");
   const request = parse(StatusBody, body, "");
   return applyStatus(env, definition, instanceId, request);
@@ -416,12 +423,12 @@ export async function changeStatus(env: Env, workflow: unknown, id: unknown, bod
 
 async function applyStatus(
   env: Env,
-  definition: RegisteredWorkflow,
+  definition: WorkflowDeclaration,
   instanceId: string,
   request: { status: StatusAction; rollback?: boolean; from?: WorkflowInstanceRestartOptions["from"] },
 ): Promise<StatusChange> {
   const action = request.status;
-  const instance = await handle(env, definition, instanceId);
+  const instance = await instanceHandle(env, definition, instanceId);
   let change: StatusChange;
   // A full restart runs every step again: the milestones recorded before it are the old run's.
   const restartedAt = new Date().toISOString();
@@ -438,7 +445,7 @@ async function applyStatus(
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }
-  const index = indexOf(env, definition.name);
+  const index = instanceIndex(env, definition.name);
   await index.setStatus(instanceId, change.status);
   if (action === "restart" && !request.from) {
     // Best effort: the restart happened; a stale milestone is dropped when reported again anyway.
@@ -459,7 +466,7 @@ const INTERNAL_ERROR_CODE = 50000;
  * may already have changed.
  */
 export async function bulkChangeStatus(env: Env, workflow: unknown, body: unknown): Promise<BulkResult[]> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const { action, instance_ids } = parse(BulkBody, body, "");
   const results: BulkResult[] = [];
   for (let i = 0; i < instance_ids.length; i += 10) {
@@ -497,19 +504,20 @@ export async function sendEvent(
   type: unknown,
   payload: unknown,
 ): Promise<{ id: string; type: string }> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const instanceId = parse(InstanceId, id, "instance_id");
   const eventType = parse(EventType, type, "event_type");
   assertPayloadSize(payload, "payload");
+  // What the schema makes of the payload is sent: a `z.object` schema drops keys it does not name.
   const schema = definition.events[eventType];
-  if (schema) parse(schema, payload, "payload");
-  const instance = await handle(env, definition, instanceId);
+  const checked = schema ? parse(schema, payload, "payload") : payload;
+  const instance = await instanceHandle(env, definition, instanceId);
   try {
     const current = (await readStatus(instance)).status;
-    if (FINISHED.includes(current)) {
+    if (isEnded(current)) {
       throw conflict(`cannot send ${eventType} to instance ${instanceId}: it is ${current}`);
     }
-    await instance.sendEvent({ type: eventType, payload });
+    await instance.sendEvent({ type: eventType, payload: checked });
     return { id: instanceId, type: eventType };
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);

@@ -146,7 +146,7 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
         };
         return Response.json({ id: created.id, details } satisfies SeedCreateResponse);
       } catch (error) {
-        const { status, code, message, field } = describe(error);
+        const { status, code, message, field } = rpcErrorOf(error);
         return Response.json(failure(code, message, field), { status });
       }
     }
@@ -160,11 +160,11 @@ async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
   try {
     return { ok: true, result: await work() };
   } catch (error) {
-    return { ok: false, error: describe(error) };
+    return { ok: false, error: rpcErrorOf(error) };
   }
 }
 
-function describe(error: unknown): RpcError {
+function rpcErrorOf(error: unknown): RpcError {
   if (error instanceof InstanceError) {
     return {
       kind: error.kind,

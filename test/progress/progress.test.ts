@@ -7,9 +7,9 @@ import { MAX_MESSAGE_CHARS, MAX_MILESTONES } from "../../src/instances/progress"
 import type { RpcInstanceDetails } from "../../src/rpc/workflow-service";
 import type { Milestone } from "../../src/shared/milestones";
 import { unwrap } from "../../src/shared/rpc-result";
+import { instanceIndex } from "../../src/workflows/instance-records";
 import { ORDER_COMPENSATIONS, ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
-import { indexOf } from "../../src/workflows/records";
 import { api, largeOrder, pollUntil, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { history, stepOf } from "../workflow-history";
 
@@ -111,7 +111,7 @@ describe("progress of every instance, from the instance index", () => {
     // A real fault in the index's storage, for this instance only: every write of its
     // progress row is refused by SQLite, so each report's call to the index throws.
     const trigger = `refuse_${id.replace(/-/g, "_")}`;
-    await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
+    await runInDurableObject(instanceIndex(env, "my-workflow"), (_index, state) => {
       for (const op of ["INSERT", "UPDATE"]) {
         state.storage.sql.exec(
           `CREATE TRIGGER ${trigger}_${op} BEFORE ${op} ON progress WHEN NEW.id = '${id}'
@@ -136,7 +136,7 @@ describe("progress of every instance, from the instance index", () => {
       ]);
       expect(events.some((e) => e.type === "attempt_errored")).toBe(false);
     } finally {
-      await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
+      await runInDurableObject(instanceIndex(env, "my-workflow"), (_index, state) => {
         for (const op of ["INSERT", "UPDATE"]) state.storage.sql.exec(`DROP TRIGGER IF EXISTS ${trigger}_${op}`);
       });
     }
@@ -228,7 +228,7 @@ describe("the approval wait", () => {
 
 describe("the index's progress table", () => {
   it("is added to an index whose storage predates it, and keeps the newest milestones", async () => {
-    const stub = indexOf(env, uniqueId("old-index"));
+    const stub = instanceIndex(env, uniqueId("old-index"));
     const log = await runInDurableObject(stub, (_index, state) => {
       // State from before progress existed: the instances table only.
       state.storage.sql.exec("DROP TABLE progress");
