@@ -17,7 +17,10 @@ import { applyEdits, modify, parse } from "jsonc-parser";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
 
-/** The edits that make the Pages config follow `workerName`, and what each changes. */
+/**
+ * The edits that make the Pages config follow `workerName`, and what each changes: `what`
+ * (the setting), `was` and `now`.
+ */
 export function pagesEdits(pagesText, workerName) {
   const pages = parse(pagesText);
   const changes = [];
@@ -27,13 +30,13 @@ export function pagesEdits(pagesText, workerName) {
   for (const [i, binding] of (pages.services ?? []).entries()) {
     if (binding.service === workerName) continue;
     old.add(binding.service);
-    changes.push(`services[${i}] (${binding.binding}) binds ${binding.service}, not ${workerName}`);
+    changes.push({ what: `services[${i}] (${binding.binding})`, was: binding.service, now: workerName });
     edits.push(...modify(pagesText, ["services", i, "service"], workerName, formatting));
   }
   // The Pages project's name follows only while it is derived from the Worker's.
   const derived = [...old].some((name) => pages.name === `${name}-pages`);
   if (derived) {
-    changes.push(`name is ${pages.name}, not ${workerName}-pages`);
+    changes.push({ what: "name", was: pages.name, now: `${workerName}-pages` });
     edits.push(...modify(pagesText, ["name"], `${workerName}-pages`, formatting));
   }
   return { changes, edits };
@@ -50,12 +53,14 @@ if (existsSync(pagesConfig)) {
   const { changes, edits } = pagesEdits(text, workerName);
   if (changes.length && check) {
     console.error(
-      `sync-names: pages-app/wrangler.jsonc does not follow the Worker's name (${workerName}):\n${changes.map((c) => `  ${c}`).join("\n")}\nRun \`npm run types\` to update it.`,
+      `sync-names: pages-app/wrangler.jsonc does not follow the Worker's name (${workerName}):\n${changes.map((c) => `  ${c.what} is ${c.was}, not ${c.now}`).join("\n")}\nRun \`npm run types\` to update it.`,
     );
     process.exit(1);
   }
   if (changes.length) {
     writeFileSync(pagesConfig, applyEdits(text, edits));
-    console.log(`sync-names: pages-app/wrangler.jsonc now follows ${workerName}: ${changes.join("; ")}`);
+    console.log(
+      `sync-names: pages-app/wrangler.jsonc follows the Worker's new name: ${changes.map((c) => `${c.what} ${c.was} -> ${c.now}`).join("; ")}`,
+    );
   }
 }
