@@ -5,7 +5,7 @@
 //
 // Environment overrides: WORKER_PORT (8787), PAGES_PORT (8788), WORKER_INSPECTOR_PORT
 // (9229), PAGES_INSPECTOR_PORT (9230), PERSIST_TO (local state directory; default
-// .wrangler/state in each project). Ctrl-C stops both.
+// .wrangler/state in each project). Ctrl-C stops what it started.
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -112,7 +112,7 @@ function announce() {
             "              wrangler's warning about missing WORKER_URL, ACCESS_TEAM_DOMAIN, ACCESS_AUD secrets is expected here",
           ]
         : []),
-      "  Ctrl-C stops both.",
+      withPages ? "  Ctrl-C stops both." : "  Ctrl-C stops it.",
       "",
     ].join("\n"),
   );
