@@ -6,7 +6,6 @@ import { bindingOf, findWorkflow, type WorkflowDeclaration } from "../workflows/
 import { instanceIndex, recordCreated, type Trigger } from "../workflows/instance-records";
 import { mapPlatformError } from "../workflows/platform-errors";
 import { EventType, InstanceId } from "../workflows/platform-limits";
-import { type RegisteredWorkflow, WORKFLOWS } from "../workflows/registry";
 import { claimIds } from "./create-claims";
 import type { IndexDetails } from "./instance-index";
 import {
@@ -15,9 +14,9 @@ import {
   parseListQuery,
   summarize,
   triggerSource,
-  WorkflowListQuery,
 } from "./listing";
 import { type InstanceStatusName, isEnded } from "./statuses";
+import { readHistory, type RunStep, type RunSummary, stepsOf, summaryOf } from "./run-history";
 import { instanceExists } from "./taken-ids";
 import {
   assertPayloadSize,
@@ -38,16 +37,6 @@ import {
 
 export type { InstanceStatusName };
 
-export interface WorkflowInfo {
-  name: string;
-  class_name: string;
-  binding: string;
-  description: string;
-  params_schema: Record<string, unknown>;
-  example_params: unknown;
-  events: { type: string; payload_schema: Record<string, unknown> }[];
-}
-
 export interface CreatedInstance {
   id: string;
   workflow: string;
@@ -58,22 +47,31 @@ export interface CreatedInstance {
   trigger_source: ReturnType<typeof triggerSource>;
 }
 
-export interface InstanceDetails {
+/**
+ * `GET .../instances/:id`: the Cloudflare REST API's instance, field for field (its times,
+ * params, error and rollback, and its `steps`, from the platform's history of the run), and
+ * beside them what this Worker adds: who started it and its app-level progress.
+ */
+export interface InstanceDetails extends RunSummary {
   id: string;
   workflow: string;
   status: InstanceStatusName;
-  output?: unknown;
-  error?: { name: string; message: string };
-  /** Which path started it (from the instance index; `unknown` if never recorded). */
-  started_by: Trigger;
-  created_on: string | null;
-  ended_on: string | null;
-  /** The REST API's names for the same facts, so its clients read this response too. */
-  queued: string | null;
-  end: string | null;
+  /** What `run` returned, once complete; else null. */
+  output: unknown;
   success: boolean | null;
   trigger: { source: ReturnType<typeof triggerSource> };
   versionId: string;
+  /** How many steps the history holds (sleeps, waits, rollbacks and a termination count too). */
+  step_count: number;
+  /** The steps in the order they started (`?order=desc`: newest first); left out with `?simple=true`. */
+  steps?: RunStep[];
+  /** Set when the history was longer than one read takes (HISTORY_LIMITS): `steps` stops there. */
+  steps_truncated?: true;
+  /** Which path started it (from the instance index; `unknown` if never recorded). */
+  started_by: Trigger;
+  /** When it was created and when it ended, as the platform recorded them (`queued` and `end`). */
+  created_on: string | null;
+  ended_on: string | null;
   /**
    * The latest milestone the instance reported (the last of `milestones`), or null if
    * it reported none: `{ step, percent, message, type, at }`. `step` is the step it
@@ -91,6 +89,14 @@ export interface InstanceDetails {
   milestones: Milestone[];
 }
 
+/** `GET .../instances/:id`'s query, as REST takes it. */
+export const InstanceQuery = z
+  .object({
+    simple: z.enum(["true", "false"]).optional(),
+    order: z.enum(["asc", "desc"]).default("asc"),
+  })
+  .strict();
+
 export interface InstanceList {
   items: InstanceSummary[];
   result_info: ResultInfo;
@@ -104,46 +110,6 @@ export interface StatusChange {
   id: string;
   status: InstanceStatusName;
   timestamp: string;
-}
-
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
-
-const workflowInfo = (w: RegisteredWorkflow): WorkflowInfo => ({
-  name: w.name,
-  class_name: w.class_name,
-  binding: w.binding,
-  description: w.description,
-  params_schema: jsonSchema(w.params),
-  example_params: w.example,
-  events: Object.entries(w.events).map(([type, schema]) => ({ type, payload_schema: jsonSchema(schema) })),
-});
-
-/**
- * The workflows this Worker defines, paged like the REST API (clients that page until
- * an empty page, such as the `cloudflare` SDK, stop after the first).
- */
-export function listWorkflowsPage(query: unknown = {}): { items: WorkflowInfo[]; result_info: ResultInfo } {
-  const { page, per_page } = parse(WorkflowListQuery, query, "");
-  const items = WORKFLOWS.slice((page - 1) * per_page, page * per_page).map(workflowInfo);
-  return {
-    items,
-    result_info: {
-      page,
-      per_page,
-      count: items.length,
-      total_count: WORKFLOWS.length,
-      total_pages: Math.ceil(WORKFLOWS.length / per_page),
-    },
-  };
-}
-
-export function listWorkflows(): WorkflowInfo[] {
-  return WORKFLOWS.map(workflowInfo);
-}
-
-export function describeWorkflow(name: unknown): WorkflowInfo {
-  const workflow = requireWorkflow(name);
-  return workflowInfo(WORKFLOWS.find((w) => w.name === workflow.name)!);
 }
 
 /** The workflow a caller names, or a 404 (a 400 for a name no workflow could have). */
@@ -195,7 +161,7 @@ const createdView = (env: Env, definition: WorkflowDeclaration, id: string, trig
 });
 
 /** The binding's handle on instance `id`; a 404 if it has none. */
-async function instanceHandle(env: Env, definition: WorkflowDeclaration, id: string): Promise<WorkflowInstance> {
+export async function instanceHandle(env: Env, definition: WorkflowDeclaration, id: string): Promise<WorkflowInstance> {
   try {
     return await bindingOf(env, definition).get(id);
   } catch (error) {
@@ -339,21 +305,31 @@ export async function settleBatch(
   return results;
 }
 
-export async function getInstance(env: Env, workflow: unknown, id: unknown): Promise<InstanceDetails> {
+export async function getInstance(
+  env: Env,
+  workflow: unknown,
+  id: unknown,
+  query: unknown = {},
+): Promise<InstanceDetails> {
   const definition = requireWorkflow(workflow);
   const instanceId = parse(InstanceId, id, "instance_id");
+  const { simple, order } = parse(InstanceQuery, query ?? {}, "");
   const instance = await instanceHandle(env, definition, instanceId);
   let status: InstanceStatus;
+  let history: Awaited<ReturnType<typeof readHistory>>;
   try {
     status = await readStatus(instance);
+    history = await readHistory(instance, { ended: isEnded(status.status) });
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }
+  const run = summaryOf(history.events);
+  const steps = stepsOf(history.events);
   // The read doubles as a status update for the index (a restart, for example), and
-  // records an instance the index lacks.
+  // records an instance the index lacks, with the times its history gives.
   // Best effort: an index that cannot answer costs the read its index fields, not the read.
   const { row, milestones } = await instanceIndex(env, definition.name)
-    .details(definition.name, instanceId, status.status)
+    .details(definition.name, instanceId, status.status, { created_on: run.queued, ended_on: run.end })
     .catch((error): IndexDetails => {
       console.error(`index of ${definition.name} unreachable on a read of ${instanceId}`, error);
       return { row: null, milestones: [] };
@@ -364,16 +340,18 @@ export async function getInstance(env: Env, workflow: unknown, id: unknown): Pro
     id: instanceId,
     workflow: definition.name,
     status: status.status,
-    ...(status.output != null ? { output: status.output } : {}),
-    ...(status.error ? { error: { name: status.error.name, message: status.error.message } } : {}),
-    started_by: startedBy,
-    created_on: row?.created_on ?? null,
-    ended_on: row?.ended_on ?? null,
-    queued: row?.created_on ?? null,
-    end: row?.ended_on ?? null,
+    ...run,
+    output: status.output ?? null,
+    error: status.error ? { name: status.error.name, message: status.error.message } : run.error,
     success: status.status === "complete" ? true : status.status === "errored" ? false : null,
     trigger: { source: triggerSource(startedBy) },
     versionId: versionOf(env),
+    step_count: steps.length,
+    ...(simple === "true" ? {} : { steps: order === "desc" ? steps.reverse() : steps }),
+    ...(history.truncated ? { steps_truncated: true as const } : {}),
+    started_by: startedBy,
+    created_on: run.queued ?? row?.created_on ?? null,
+    ended_on: run.end ?? row?.ended_on ?? null,
     progress: milestones[milestones.length - 1] ?? null,
     milestones,
   };

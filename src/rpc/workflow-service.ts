@@ -8,13 +8,15 @@ import {
   createInstance,
   getInstance,
   type InstanceDetails,
+  InstanceQuery,
   type InstanceList,
   listInstances,
-  listWorkflows,
   type StatusChange,
   sendEvent,
-  type WorkflowInfo,
 } from "../instances/instances";
+import { getStep, openEventStream, type StepQuery, type SubscribeOptions } from "../instances/instance-events";
+import type { StepOutput } from "../instances/run-history";
+import { listVersions, listWorkflows, type VersionInfo, type WorkflowInfo } from "../instances/workflow-info";
 import type { ListQuery } from "../instances/listing";
 import type { StatusBody } from "../instances/validation";
 import { failure } from "../shared/envelope";
@@ -31,6 +33,8 @@ export interface CreateOptions {
 }
 
 /** Concrete shapes of the core's results: RPC types that mention `unknown` collapse to `never`. */
+export type RpcStepOutput = Omit<StepOutput, "output"> & { output: JsonValue };
+export type RpcStepQuery = z.input<typeof StepQuery>;
 export type RpcWorkflowInfo = Omit<WorkflowInfo, "params_schema" | "example_params" | "events"> & {
   params_schema: JsonObject;
   example_params: JsonValue;
@@ -40,7 +44,9 @@ export type RpcWorkflowInfo = Omit<WorkflowInfo, "params_schema" | "example_para
  * `status()`'s result: the HTTP API's `GET .../instances/:id`, including `progress` (the
  * latest milestone, or null) and `milestones` (oldest first), both plain data.
  */
-export type RpcInstanceDetails = Omit<InstanceDetails, "output"> & { output?: JsonValue };
+export type RpcInstanceDetails = Omit<InstanceDetails, "output" | "params"> & { output: JsonValue; params: JsonValue };
+/** `GET .../instances/:id`'s query: `simple` ("true" leaves `steps` out), `order` ("desc": newest step first). */
+export type InstanceDetailsQuery = z.input<typeof InstanceQuery>;
 export type { CreatedInstance, InstanceList, Milestone, StatusChange };
 
 /** The HTTP API's `PATCH .../status` body: `{ status, rollback?, from? }`. */
@@ -76,7 +82,12 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
 
     async listWorkflows(): Promise<RpcResult<RpcWorkflowInfo[]>> {
       // JSON Schemas and example params are JSON by construction.
-      return settle(async () => listWorkflows() as RpcWorkflowInfo[]);
+      return settle(async () => (await listWorkflows(this.env)) as RpcWorkflowInfo[]);
+    }
+
+    /** The workflow's versions (REST's `GET .../versions`): the Worker version running now. */
+    async listVersions(workflow: string): Promise<RpcResult<VersionInfo[]>> {
+      return settle(async () => listVersions(this.env, workflow).items);
     }
 
     // Instances created here are recorded as started by `rpc` in the instance index.
@@ -92,9 +103,30 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
       return settle(() => listInstances(this.env, workflow, query));
     }
 
-    async status(workflow: string, id: string): Promise<RpcResult<RpcInstanceDetails>> {
-      // A workflow's output is what its `run` returned, which the platform stores serialized.
-      return settle(async () => (await getInstance(this.env, workflow, id)) as RpcInstanceDetails);
+    async status(workflow: string, id: string, query: InstanceDetailsQuery = {}): Promise<RpcResult<RpcInstanceDetails>> {
+      // Params and output are what the platform stored serialized: JSON.
+      return settle(async () => (await getInstance(this.env, workflow, id, query)) as RpcInstanceDetails);
+    }
+
+    /** One step's full output or error (REST's `GET .../instances/:id/step`). */
+    async step(workflow: string, id: string, query: RpcStepQuery): Promise<RpcResult<RpcStepOutput>> {
+      return settle(async () => (await getStep(this.env, workflow, id, query)) as RpcStepOutput);
+    }
+
+    /**
+     * The instance's events as Server-Sent Events (`GET .../instances/:id/subscribe`): a byte
+     * stream crosses RPC as itself; `stream` is null when an ended instance has nothing after
+     * `cursor` (the HTTP API answers 204). `lastEventId` is a reconnecting client's `Last-Event-ID`.
+     */
+    async subscribe(
+      workflow: string,
+      id: string,
+      options: SubscribeOptions = {},
+      lastEventId?: string,
+    ): Promise<RpcResult<{ stream: ReadableStream<Uint8Array> | null }>> {
+      return settle(async () => ({
+        stream: (await openEventStream(this.env, workflow, id, options, lastEventId)).body,
+      }));
     }
 
     /** Takes the HTTP API's PATCH body, so `rollback` (terminate) and `from` (restart) work here too. */

@@ -1,7 +1,8 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { CreatedInstance, InstanceDetails, StatusChange, WorkflowInfo } from "../../src/instances/instances";
+import type { CreatedInstance, InstanceDetails, StatusChange } from "../../src/instances/instances";
+import type { WorkflowInfo } from "../../src/instances/workflow-info";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { LIMITS } from "../../src/workflows/platform-limits";
