@@ -106,6 +106,14 @@ export type BulkResult =
   | { id: string; success: true; status: InstanceStatusName }
   | { id: string; success: false; error: { code: number; message: string } };
 
+/** A sent event: REST's `instanceId` and `timestamp`, and the id and type again by this API's names. */
+export interface SentEvent {
+  instanceId: string;
+  timestamp: string;
+  id: string;
+  type: string;
+}
+
 export interface StatusChange {
   id: string;
   status: InstanceStatusName;
@@ -481,7 +489,7 @@ export async function sendEvent(
   id: unknown,
   type: unknown,
   payload: unknown,
-): Promise<{ id: string; type: string }> {
+): Promise<SentEvent> {
   const definition = requireWorkflow(workflow);
   const instanceId = parse(InstanceId, id, "instance_id");
   const eventType = parse(EventType, type, "event_type");
@@ -496,7 +504,7 @@ export async function sendEvent(
       throw conflict(`cannot send ${eventType} to instance ${instanceId}: it is ${current}`);
     }
     await instance.sendEvent({ type: eventType, payload: checked });
-    return { id: instanceId, type: eventType };
+    return { instanceId, timestamp: new Date().toISOString(), id: instanceId, type: eventType };
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }

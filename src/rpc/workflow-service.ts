@@ -11,6 +11,7 @@ import {
   InstanceQuery,
   type InstanceList,
   listInstances,
+  type SentEvent,
   type StatusChange,
   sendEvent,
 } from "../instances/instances";
@@ -155,7 +156,7 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
       id: string,
       type: string,
       payload?: JsonValue,
-    ): Promise<RpcResult<{ id: string; type: string }>> {
+    ): Promise<RpcResult<SentEvent>> {
       return settle(() => sendEvent(this.env, workflow, id, type, payload));
     }
 

@@ -342,7 +342,7 @@ describe("POST /api/workflows/:name/instances/:id/events/:type", () => {
     await create({ instance_id: id, params: largeOrder() });
     const res = await send(id, "approval", { approved: true, by: "lin" });
     expect(res.status).toBe(202);
-    expect(res.body.result).toEqual({ id, type: "approval" });
+    expect(res.body.result).toEqual({ instanceId: id, timestamp: expect.any(String), id, type: "approval" });
     const done = (await waitForApiStatus("my-workflow", id, "complete")) as InstanceDetails;
     expect(done.output).toMatchObject({ outcome: "fulfilled", approval: { required: true, by: "lin" } });
   });
