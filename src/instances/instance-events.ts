@@ -94,22 +94,32 @@ export const SubscribeQuery = z
     filter: z
       .string()
       .max(1000)
-      .transform((list) => list.split(",").map((t) => t.trim()))
-      .pipe(z.array(z.enum(EVENT_TYPES)).min(1, "must name at least one event type"))
+      .transform((list, ctx) => {
+        const types = list.split(",").map((t) => t.trim());
+        const unknown = types.find((t) => !(EVENT_TYPES as readonly string[]).includes(t));
+        if (unknown !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            message: `"${unknown.slice(0, 40)}" is not an event type; comma-separated, of: ${EVENT_TYPES.join(", ")}`,
+          });
+          return z.NEVER;
+        }
+        return types as WorkflowInstanceEventType[];
+      })
       .optional(),
   })
   .strict();
 export type SubscribeOptions = z.input<typeof SubscribeQuery>;
 
 /** Bounds on one event stream. */
-export const STREAM_LIMITS = {
+export const STREAM_LIMITS: { maxDurationMs: number; keepAliveMs: number; retryMs: number } = {
   /** A stream ends after this long; an EventSource reconnects at once, resuming with Last-Event-ID. */
   maxDurationMs: 5 * 60_000,
   /** A comment line this often while no event comes, so proxies keep the connection. */
   keepAliveMs: 15_000,
   /** How long a client waits before it reconnects (the stream's `retry:`). */
   retryMs: 1000,
-} as const;
+};
 
 /** An instance's event stream; `body` is null when there is nothing to send. */
 export interface EventStream {
@@ -134,6 +144,7 @@ export async function openEventStream(
   id: unknown,
   query: unknown,
   lastEventId?: string | null,
+  limits: typeof STREAM_LIMITS = STREAM_LIMITS,
 ): Promise<EventStream> {
   const definition = requireWorkflow(workflow);
   const instanceId = parse(InstanceId, id, "instance_id");
@@ -161,7 +172,7 @@ export async function openEventStream(
     subscription[Symbol.dispose]();
     return { body: null };
   }
-  return { body: sseBody(subscription, first) };
+  return { body: sseBody(subscription, first, limits) };
 }
 
 /** How long the first event is waited for before the response starts (an ended instance's comes at once). */
@@ -189,8 +200,9 @@ const frame = (event: WorkflowInstanceEvent) =>
 function sseBody(
   subscription: WorkflowInstanceSubscription,
   first: Promise<IteratorResult<WorkflowInstanceEvent, void>>,
+  limits: typeof STREAM_LIMITS,
 ): ReadableStream<Uint8Array> {
-  const deadline = Date.now() + STREAM_LIMITS.maxDurationMs;
+  const deadline = Date.now() + limits.maxDurationMs;
   // The `next()` the stream is waiting on: kept across keep-alives, so no event is skipped.
   let pending: Promise<IteratorResult<WorkflowInstanceEvent, void>> | undefined = first;
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>, text?: string) => {
@@ -201,13 +213,13 @@ function sseBody(
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        controller.enqueue(encoder.encode(`retry: ${STREAM_LIMITS.retryMs}\n\n`));
+        controller.enqueue(encoder.encode(`retry: ${limits.retryMs}\n\n`));
       },
       async pull(controller) {
         const left = deadline - Date.now();
         if (left <= 0) return finish(controller, ": reconnect to go on\n\n");
         pending ??= subscription.next();
-        const result = await raceTimer(pending, Math.min(STREAM_LIMITS.keepAliveMs, left), "wait" as const);
+        const result = await raceTimer(pending, Math.min(limits.keepAliveMs, left), "wait" as const);
         if (result === "wait") {
           controller.enqueue(encoder.encode(": keep-alive\n\n"));
           return;

@@ -8,15 +8,9 @@ import { mapPlatformError } from "../workflows/platform-errors";
 import { EventType, InstanceId } from "../workflows/platform-limits";
 import { claimIds } from "./create-claims";
 import type { IndexDetails } from "./instance-index";
-import {
-  encodeCursor,
-  type InstanceSummary,
-  parseListQuery,
-  summarize,
-  triggerSource,
-} from "./listing";
+import { encodeCursor, type InstanceSummary, parseListQuery, summarize, triggerSource } from "./listing";
+import { type RunStep, type RunSummary, readHistory, stepsOf, summaryOf } from "./run-history";
 import { type InstanceStatusName, isEnded } from "./statuses";
-import { readHistory, type RunStep, type RunSummary, stepsOf, summaryOf } from "./run-history";
 import { instanceExists } from "./taken-ids";
 import {
   assertPayloadSize,

@@ -87,7 +87,7 @@ function preview(output: unknown): string | null {
   if (output === undefined) return null;
   let json: string;
   try {
-    json = typeof output === "string" ? output : JSON.stringify(output);
+    json = JSON.stringify(output);
   } catch {
     json = String(output);
   }
@@ -263,7 +263,7 @@ export function stepOutputOf(
   const mine = events.filter((e) => "stepName" in e && e.stepName === name && !e.type.startsWith("rollback"));
   if (type === "waitForEvent") {
     const started = mine.findLast((e) => e.type === "wait_started");
-    if (!started || started.type !== "wait_started" || attempt !== undefined) return undefined;
+    if (started?.type !== "wait_started" || attempt !== undefined) return undefined;
     const ended = mine.findLast(
       (e) => e.eventId > started.eventId && (e.type === "wait_completed" || e.type === "wait_timed_out"),
     );
@@ -292,7 +292,8 @@ export function stepOutputOf(
       output: completed?.type === "step_completed" ? (completed.output ?? null) : null,
     };
   }
-  if (completed?.type === "step_completed") return { status: "complete", error: null, output: completed.output ?? null };
+  if (completed?.type === "step_completed")
+    return { status: "complete", error: null, output: completed.output ?? null };
   const lastFailure = run.findLast((e) => e.type === "attempt_errored");
   const error = lastFailure?.type === "attempt_errored" ? lastFailure.error : null;
   if (run.some((e) => e.type === "step_errored")) return { status: "errored", error, output: null };

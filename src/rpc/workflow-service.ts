@@ -1,6 +1,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { z } from "zod";
 import type { RouteGroup } from "../api/types";
+import { getStep, openEventStream, type StepQuery, type SubscribeOptions } from "../instances/instance-events";
 import {
   type CreatedInstance,
   changeStatus,
@@ -8,18 +9,17 @@ import {
   createInstance,
   getInstance,
   type InstanceDetails,
-  InstanceQuery,
   type InstanceList,
+  type InstanceQuery,
   listInstances,
   type SentEvent,
   type StatusChange,
   sendEvent,
 } from "../instances/instances";
-import { getStep, openEventStream, type StepQuery, type SubscribeOptions } from "../instances/instance-events";
-import type { StepOutput } from "../instances/run-history";
-import { listVersions, listWorkflows, type VersionInfo, type WorkflowInfo } from "../instances/workflow-info";
 import type { ListQuery } from "../instances/listing";
+import type { StepOutput } from "../instances/run-history";
 import type { StatusBody } from "../instances/validation";
+import { listVersions, listWorkflows, type VersionInfo, type WorkflowInfo } from "../instances/workflow-info";
 import { failure } from "../shared/envelope";
 import { InstanceError } from "../shared/errors";
 import type { Milestone } from "../shared/milestones";
@@ -104,7 +104,11 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
       return settle(() => listInstances(this.env, workflow, query));
     }
 
-    async status(workflow: string, id: string, query: InstanceDetailsQuery = {}): Promise<RpcResult<RpcInstanceDetails>> {
+    async status(
+      workflow: string,
+      id: string,
+      query: InstanceDetailsQuery = {},
+    ): Promise<RpcResult<RpcInstanceDetails>> {
       // Params and output are what the platform stored serialized: JSON.
       return settle(async () => (await getInstance(this.env, workflow, id, query)) as RpcInstanceDetails);
     }
@@ -151,12 +155,7 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
       return this.changeStatus(workflow, id, { status: "restart" });
     }
 
-    async sendEvent(
-      workflow: string,
-      id: string,
-      type: string,
-      payload?: JsonValue,
-    ): Promise<RpcResult<SentEvent>> {
+    async sendEvent(workflow: string, id: string, type: string, payload?: JsonValue): Promise<RpcResult<SentEvent>> {
       return settle(() => sendEvent(this.env, workflow, id, type, payload));
     }
 
