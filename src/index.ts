@@ -37,11 +37,14 @@ export default {
 
 // For callers of the Worker (the Pages app): the typed HTTP client's route table, RPC's argument types.
 export type { App } from "./api/app";
+export type { SubscribeOptions } from "./instances/instance-events";
 export type {
   CreatedInstance,
   CreateOptions,
+  InstanceDetailsQuery,
   ListInstancesQuery,
   RpcInstanceDetails,
+  RpcStepQuery,
   SeedCreateResponse,
   StatusRequest,
 } from "./rpc/workflow-service";

@@ -127,3 +127,13 @@ export async function forwardedRequest(
 
 export const onNotFound: NotFoundHandler<PagesAppEnv> = (c) =>
   c.json(failure(40400, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404);
+
+/** A Server-Sent Events answer (the Worker's event stream, passed on as it comes). */
+export const eventStreamResponse = (body: ReadableStream<Uint8Array>) =>
+  new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      "x-accel-buffering": "no",
+    },
+  });
