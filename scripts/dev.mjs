@@ -10,7 +10,7 @@
 // (9229), PAGES_INSPECTOR_PORT (9230), PERSIST_TO (local state directory; default
 // .wrangler/state in each project), LOCAL_DEV_KEY (the Pages app's local key; default: the
 // one in .wrangler/local-dev-key, made on the first run), DEV_VARS (a file of local secrets,
-// API_TOKEN=..., used instead of .dev.vars and pages-app/.dev.vars). Ctrl-C stops both.
+// API_TOKEN=..., used instead of .dev.vars and pages-app/.dev.vars). Ctrl-C stops what it started.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -174,7 +174,7 @@ function announce() {
             "              wrangler's warning about missing WORKER_URL, ACCESS_TEAM_DOMAIN, ACCESS_AUD secrets is expected here",
           ]
         : []),
-      "  Ctrl-C stops both.",
+      withPages ? "  Ctrl-C stops both." : "  Ctrl-C stops it.",
       "",
     ].join("\n"),
   );

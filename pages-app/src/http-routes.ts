@@ -63,11 +63,16 @@ async function send(c: Context<PagesAppEnv>, input: RequestInfo | URL, init?: Re
  */
 const segment = (c: Context<PagesAppEnv>, name: string) => encodeURIComponent(c.req.param(name) ?? "");
 
-/** The listing route reads its query untyped: the typed URL, with this request's query string. */
-async function list(c: Context<PagesAppEnv>, name: string) {
-  const url = worker(c)[":name"].instances.$url({ param: { name } });
+/**
+ * A GET of the Worker's typed route `url` with this request's query string (the routes read
+ * their queries untyped), and a reconnecting client's Last-Event-ID.
+ */
+async function getWithQuery(c: Context<PagesAppEnv>, url: URL) {
   url.search = encodeStrayPercent(new URL(c.req.url).search);
-  return send(c, url, { headers: workerHeaders(c) });
+  const lastEventId = c.req.header("last-event-id");
+  return send(c, url, {
+    headers: { ...workerHeaders(c), ...(lastEventId !== undefined ? { "last-event-id": lastEventId } : {}) },
+  });
 }
 
 /** Request bodies go to the Worker as they came: it parses and validates them. */
@@ -77,6 +82,8 @@ const forwardBody = async (c: Context<PagesAppEnv>) => ({
 });
 
 const BASE_PATH = "/http/workflows";
+
+const instanceParams = (c: Context<PagesAppEnv>) => ({ name: segment(c, "name"), id: segment(c, "id") });
 
 /** Hosts that reach this machine only, where local dev's Worker listens on plain http. */
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -121,7 +128,9 @@ export const httpRoutes = new Hono<PagesAppEnv>()
   .use(requireWorkerUrl(), limitBody())
   .get("/", async (c) => relay(await worker(c).$get()))
   // The Worker's ETag comes back (RELAYED_HEADERS); this answers 304 on If-None-Match with it.
-  .get("/:name/instances", etag(), async (c) => relay(await list(c, segment(c, "name"))))
+  .get("/:name/instances", etag(), async (c) =>
+    relay(await getWithQuery(c, worker(c)[":name"].instances.$url({ param: { name: segment(c, "name") } }))),
+  )
   .post("/:name/instances", async (c) =>
     relay(await worker(c)[":name"].instances.$post({ param: { name: segment(c, "name") } }, await forwardBody(c))),
   )
@@ -131,9 +140,14 @@ export const httpRoutes = new Hono<PagesAppEnv>()
     ),
   )
   .get("/:name/instances/:id", async (c) =>
-    relay(
-      await worker(c)[":name"].instances[":id"].$get({ param: { name: segment(c, "name"), id: segment(c, "id") } }),
-    ),
+    relay(await getWithQuery(c, worker(c)[":name"].instances[":id"].$url({ param: instanceParams(c) }))),
+  )
+  .get("/:name/instances/:id/step", async (c) =>
+    relay(await getWithQuery(c, worker(c)[":name"].instances[":id"].step.$url({ param: instanceParams(c) }))),
+  )
+  // The Worker's event stream, its body passed on as it comes (relay keeps the content type).
+  .get("/:name/instances/:id/subscribe", async (c) =>
+    relay(await getWithQuery(c, worker(c)[":name"].instances[":id"].subscribe.$url({ param: instanceParams(c) }))),
   )
   .patch("/:name/instances/:id/status", async (c) =>
     relay(

@@ -59,3 +59,13 @@ export async function forwardedRequest(
     ...(hasBody ? { body: await c.req.arrayBuffer() } : {}),
   });
 }
+
+/** A Server-Sent Events answer (the Worker's event stream, passed on as it comes). */
+export const eventStreamResponse = (body: ReadableStream<Uint8Array>) =>
+  new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      "x-accel-buffering": "no",
+    },
+  });

@@ -1,13 +1,20 @@
 import { Hono } from "hono";
 import { etag } from "hono/etag";
-import type { CreateOptions, ListInstancesQuery, StatusRequest } from "../../src/index";
+import type {
+  CreateOptions,
+  InstanceDetailsQuery,
+  ListInstancesQuery,
+  RpcStepQuery,
+  StatusRequest,
+  SubscribeOptions,
+} from "../../src/index";
 import { okPage } from "../../src/shared/envelope";
 import type { JsonValue } from "../../src/shared/rpc-result";
 import { rpcResponse } from "../../src/shared/rpc-result";
 import { SERVICE_CLIENT_HEADER } from "../../src/shared/service-client";
 import { callerOf, createBudget } from "./create-budget";
 import { onError, onNotFound } from "./refusals";
-import { forwardedRequest, relay } from "./relay";
+import { eventStreamResponse, forwardedRequest, relay } from "./relay";
 import { limitBody, readJson } from "./request-body";
 import type { PagesAppEnv } from "./types";
 
@@ -25,6 +32,9 @@ import type { PagesAppEnv } from "./types";
  * fetch path does: a wrong method gets the Worker's 405 with `Allow`.
  */
 const BASE_PATH = "/rpc/workflows";
+
+/** The request's query as a plain object: RPC cannot clone the null-prototype record `c.req.query()` returns. */
+const queryOf = <T>(url: string) => Object.fromEntries(new URL(url).searchParams) as T;
 export const rpcRoutes = new Hono<PagesAppEnv>()
   .basePath(BASE_PATH)
   .use(limitBody())
@@ -33,8 +43,7 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
   .get("/:name/instances", etag(), async (c) => {
     const page = await c.env.WORKFLOW_SERVICE.listInstances(
       c.req.param("name"),
-      // A plain object: RPC cannot clone the null-prototype record c.req.query() returns.
-      Object.fromEntries(new URL(c.req.url).searchParams) as ListInstancesQuery,
+      queryOf<ListInstancesQuery>(c.req.url),
     );
     // A page as the HTTP API gives it: the items as `result`, `result_info` beside it.
     return page.ok ? c.json(okPage(page.result.items, page.result.result_info)) : rpcResponse(page);
@@ -52,8 +61,44 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
     ),
   )
   .get("/:name/instances/:id", async (c) =>
-    rpcResponse(await c.env.WORKFLOW_SERVICE.status(c.req.param("name"), c.req.param("id"))),
+    rpcResponse(
+      await c.env.WORKFLOW_SERVICE.status(
+        c.req.param("name"),
+        c.req.param("id"),
+        queryOf<InstanceDetailsQuery>(c.req.url),
+      ),
+    ),
   )
+  .get("/:name/instances/:id/step", async (c) =>
+    rpcResponse(
+      await c.env.WORKFLOW_SERVICE.step(c.req.param("name"), c.req.param("id"), queryOf<RpcStepQuery>(c.req.url)),
+    ),
+  )
+  // The event stream crosses the binding as a ReadableStream; null: nothing left after the cursor (204).
+  .get("/:name/instances/:id/subscribe", async (c) => {
+    const result = await c.env.WORKFLOW_SERVICE.subscribe(
+      c.req.param("name"),
+      c.req.param("id"),
+      queryOf<SubscribeOptions>(c.req.url),
+      c.req.header("last-event-id"),
+    );
+    if (!result.ok) return rpcResponse(result);
+    return result.result.stream ? eventStreamResponse(result.result.stream) : new Response(null, { status: 204 });
+  })
+  .get("/:name/versions", async (c) => {
+    const versions = await c.env.WORKFLOW_SERVICE.listVersions(c.req.param("name"));
+    return versions.ok
+      ? c.json(
+          okPage(versions.result, {
+            page: 1,
+            per_page: versions.result.length,
+            count: versions.result.length,
+            total_count: versions.result.length,
+            total_pages: 1,
+          }),
+        )
+      : rpcResponse(versions);
+  })
   .patch("/:name/instances/:id/status", async (c) =>
     rpcResponse(
       await c.env.WORKFLOW_SERVICE.changeStatus(

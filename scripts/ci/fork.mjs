@@ -5,9 +5,10 @@
 //    checkout's node_modules) and the `cf-typegen` script. The Pages app must then bind the
 //    renamed Worker.
 // 2. A workflow is added exactly as docs/make-it-yours.md says (its code blocks are what is
-//    written): its file, its export line, its wrangler.jsonc entry, `npm run types`.
-// 3. The checks that follow: the type check, the registry test and the tests every workflow
-//    gets (the new one among them), both deploy builds within the bundle budget.
+//    written): its file, its export line, its wrangler.jsonc entry, `npm run types`, its test.
+// 3. The checks that follow: the type check, the registry test, the tests every workflow gets
+//    (the new one among them) and the new workflow's own test, both deploy builds within the
+//    bundle budget.
 // 4. The two processes of `npm run dev` (e2e/lib/stack.mjs): a create through the Pages app's
 //    RPC path (its service binding, which must find the renamed Worker), of an order and of
 //    the new workflow, read back to completion.
@@ -56,10 +57,14 @@ const blocks = [...guide.matchAll(/^```(\w+) (\S+)( add)?\n([\s\S]*?)^```$/gm)].
 const workflowFile = blocks.find((b) => b.path.startsWith("src/workflows/") && !b.add);
 const exportLine = blocks.find((b) => b.path === "src/workflows/index.ts" && b.add);
 const entry = blocks.find((b) => b.path === "wrangler.jsonc" && b.add);
-if (!workflowFile || !exportLine || !entry) {
-  throw new Error("docs/make-it-yours.md must show the workflow's file, its export line and its wrangler.jsonc entry");
+const testFile = blocks.find((b) => b.path.startsWith("test/") && !b.add);
+if (!workflowFile || !exportLine || !entry || !testFile) {
+  throw new Error(
+    "docs/make-it-yours.md must show the workflow's file, its export line, its wrangler.jsonc entry and its test",
+  );
 }
 writeFileSync(file(workflowFile.path), workflowFile.body);
+writeFileSync(file(testFile.path), testFile.body);
 writeFileSync(file(exportLine.path), readFileSync(file(exportLine.path), "utf8") + exportLine.body);
 const declared = parse(entry.body);
 editJsonc("wrangler.jsonc", (text) =>
@@ -74,7 +79,15 @@ await run(label, "npm", ["run", "pretest"], { cwd });
 await run(
   label,
   "npx",
-  ["vitest", "run", "--project", "worker", "test/unit/registry.test.ts", "test/integration/every-workflow.test.ts"],
+  [
+    "vitest",
+    "run",
+    "--project",
+    "worker",
+    "test/unit/registry.test.ts",
+    "test/integration/every-workflow.test.ts",
+    testFile.path,
+  ],
   { cwd },
 );
 await run(label, "npm", ["run", "check:bundle"], { cwd });

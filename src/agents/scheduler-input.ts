@@ -1,10 +1,11 @@
 import { z } from "zod";
-import { workflowNamed } from "../instances/instances";
-import { assertPayloadSize, INSTANCE_STATUSES, parse } from "../instances/validation";
+import { requireWorkflow } from "../instances/instances";
+import { INSTANCE_STATUSES } from "../instances/statuses";
+import { assertPayloadSize, parse } from "../instances/validation";
 import { invalid } from "../shared/errors";
 import type { JsonValue } from "../shared/rpc-result";
+import type { WorkflowDeclaration } from "../workflows/declaration";
 import { NewInstanceId } from "../workflows/platform-limits";
-import type { RegisteredWorkflow } from "../workflows/registry";
 
 /**
  * Inputs of the WorkflowScheduler Agent. The HTTP edge (src/api/agents.ts) parses
@@ -209,10 +210,10 @@ export interface ListRequest {
  * (400 naming the field). Returns the definition so the caller finds its binding.
  */
 export function validateTarget(target: { workflow: unknown; params?: unknown; instance_id?: unknown }): {
-  definition: RegisteredWorkflow;
+  definition: WorkflowDeclaration;
   target: WorkflowTarget;
 } {
-  const definition = workflowNamed(target.workflow);
+  const definition = requireWorkflow(target.workflow);
   assertPayloadSize(target.params, "params");
   parse(definition.params, target.params, "params");
   const instanceId =
@@ -247,7 +248,7 @@ export function parseStartRequest(input: unknown): WorkflowTarget {
 
 export function parseListRequest(input: unknown): ListRequest {
   const query = parse(ListQuery, input ?? {}, "");
-  if (query.workflow !== undefined) workflowNamed(query.workflow);
+  if (query.workflow !== undefined) requireWorkflow(query.workflow);
   return {
     limit: query.limit,
     order: query.order,

@@ -1,11 +1,12 @@
 import { Agent, type Schedule } from "agents";
 import type { WorkflowCallback } from "agents/workflows";
 import { namedClientKey, spendCreateBudget } from "../api/rate-limit";
+import { isEnded } from "../instances/statuses";
 import { conflict, InstanceError, notFound } from "../shared/errors";
 import type { JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
+import { findWorkflow, type WorkflowDeclaration } from "../workflows/declaration";
+import { recordCreated } from "../workflows/instance-records";
 import { mapPlatformError } from "../workflows/platform-errors";
-import { recordCreated } from "../workflows/records";
-import { findWorkflow, type RegisteredWorkflow } from "../workflows/registry";
 import type { WorkflowReport } from "./report";
 import {
   ACTIVE_STATUSES,
@@ -16,7 +17,6 @@ import {
   SCHEDULER_LIMITS,
   toPageCursor,
   validateTarget,
-  type WorkflowStatusName,
 } from "./scheduler-input";
 import {
   type RunOrigin,
@@ -281,7 +281,7 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
   /** When run `id` was recorded as finished (ms since the epoch), or undefined if it was not. */
   private finishedAt(id: string): number | undefined {
     const run = this.state.runs.find((r) => r.id === id);
-    if (run) return FINISHED.includes(run.status) ? Date.parse(run.updated_at) : undefined;
+    if (run) return isEnded(run.status) ? Date.parse(run.updated_at) : undefined;
     // Past the state's window, the tracking row says; it keeps whole seconds, so the run
     // counts as finished until the end of its second.
     const completed = this.getWorkflow(id)?.completedAt;
@@ -322,7 +322,7 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
 
   /** Starts a tracked instance; a taken id is a 409 from the instance core's mapping. */
   private async track(target: ScheduledStart, id: string | undefined, origin: RunOrigin): Promise<TrackedWorkflow> {
-    const definition: RegisteredWorkflow = findWorkflow(target.workflow)!;
+    const definition: WorkflowDeclaration = findWorkflow(target.workflow)!;
     let instanceId: string;
     try {
       instanceId = await this.runWorkflow(definition.binding, target.params ?? {}, {
@@ -361,14 +361,12 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
    */
   private recordRun(run: Omit<RunView, "updated_at">, { newRun = false } = {}): void {
     const previous = this.state.runs.find((r) => r.id === run.id);
-    if (!newRun && previous && FINISHED.includes(previous.status) && !FINISHED.includes(run.status)) return;
+    if (!newRun && previous && isEnded(previous.status) && !isEnded(run.status)) return;
     const merged: RunView = { ...(newRun ? {} : previous), ...run, updated_at: new Date().toISOString() };
     const runs = [merged, ...this.state.runs.filter((r) => r.id !== run.id)].slice(0, SCHEDULER_LIMITS.runsInState);
     this.setState({ runs });
   }
 }
-
-const FINISHED: readonly WorkflowStatusName[] = ["complete", "errored", "terminated"];
 
 /** Runs `work` and reports its outcome as an RpcResult (see src/shared/rpc-result.ts). */
 async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {

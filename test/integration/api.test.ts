@@ -1,7 +1,8 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { CreatedInstance, InstanceDetails, StatusChange, WorkflowInfo } from "../../src/instances/instances";
+import type { CreatedInstance, InstanceDetails, StatusChange } from "../../src/instances/instances";
+import type { WorkflowInfo } from "../../src/instances/workflow-info";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { LIMITS } from "../../src/workflows/platform-limits";
@@ -341,7 +342,7 @@ describe("POST /api/workflows/:name/instances/:id/events/:type", () => {
     await create({ instance_id: id, params: largeOrder() });
     const res = await send(id, "approval", { approved: true, by: "lin" });
     expect(res.status).toBe(202);
-    expect(res.body.result).toEqual({ id, type: "approval" });
+    expect(res.body.result).toEqual({ instanceId: id, timestamp: expect.any(String), id, type: "approval" });
     const done = (await waitForApiStatus("my-workflow", id, "complete")) as InstanceDetails;
     expect(done.output).toMatchObject({ outcome: "fulfilled", approval: { required: true, by: "lin" } });
   });
