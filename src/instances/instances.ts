@@ -509,7 +509,8 @@ export async function sendEvent(
   const eventType = parse(EventType, type, "event_type");
   assertPayloadSize(payload, "payload");
   // What the schema makes of the payload is sent: a `z.object` schema drops keys it does not name.
-  const schema = definition.events[eventType];
+  // Own keys only: a type such as `toString` names no declared event, not Object.prototype's.
+  const schema = Object.hasOwn(definition.events, eventType) ? definition.events[eventType] : undefined;
   const checked = schema ? parse(schema, payload, "payload") : payload;
   const instance = await instanceHandle(env, definition, instanceId);
   try {
