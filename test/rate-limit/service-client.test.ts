@@ -19,10 +19,15 @@ const invalidCreate = (headers: Record<string, string>) => ({
 });
 const PATH = "/api/workflows/my-workflow/instances";
 
-/** Sends `limit` creates with `send(i)` within one window, then one more: its status. */
-async function statusAfterBudget(send: (i: number) => Promise<Response>): Promise<number> {
+/**
+ * Sends `limit` creates with `send(i)` within one window, then one more: its status. If a
+ * window ends meanwhile, tries again with a new client (`sender()` is called per attempt): the
+ * old one has spent part of the new window's budget already.
+ */
+async function statusAfterBudget(sender: () => (i: number) => Promise<Response>): Promise<number> {
   const { limit, period } = configured!;
   for (let attempt = 0; attempt < 2; attempt++) {
+    const send = sender();
     const started = windowOf(period);
     for (let i = 0; i < limit; i++) expect((await send(i)).status).toBe(400);
     const next = await send(limit);
@@ -33,15 +38,16 @@ async function statusAfterBudget(send: (i: number) => Promise<Response>): Promis
 
 describe("the create budget's key", () => {
   it("on the service path: the named client, not the Authorization header", async () => {
-    const client = uniqueId("access:user");
-    const status = await statusAfterBudget((i) =>
-      exports.WorkflowService.fetch(
-        new Request(
-          `https://worker.internal${PATH}`,
-          invalidCreate({ [SERVICE_CLIENT_HEADER]: client, authorization: `Bearer rotated-${i}` }),
-        ),
-      ),
-    );
+    const status = await statusAfterBudget(() => {
+      const client = uniqueId("access:user");
+      return (i) =>
+        exports.WorkflowService.fetch(
+          new Request(
+            `https://worker.internal${PATH}`,
+            invalidCreate({ [SERVICE_CLIENT_HEADER]: client, authorization: `Bearer rotated-${i}` }),
+          ),
+        );
+    });
     expect(status).toBe(429);
     // Another named client has a budget of its own.
     const other = await exports.WorkflowService.fetch(
@@ -54,29 +60,32 @@ describe("the create budget's key", () => {
   }, 60_000);
 
   it("on the public API without a named client: the token and address", async () => {
-    const ip = `2001:db8::${Date.now().toString(16).slice(-4)}:5c`;
-    const status = await statusAfterBudget((i) =>
-      exports.default.fetch(
-        new Request(
-          `https://worker.test${PATH}`,
-          invalidCreate({ ...auth, "cf-connecting-ip": ip, "x-request-id": `rotated-${i}` }),
-        ),
-      ),
-    );
+    let n = 0;
+    const status = await statusAfterBudget(() => {
+      const ip = `2001:db8::${Date.now().toString(16).slice(-4)}:5c${++n}`;
+      return (i) =>
+        exports.default.fetch(
+          new Request(
+            `https://worker.test${PATH}`,
+            invalidCreate({ ...auth, "cf-connecting-ip": ip, "x-request-id": `rotated-${i}` }),
+          ),
+        );
+    });
     expect(status).toBe(429);
   }, 60_000);
 
   it("on the public API with a named client: that client's, so the users of one token holder (the Pages app's fetch path) do not share one", async () => {
     const ip = `2001:db8::${Date.now().toString(16).slice(-4)}:5d`;
-    const client = uniqueId("access:http-user");
-    const status = await statusAfterBudget(() =>
-      exports.default.fetch(
-        new Request(
-          `https://worker.test${PATH}`,
-          invalidCreate({ ...auth, "cf-connecting-ip": ip, [SERVICE_CLIENT_HEADER]: client }),
-        ),
-      ),
-    );
+    const status = await statusAfterBudget(() => {
+      const client = uniqueId("access:http-user");
+      return () =>
+        exports.default.fetch(
+          new Request(
+            `https://worker.test${PATH}`,
+            invalidCreate({ ...auth, "cf-connecting-ip": ip, [SERVICE_CLIENT_HEADER]: client }),
+          ),
+        );
+    });
     expect(status).toBe(429);
     // Another user of the same token, from the same address, is still served.
     const other = await exports.default.fetch(
