@@ -166,7 +166,7 @@ describe("the example token of .dev.vars.example", () => {
     const output = captureConsole();
     for (const path of [
       "/api/workflows",
-      "/agents/workflow-scheduler/example-token",
+      "/agents/workflow-scheduler/example-token", // part: agent
       "/client/v4/accounts/a/workflows",
     ]) {
       const res = await entry.fetch(new Request(`${origin}${path}`, { headers: example }), withExample);
