@@ -28,8 +28,8 @@ import {
 } from "../src/instances/instances";
 import { failure, ok, okPage } from "../src/shared/envelope";
 import { InstanceError } from "../src/shared/errors";
+import { recordCreated } from "../src/workflows/instance-records";
 import type { OrderParamsInput } from "../src/workflows/order-schema";
-import { recordCreated } from "../src/workflows/records";
 
 // Every class the real entry exports (Workflows, RPC entrypoint, Agent...), so the
 // bindings of wrangler.jsonc resolve against this script exactly as against src/index.ts.

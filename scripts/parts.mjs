@@ -3,7 +3,7 @@
 // line marked `part: <name>` (in a comment: `//`, `#` or `<!-- -->`), and every block between
 // `part: <name> (from here)` and `part: <name> (to here)`, in any file of the project. Those
 // lines are the part's seams: its wiring in src/index.ts, its export in src/workflows/index.ts,
-// its steps in .ci/run, its rows in the docs. docs/make-it-yours.md explains each part.
+// its steps in .ci/template-checks, its rows in the docs. docs/make-it-yours.md explains each part.
 //
 // A part's entry:
 // - files: what is deleted (a trailing `/` for a folder);
@@ -31,6 +31,9 @@ export const PARTS = {
     files: [
       "src/agents/",
       "test/agents/",
+      "test/rate-limit/agent-cron-budget.test.ts",
+      "pages-app/src/agent-names.ts",
+      "pages-app/test/agent-names.test.ts",
       "docs/agent.md",
       "bundle-stubs/mcp-client.js",
       "bundle-stubs/mcp-cf-worker-validator.js",
@@ -38,7 +41,8 @@ export const PARTS = {
       "bundle-stubs/capnweb.js",
       "bundle-stubs/unused.js",
     ],
-    wiredIn: ["src/index.ts"],
+    // In the Pages app, /worker/* applies its rule of who reaches which Agent.
+    wiredIn: ["src/index.ts", "pages-app/src/worker-routes.ts"],
     durableObjects: [{ binding: "WORKFLOW_SCHEDULER", className: "WorkflowScheduler" }],
     wrangler: (config) => [
       ...dropWhere(config, ["durable_objects", "bindings"], "name", ["WORKFLOW_SCHEDULER"]),

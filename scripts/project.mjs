@@ -1,18 +1,16 @@
 // The routine tasks of both projects, the Worker's and then the Pages app's (pages-app/, when
-// it is there: `npm run remove -- pages` deletes it), behind `npm run types`, `typecheck`,
-// `build` and `check`:
+// it is there: `npm run remove -- pages` deletes it), behind `npm run typecheck`, `build` and
+// `check` (`npm run types` is ./types.mjs):
 //
-//   node scripts/project.mjs types           the Pages app's bindings follow the Worker's name
-//                                            (scripts/sync-names.mjs), then both generated
-//                                            worker-configuration.d.ts files (wrangler types)
-//   node scripts/project.mjs types --check   fail, naming it, if a name or a generated file is stale
-//   node scripts/project.mjs typecheck       tsc: the Worker and its tests; the Pages app, its
-//                                            tests and its dashboard's JSDoc
-//   node scripts/project.mjs build           both deploy bundles, offline, side by side:
-//                                            `wrangler deploy --dry-run` into dist/worker,
-//                                            `wrangler pages functions build` into pages-app/dist/functions
-//   node scripts/project.mjs check           types --check, typecheck, build (what CI's first job runs
-//                                            after lint, and what a fork keeps)
+//   node scripts/project.mjs typecheck   tsc: the Worker and its tests; the Pages app, its tests
+//                                        and its dashboard's JSDoc
+//   node scripts/project.mjs build       both deploy bundles, offline, side by side:
+//                                        `wrangler deploy --dry-run` into dist/worker,
+//                                        `wrangler pages functions build` into pages-app/dist/functions
+//   node scripts/project.mjs check       the generated types current (the Pages app's bindings
+//                                        follow the Worker's name, and `wrangler types --check`
+//                                        for both), typecheck, build: what CI's first job runs
+//                                        after lint, and what a fork keeps
 //
 // Tools run on this process's Node (under `npm run`, the project's Node 24).
 import { spawn } from "node:child_process";
@@ -35,17 +33,15 @@ export const deployBuilds = () => [
   ...(withPages() ? [wrangler(["pages", "functions", "build", "--outdir", "dist/functions"], pagesApp)] : []),
 ];
 
-/** The Pages app's types: its bindings, with the Worker's config for what the two share. */
-const pagesTypes = (check) =>
-  wrangler(
-    [
-      "types",
-      ...["-c", "wrangler.jsonc", "-c", "../wrangler.jsonc"],
-      ...["--env-interface", "PagesEnv", "--include-runtime", "false", "--strict-vars", "false"],
-      ...(check ? ["--check"] : []),
-    ],
-    pagesApp,
-  );
+/** The Pages app's types, checked: its bindings, with the Worker's config for what the two share (./types.mjs). */
+const pagesTypesCheck = wrangler(
+  [
+    "types",
+    ...["-c", "wrangler.jsonc", "-c", "../wrangler.jsonc"],
+    ...["--env-interface", "PagesEnv", "--include-runtime", "false", "--strict-vars", "false", "--check"],
+  ],
+  pagesApp,
+);
 
 /**
  * Runs one tool (`{ cwd, args }`, a script run with this Node). Its output is shown as it
@@ -64,17 +60,9 @@ export function runTool({ cwd, args }, { quiet = false } = {}) {
   });
 }
 
-const syncNames = (check) => ({
-  cwd: root,
-  args: [join(root, "scripts/sync-names.mjs"), ...(check ? ["--check"] : [])],
-});
+const syncNamesCheck = { cwd: root, args: [join(root, "scripts/sync-names.mjs"), "--check"] };
 
 const TASKS = {
-  async types(check) {
-    await runTool(syncNames(check));
-    await runTool(wrangler(["types", ...(check ? ["--check"] : [])]));
-    if (withPages()) await runTool(pagesTypes(check));
-  },
   async typecheck() {
     await runTool(tsc(["--noEmit"]));
     if (withPages()) {
@@ -86,20 +74,22 @@ const TASKS = {
     await Promise.all(deployBuilds().map((build) => runTool(build)));
   },
   async check() {
-    await TASKS.types(true);
+    await runTool(syncNamesCheck);
+    await runTool(wrangler(["types", "--check"]));
+    if (withPages()) await runTool(pagesTypesCheck);
     await TASKS.typecheck();
     await TASKS.build();
   },
 };
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [task, ...flags] = process.argv.slice(2);
-  if (!task || !(task in TASKS) || flags.some((f) => f !== "--check") || (flags.length && task !== "types")) {
-    console.error(`usage: node scripts/project.mjs ${Object.keys(TASKS).join(" | ")} (types takes --check)`);
+  const task = process.argv[2];
+  if (!task || !(task in TASKS) || process.argv.length > 3) {
+    console.error(`usage: node scripts/project.mjs ${Object.keys(TASKS).join(" | ")}`);
     process.exit(2);
   }
   try {
-    await TASKS[task](flags.includes("--check"));
+    await TASKS[task]();
   } catch (error) {
     console.error(`${task}: ${error.message}`);
     process.exit(1);

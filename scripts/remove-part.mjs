@@ -3,7 +3,7 @@
 // whose checks and tests pass: CI removes each part from a copy and runs them there.
 //
 // For each part it deletes the part's files, the lines and blocks marked `part: <name>`
-// wherever they are (its wiring in src/index.ts, its steps in .ci/run, its rows in the docs),
+// wherever they are (its wiring in src/index.ts, its steps in .ci/template-checks, its rows in the docs),
 // its configuration in wrangler.jsonc (comments kept), its package.json scripts, dependencies
 // and workspace; then it mends the docs' links to the pages it deleted, formats what it
 // changed, regenerates the types (`npm run types`) and runs `npm install` when dependencies

@@ -10,13 +10,13 @@ import type { RouteGroup } from "./api/types";
 import { createWorkflowService } from "./rpc/workflow-service";
 import { onQueue } from "./triggers/queue"; // part: queue
 import { onScheduled } from "./triggers/scheduled"; // part: cron
-import { addOriginSplitter } from "./workflows/hooks"; // part: agent
+import { addOriginSplitter } from "./workflows/run-origin"; // part: agent
 
 export { WorkflowScheduler } from "./agents/workflow-scheduler"; // part: agent
 export { InstanceIndex } from "./instances/instance-index";
 export * from "./workflows"; // every workflow: src/workflows/index.ts is the list
 
-addOriginSplitter(splitAgentOrigin); // part: agent (runs it started report to it: src/workflows/hooks.ts)
+addOriginSplitter(splitAgentOrigin); // part: agent (runs it started report to it: src/workflows/run-origin.ts)
 
 /** The routes of the optional parts: on the public API, and on WorkflowService's `fetch` if they ask. */
 const routes: RouteGroup[] = [
@@ -37,11 +37,14 @@ export default {
 
 // For callers of the Worker (the Pages app): the typed HTTP client's route table, RPC's argument types.
 export type { App } from "./api/app";
+export type { SubscribeOptions } from "./instances/instance-events";
 export type {
   CreatedInstance,
   CreateOptions,
+  InstanceDetailsQuery,
   ListInstancesQuery,
   RpcInstanceDetails,
+  RpcStepQuery,
   SeedCreateResponse,
   StatusRequest,
 } from "./rpc/workflow-service";

@@ -1,5 +1,4 @@
 import { exports } from "cloudflare:workers";
-import { vi } from "vitest";
 import type { InstanceSummary } from "../src/instances/listing";
 import type { Envelope } from "../src/shared/envelope";
 import type { OrderParamsInput } from "../src/workflows/order-schema";
@@ -101,22 +100,4 @@ export async function listedSince(workflow: string, since: string): Promise<Inst
 export const startedBy = (items: InstanceSummary[], ids: string[]) =>
   Object.fromEntries(items.filter((i) => ids.includes(i.id)).map((i) => [i.id, i.started_by]));
 
-/**
- * What the code under test logs (console.log, .warn, .error) while this is held, kept out
- * of the test output for a test that makes the Worker log on purpose (an injected fault,
- * a refused message) and asserts on it instead: `using logs = captureConsole()`.
- */
-export function captureConsole() {
-  const lines: string[] = [];
-  const spies = (["log", "warn", "error"] as const).map((level) =>
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-    }),
-  );
-  return {
-    lines,
-    [Symbol.dispose]() {
-      for (const spy of spies) spy.mockRestore();
-    },
-  };
-}
+export { captureConsole } from "./console";

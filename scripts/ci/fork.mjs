@@ -5,9 +5,10 @@
 //    checkout's node_modules) and the `cf-typegen` script. The Pages app must then bind the
 //    renamed Worker.
 // 2. A workflow is added exactly as docs/make-it-yours.md says (its code blocks are what is
-//    written): its file, its export line, its wrangler.jsonc entry, `npm run types`.
-// 3. The checks that follow: the type check, the registry test and the tests every workflow
-//    gets (the new one among them), both deploy builds (`npm run build`).
+//    written): its file, its export line, its wrangler.jsonc entry, `npm run types`, its test.
+// 3. The checks that follow: the type check, the registry test, the tests every workflow gets
+//    (the new one among them) and the new workflow's own test, both deploy builds
+//    (`npm run build`).
 // 4. The two processes of `npm run dev` (e2e/lib/stack.mjs): a create through the Pages app's
 //    RPC path (its service binding, which must find the renamed Worker), of an order and of
 //    the new workflow, read back to completion.
@@ -56,10 +57,14 @@ const blocks = [...guide.matchAll(/^```(\w+) (\S+)( add)?\n([\s\S]*?)^```$/gm)].
 const workflowFile = blocks.find((b) => b.path.startsWith("src/workflows/") && !b.add);
 const exportLine = blocks.find((b) => b.path === "src/workflows/index.ts" && b.add);
 const entry = blocks.find((b) => b.path === "wrangler.jsonc" && b.add);
-if (!workflowFile || !exportLine || !entry) {
-  throw new Error("docs/make-it-yours.md must show the workflow's file, its export line and its wrangler.jsonc entry");
+const testFile = blocks.find((b) => b.path.startsWith("test/") && !b.add);
+if (!workflowFile || !exportLine || !entry || !testFile) {
+  throw new Error(
+    "docs/make-it-yours.md must show the workflow's file, its export line, its wrangler.jsonc entry and its test",
+  );
 }
 writeFileSync(file(workflowFile.path), workflowFile.body);
+writeFileSync(file(testFile.path), testFile.body);
 writeFileSync(file(exportLine.path), readFileSync(file(exportLine.path), "utf8") + exportLine.body);
 const declared = parse(entry.body);
 editJsonc("wrangler.jsonc", (text) =>
@@ -72,8 +77,16 @@ console.log(`  [${label}] added ${declared.name} (${workflowFile.path})`);
 await run(label, "npm", ["run", "typecheck"], { cwd });
 await run(
   label,
-  "npm",
-  ["test", "--", "--project", "worker", "test/unit/registry.test.ts", "test/integration/every-workflow.test.ts"],
+  "npx",
+  [
+    "vitest",
+    "run",
+    "--project",
+    "worker",
+    "test/unit/registry.test.ts",
+    "test/integration/every-workflow.test.ts",
+    testFile.path,
+  ],
   { cwd },
 );
 await run(label, "npm", ["run", "build"], { cwd });
@@ -89,9 +102,10 @@ const stackStarted = Date.now();
 const stack = await startStack();
 try {
   const pages = stack.pages.baseUrl;
-  const json = { "content-type": "application/json", origin: pages };
+  const key = stack.pages.keyHeader;
+  const json = { "content-type": "application/json", origin: pages, ...key };
   // The workflows as the Worker describes them through the binding, with their example params.
-  const listed = await (await fetch(`${pages}/rpc/workflows`)).json();
+  const listed = await (await fetch(`${pages}/rpc/workflows`, { headers: key })).json();
   for (const workflow of ["my-workflow", declared.name]) {
     const params = listed.result?.find((w) => w.name === workflow)?.example_params;
     if (params === undefined) throw new Error(`the RPC path does not list ${workflow}: ${JSON.stringify(listed)}`);
@@ -109,7 +123,8 @@ try {
     }
     let status;
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
-      status = (await (await fetch(`${pages}/rpc/workflows/${workflow}/instances/${id}`)).json()).result?.status;
+      status = (await (await fetch(`${pages}/rpc/workflows/${workflow}/instances/${id}`, { headers: key })).json())
+        .result?.status;
       if (status === "complete") break;
     }
     if (status !== "complete") throw new Error(`${workflow}/${id} did not complete through the RPC path: ${status}`);

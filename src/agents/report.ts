@@ -1,6 +1,6 @@
 import { getAgentByName } from "agents";
 import { z } from "zod";
-import type { OriginReport, OriginSplitter } from "../workflows/hooks";
+import type { OriginReport, OriginSplitter } from "../workflows/run-origin";
 
 /**
  * How a workflow started by the WorkflowScheduler Agent reports back to it.
@@ -8,7 +8,7 @@ import type { OriginReport, OriginSplitter } from "../workflows/hooks";
  * The agents SDK's `runWorkflow` adds the originating Agent to the instance params
  * (`__agentName`, `__agentBinding`, `__workflowName`, `__agentOrigin`). Params schemas are
  * strict, so src/index.ts registers `splitAgentOrigin` with the workflows' hooks
- * (src/workflows/hooks.ts): every workflow has those keys split off before it validates its
+ * (src/workflows/run-origin.ts): every workflow has those keys split off before it validates its
  * params, and its milestones delivered to the Agent through `reportToAgent`.
  */
 

@@ -1,10 +1,11 @@
 import { z } from "zod";
-import { workflowNamed } from "../instances/instances";
-import { assertPayloadSize, INSTANCE_STATUSES, parse } from "../instances/validation";
+import { requireWorkflow } from "../instances/instances";
+import { INSTANCE_STATUSES } from "../instances/statuses";
+import { assertPayloadSize, parse } from "../instances/validation";
 import { invalid } from "../shared/errors";
 import type { JsonValue } from "../shared/rpc-result";
+import type { WorkflowDeclaration } from "../workflows/declaration";
 import { NewInstanceId } from "../workflows/platform-limits";
-import type { RegisteredWorkflow } from "../workflows/registry";
 
 /**
  * Inputs of the WorkflowScheduler Agent. The HTTP edge (src/api/agents.ts) parses
@@ -21,6 +22,11 @@ export const SCHEDULER_LIMITS = {
   aheadSeconds: 365 * DAY_SECONDS,
   /** Workflow schedules one Agent may hold at once. */
   schedules: 100,
+  /**
+   * Of those, cron schedules: each fires again and again, so they multiply creates (every
+   * firing also spends the create budget of whoever made it).
+   */
+  cronSchedules: 10,
   /** Tracked workflows per page when listing. */
   pageDefault: 20,
   pageMax: 100,
@@ -204,10 +210,10 @@ export interface ListRequest {
  * (400 naming the field). Returns the definition so the caller finds its binding.
  */
 export function validateTarget(target: { workflow: unknown; params?: unknown; instance_id?: unknown }): {
-  definition: RegisteredWorkflow;
+  definition: WorkflowDeclaration;
   target: WorkflowTarget;
 } {
-  const definition = workflowNamed(target.workflow);
+  const definition = requireWorkflow(target.workflow);
   assertPayloadSize(target.params, "params");
   parse(definition.params, target.params, "params");
   const instanceId =
@@ -242,7 +248,7 @@ export function parseStartRequest(input: unknown): WorkflowTarget {
 
 export function parseListRequest(input: unknown): ListRequest {
   const query = parse(ListQuery, input ?? {}, "");
-  if (query.workflow !== undefined) workflowNamed(query.workflow);
+  if (query.workflow !== undefined) requireWorkflow(query.workflow);
   return {
     limit: query.limit,
     order: query.order,

@@ -1,10 +1,12 @@
 import { Agent, type Schedule } from "agents";
 import type { WorkflowCallback } from "agents/workflows";
+import { namedClientKey, spendCreateBudget } from "../api/rate-limit";
+import { isEnded } from "../instances/statuses";
 import { conflict, InstanceError, notFound } from "../shared/errors";
 import type { JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
+import { findWorkflow, type WorkflowDeclaration } from "../workflows/declaration";
+import { recordCreated } from "../workflows/instance-records";
 import { mapPlatformError } from "../workflows/platform-errors";
-import { recordCreated } from "../workflows/records";
-import { findWorkflow, type RegisteredWorkflow } from "../workflows/registry";
 import type { WorkflowReport } from "./report";
 import {
   ACTIVE_STATUSES,
@@ -15,7 +17,6 @@ import {
   SCHEDULER_LIMITS,
   toPageCursor,
   validateTarget,
-  type WorkflowStatusName,
 } from "./scheduler-input";
 import {
   type RunOrigin,
@@ -61,18 +62,33 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
     return true;
   }
 
-  async addSchedule(input: unknown): Promise<RpcResult<ScheduleView>> {
+  /**
+   * `budgetKey`: the create-budget key of whoever asks (src/api/rate-limit.ts), which every
+   * firing of a cron schedule spends; without one, the Agent's own.
+   */
+  async addSchedule(input: unknown, budgetKey?: string): Promise<RpcResult<ScheduleView>> {
     return settle(async () => {
       const { target, when } = parseScheduleRequest(input);
-      if ((await this.workflowSchedules()).length >= SCHEDULER_LIMITS.schedules) {
+      const held = await this.workflowSchedules();
+      if (held.length >= SCHEDULER_LIMITS.schedules) {
         throw conflict(`this agent already holds ${SCHEDULER_LIMITS.schedules} schedules; cancel one first`);
       }
+      if ("cron" in when && held.filter((s) => s.type === "cron").length >= SCHEDULER_LIMITS.cronSchedules) {
+        throw conflict(`this agent already holds ${SCHEDULER_LIMITS.cronSchedules} cron schedules; cancel one first`);
+      }
       const at = "cron" in when ? when.cron : "at" in when ? new Date(when.at) : when.delay_seconds;
+      const payload: ScheduledStart =
+        "cron" in when ? { ...target, budget_key: budgetKey ?? (await this.ownBudgetKey()) } : target;
       // Cron schedules are idempotent by default in the SDK (same cron, callback and
       // payload return the existing schedule); one-shots never are.
-      const schedule = await this.schedule<ScheduledStart>(at, "runScheduledWorkflow", target);
+      const schedule = await this.schedule<ScheduledStart>(at, "runScheduledWorkflow", payload);
       return scheduleView(schedule)!;
     });
+  }
+
+  /** The create budget of the Agent itself: what a cron made without a caller's key spends. */
+  private ownBudgetKey(): Promise<string> {
+    return namedClientKey(`agent:${this.name}`);
   }
 
   async listWorkflowSchedules(): Promise<RpcResult<ScheduleView[]>> {
@@ -142,6 +158,21 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
     const id =
       payload.instance_id ??
       (schedule.type === "cron" ? `sched-${schedule.id}-${schedule.time}` : `sched-${schedule.id}`);
+    // Each firing of a cron is a create of whoever made it: it spends their budget, so
+    // their schedules together never start more than their own creates could.
+    if (schedule.type === "cron") {
+      const key = payload.budget_key ?? (await this.ownBudgetKey());
+      if (!(await spendCreateBudget(this.env, key))) {
+        console.warn(`schedule ${schedule.id}: not started at ${schedule.time}: its maker's create budget is spent`);
+        this.recordRun({
+          id,
+          workflow: payload.workflow,
+          status: "errored",
+          error: "not started: the create budget of whoever made this schedule is spent (rate limit)",
+        });
+        return;
+      }
+    }
     let target: ScheduledStart;
     try {
       // The registry or a schema may have changed since the schedule was made.
@@ -250,7 +281,7 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
   /** When run `id` was recorded as finished (ms since the epoch), or undefined if it was not. */
   private finishedAt(id: string): number | undefined {
     const run = this.state.runs.find((r) => r.id === id);
-    if (run) return FINISHED.includes(run.status) ? Date.parse(run.updated_at) : undefined;
+    if (run) return isEnded(run.status) ? Date.parse(run.updated_at) : undefined;
     // Past the state's window, the tracking row says; it keeps whole seconds, so the run
     // counts as finished until the end of its second.
     const completed = this.getWorkflow(id)?.completedAt;
@@ -291,7 +322,7 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
 
   /** Starts a tracked instance; a taken id is a 409 from the instance core's mapping. */
   private async track(target: ScheduledStart, id: string | undefined, origin: RunOrigin): Promise<TrackedWorkflow> {
-    const definition: RegisteredWorkflow = findWorkflow(target.workflow)!;
+    const definition: WorkflowDeclaration = findWorkflow(target.workflow)!;
     let instanceId: string;
     try {
       instanceId = await this.runWorkflow(definition.binding, target.params ?? {}, {
@@ -330,14 +361,12 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
    */
   private recordRun(run: Omit<RunView, "updated_at">, { newRun = false } = {}): void {
     const previous = this.state.runs.find((r) => r.id === run.id);
-    if (!newRun && previous && FINISHED.includes(previous.status) && !FINISHED.includes(run.status)) return;
+    if (!newRun && previous && isEnded(previous.status) && !isEnded(run.status)) return;
     const merged: RunView = { ...(newRun ? {} : previous), ...run, updated_at: new Date().toISOString() };
     const runs = [merged, ...this.state.runs.filter((r) => r.id !== run.id)].slice(0, SCHEDULER_LIMITS.runsInState);
     this.setState({ runs });
   }
 }
-
-const FINISHED: readonly WorkflowStatusName[] = ["complete", "errored", "terminated"];
 
 /** Runs `work` and reports its outcome as an RpcResult (see src/shared/rpc-result.ts). */
 async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {

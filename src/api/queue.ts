@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { workflowNamed } from "../instances/instances";
+import { requireWorkflow } from "../instances/instances";
 import { assertIdsFree } from "../instances/taken-ids";
 import { assertPayloadSize, parse } from "../instances/validation";
 import { ok } from "../shared/envelope";
@@ -37,7 +37,7 @@ const queueApi = new Hono<AppEnv>()
     const body = await jsonBody(c);
     const input = Array.isArray(body) ? parse(OrderBatch, body, "") : parse(OrderMessage, body, "");
     const orders = Array.isArray(input) ? input : [input];
-    const definition = workflowNamed(ORDER_WORKFLOW);
+    const definition = requireWorkflow(ORDER_WORKFLOW);
     const messages = orders.map((order, i) => {
       const prefix = Array.isArray(input) ? `${i}.` : "";
       assertPayloadSize(order.params, `${prefix}params`);

@@ -1,3 +1,5 @@
+import { isEnded } from "./statuses";
+
 /**
  * How the instance index keeps statuses current without reading every live instance.
  *
@@ -19,10 +21,6 @@
  * (see `isDue`). So a listing costs at most `per_page` binding reads, whatever the number
  * of live instances.
  */
-
-/** Statuses an instance stays in unless restarted. */
-export const ENDED = ["complete", "errored", "terminated"] as const;
-export const isEnded = (status: string) => (ENDED as readonly string[]).includes(status);
 
 /**
  * The status of a row whose status the index does not know: an instance the binding no

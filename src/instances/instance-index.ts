@@ -1,13 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { InstanceError } from "../shared/errors";
 import type { Milestone, MilestoneReport } from "../shared/milestones";
+import { bindingOf, findWorkflow } from "../workflows/declaration";
+import type { Trigger } from "../workflows/instance-records";
 import { mapPlatformError } from "../workflows/platform-errors";
-import type { Trigger } from "../workflows/records";
-import { bindingFor } from "../workflows/registry";
-import { afterReport, GONE_STATUS, isDue, isEnded, MAX_MISSES, nextSettle, SETTLE_BATCH } from "./freshness";
+import { afterReport, GONE_STATUS, isDue, MAX_MISSES, nextSettle, SETTLE_BATCH } from "./freshness";
 import { migrate } from "./index-schema";
 import { boundReport, MAX_MILESTONES } from "./progress";
 import { oldestEnd, PRUNE_EVERY_MS, type PruneResult, pruneEnded, retentionMs } from "./retention";
+import { ENDED_STATUSES, isEnded } from "./statuses";
 
 export interface IndexRow {
   id: string;
@@ -22,6 +23,22 @@ export interface IndexRow {
 export interface IndexDetails {
   row: IndexRow | null;
   milestones: Milestone[];
+}
+
+/** What a workflow's REST description needs from its index: one lookup each, whatever the number of rows. */
+export interface IndexSummary {
+  /** Rows by status (kept counts, not a scan). */
+  instances: Partial<Record<string, number>>;
+  /** When the index first recorded an instance of the workflow (ISO 8601), or null. */
+  created_on: string | null;
+  /** When its newest instance was created, or null. */
+  triggered_on: string | null;
+}
+
+/** Times the platform's history gives an instance, for a row recorded when it is first read. */
+export interface RunTimes {
+  created_on?: string | null;
+  ended_on?: string | null;
 }
 
 export interface IndexQuery {
@@ -49,7 +66,7 @@ type StoredRow = IndexRow & { seq: number; checked_at: number; recheck: number; 
 
 const COLUMNS = "id, trigger, status, created_on, modified_on, ended_on";
 const STORED = `seq, ${COLUMNS}, checked_at, recheck, gone_at`;
-const ENDED_SQL = "('complete', 'errored', 'terminated')";
+const ENDED_SQL = `(${ENDED_STATUSES.map((s) => `'${s}'`).join(", ")})`;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
@@ -86,7 +103,7 @@ export class InstanceIndex extends DurableObject<Env> {
    */
   async record(
     workflow: string,
-    entries: { id: string; trigger: Trigger; status: string }[],
+    entries: ({ id: string; trigger: Trigger; status: string } & RunTimes)[],
     now = Date.now(),
   ): Promise<number> {
     this.remember(workflow);
@@ -108,9 +125,9 @@ export class InstanceIndex extends DurableObject<Env> {
         entry.id,
         entry.trigger,
         status,
+        entry.created_on ?? at,
         at,
-        at,
-        isEnded(status) ? at : null,
+        isEnded(status) ? (entry.ended_on ?? at) : null,
         now,
         settleAt,
       ).rowsWritten;
@@ -145,17 +162,43 @@ export class InstanceIndex extends DurableObject<Env> {
    * What `GET .../instances/:id` needs from the index, in one call: stores the status the
    * caller has just read from the binding, then returns the row and the milestones. An
    * instance the binding knows and the index lacks (its record was lost, or it was created
-   * outside the Worker) is recorded here, started by `unknown`.
+   * outside the Worker) is recorded here, started by `unknown`, with the times its history gives.
    */
-  async details(workflow: string, id: string, status: string, now = Date.now()): Promise<IndexDetails> {
+  async details(
+    workflow: string,
+    id: string,
+    status: string,
+    times: RunTimes = {},
+    now = Date.now(),
+  ): Promise<IndexDetails> {
     // The write is a by-product of the read: if storage refuses it, the caller still gets
     // what the index holds (the binding's own answer is what the read is for).
     try {
-      if (!(await this.store(id, status, now))) await this.record(workflow, [{ id, trigger: "unknown", status }], now);
+      if (!(await this.store(id, status, now))) {
+        await this.record(workflow, [{ id, trigger: "unknown", status, ...times }], now);
+      }
     } catch (error) {
       console.error(`index: status ${status} of ${workflow}/${id} not stored`, error);
     }
     return { row: this.get(id), milestones: this.milestones(id) };
+  }
+
+  /** Counts by status and the first and latest creation: a few indexed lookups. */
+  summary(): IndexSummary {
+    const instances: Record<string, number> = {};
+    for (const row of this.sql.exec("SELECT status, n FROM status_counts WHERE n > 0").toArray()) {
+      instances[row.status as string] = row.n as number;
+    }
+    const at = (order: "ASC" | "DESC") =>
+      (this.sql.exec(`SELECT created_on FROM instances ORDER BY seq ${order} LIMIT 1`).toArray()[0]?.created_on as
+        | string
+        | undefined) ?? null;
+    const since = this.sql.exec("SELECT value FROM meta WHERE key = 'created_on'").toArray()[0]?.value as
+      | string
+      | undefined;
+    // The earlier of when this object first recorded and its oldest row (an index older than the record of it).
+    const first = [since, at("ASC")].filter((t): t is string => t !== null && t !== undefined).sort()[0];
+    return { instances, created_on: first ?? null, triggered_on: at("DESC") };
   }
 
   milestones(id: string): Milestone[] {
@@ -340,7 +383,9 @@ export class InstanceIndex extends DurableObject<Env> {
     rows: (StoredRow & { settle_at?: number | null })[],
     now: number,
   ): Promise<boolean> {
-    const binding = bindingFor(this.env, workflow);
+    const declared = findWorkflow(workflow);
+    if (!declared) throw new Error(`unknown workflow ${workflow}`);
+    const binding = bindingOf(this.env, declared);
     const results = await Promise.all(
       rows.map(async (row) => {
         try {
@@ -441,6 +486,10 @@ export class InstanceIndex extends DurableObject<Env> {
   /** Keeps the workflow's name, which the alarm needs to read statuses. */
   private remember(workflow: string): void {
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('workflow', ?) ON CONFLICT (key) DO NOTHING", workflow);
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES ('created_on', ?) ON CONFLICT (key) DO NOTHING",
+      new Date().toISOString(),
+    );
   }
 
   /** Sets the alarm for `at`, unless it is already set for no later. */

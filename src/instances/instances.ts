@@ -2,21 +2,15 @@ import { z } from "zod";
 import type { ResultInfo } from "../shared/envelope";
 import { conflict, InstanceError, invalid, notFound } from "../shared/errors";
 import type { Milestone } from "../shared/milestones";
+import { bindingOf, findWorkflow, type WorkflowDeclaration } from "../workflows/declaration";
+import { instanceIndex, recordCreated, type Trigger } from "../workflows/instance-records";
 import { mapPlatformError } from "../workflows/platform-errors";
 import { EventType, InstanceId } from "../workflows/platform-limits";
-import type { Trigger } from "../workflows/records";
-import { indexOf, recordCreated } from "../workflows/records";
-import { bindingOf, findWorkflow, type RegisteredWorkflow, WORKFLOWS } from "../workflows/registry";
 import { claimIds } from "./create-claims";
 import type { IndexDetails } from "./instance-index";
-import {
-  encodeCursor,
-  type InstanceSummary,
-  parseListQuery,
-  summarize,
-  triggerSource,
-  WorkflowListQuery,
-} from "./listing";
+import { encodeCursor, type InstanceSummary, parseListQuery, summarize, triggerSource } from "./listing";
+import { type RunStep, type RunSummary, readHistory, stepsOf, summaryOf } from "./run-history";
+import { type InstanceStatusName, isEnded } from "./statuses";
 import { instanceExists } from "./taken-ids";
 import {
   assertPayloadSize,
@@ -35,18 +29,7 @@ import {
  * as `unknown`, are validated here, and nothing invalid reaches a binding.
  */
 
-export type InstanceStatusName = InstanceStatus["status"];
-const FINISHED: readonly InstanceStatusName[] = ["complete", "errored", "terminated"];
-
-export interface WorkflowInfo {
-  name: string;
-  class_name: string;
-  binding: string;
-  description: string;
-  params_schema: Record<string, unknown>;
-  example_params: unknown;
-  events: { type: string; payload_schema: Record<string, unknown> }[];
-}
+export type { InstanceStatusName };
 
 export interface CreatedInstance {
   id: string;
@@ -58,22 +41,31 @@ export interface CreatedInstance {
   trigger_source: ReturnType<typeof triggerSource>;
 }
 
-export interface InstanceDetails {
+/**
+ * `GET .../instances/:id`: the Cloudflare REST API's instance, field for field (its times,
+ * params, error and rollback, and its `steps`, from the platform's history of the run), and
+ * beside them what this Worker adds: who started it and its app-level progress.
+ */
+export interface InstanceDetails extends RunSummary {
   id: string;
   workflow: string;
   status: InstanceStatusName;
-  output?: unknown;
-  error?: { name: string; message: string };
-  /** Which path started it (from the instance index; `unknown` if never recorded). */
-  started_by: Trigger;
-  created_on: string | null;
-  ended_on: string | null;
-  /** The REST API's names for the same facts, so its clients read this response too. */
-  queued: string | null;
-  end: string | null;
+  /** What `run` returned, once complete; else null. */
+  output: unknown;
   success: boolean | null;
   trigger: { source: ReturnType<typeof triggerSource> };
   versionId: string;
+  /** How many steps the history holds (sleeps, waits, rollbacks and a termination count too). */
+  step_count: number;
+  /** The steps in the order they started (`?order=desc`: newest first); left out with `?simple=true`. */
+  steps?: RunStep[];
+  /** Set when the history was longer than one read takes (HISTORY_LIMITS): `steps` stops there. */
+  steps_truncated?: true;
+  /** Which path started it (from the instance index; `unknown` if never recorded). */
+  started_by: Trigger;
+  /** When it was created and when it ended, as the platform recorded them (`queued` and `end`). */
+  created_on: string | null;
+  ended_on: string | null;
   /**
    * The latest milestone the instance reported (the last of `milestones`), or null if
    * it reported none: `{ step, percent, message, type, at }`. `step` is the step it
@@ -91,6 +83,31 @@ export interface InstanceDetails {
   milestones: Milestone[];
 }
 
+/** The events `?simple=true` reads: the run's own and each step's start (for `step_count`), not their attempts. */
+const SIMPLE_EVENTS: WorkflowInstanceEventType[] = [
+  "workflow_queued",
+  "workflow_started",
+  "workflow_completed",
+  "workflow_errored",
+  "workflow_terminated",
+  "step_started",
+  "sleep_started",
+  "wait_started",
+  "rollback_started",
+  "rollback_step_started",
+  "rollback_step_errored",
+  "rollback_completed",
+  "rollback_errored",
+];
+
+/** `GET .../instances/:id`'s query, as REST takes it. */
+export const InstanceQuery = z
+  .object({
+    simple: z.enum(["true", "false"]).optional(),
+    order: z.enum(["asc", "desc"]).default("asc"),
+  })
+  .strict();
+
 export interface InstanceList {
   items: InstanceSummary[];
   result_info: ResultInfo;
@@ -100,64 +117,38 @@ export type BulkResult =
   | { id: string; success: true; status: InstanceStatusName }
   | { id: string; success: false; error: { code: number; message: string } };
 
+/** A sent event: REST's `instanceId` and `timestamp`, and the id and type again by this API's names. */
+export interface SentEvent {
+  instanceId: string;
+  timestamp: string;
+  id: string;
+  type: string;
+}
+
 export interface StatusChange {
   id: string;
   status: InstanceStatusName;
   timestamp: string;
 }
 
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
-
-const describe = (w: RegisteredWorkflow): WorkflowInfo => ({
-  name: w.name,
-  class_name: w.class_name,
-  binding: w.binding,
-  description: w.description,
-  params_schema: jsonSchema(w.params),
-  example_params: w.example,
-  events: Object.entries(w.events).map(([type, schema]) => ({ type, payload_schema: jsonSchema(schema) })),
-});
-
-/**
- * The workflows this Worker defines, paged like the REST API (clients that page until
- * an empty page, such as the `cloudflare` SDK, stop after the first).
- */
-export function listWorkflowsPage(query: unknown = {}): { items: WorkflowInfo[]; result_info: ResultInfo } {
-  const { page, per_page } = parse(WorkflowListQuery, query, "");
-  const items = WORKFLOWS.slice((page - 1) * per_page, page * per_page).map(describe);
-  return {
-    items,
-    result_info: {
-      page,
-      per_page,
-      count: items.length,
-      total_count: WORKFLOWS.length,
-      total_pages: Math.ceil(WORKFLOWS.length / per_page),
-    },
-  };
-}
-
-export function listWorkflows(): WorkflowInfo[] {
-  return WORKFLOWS.map(describe);
-}
-
-export function describeWorkflow(name: unknown): WorkflowInfo {
-  return describe(workflowNamed(name));
-}
-
-export function workflowNamed(name: unknown): RegisteredWorkflow {
+/** The workflow a caller names, or a 404 (a 400 for a name no workflow could have). */
+export function requireWorkflow(name: unknown): WorkflowDeclaration {
   const valid = parse(WorkflowName, name, "workflow");
-  const definition = findWorkflow(valid);
-  if (!definition) throw notFound(`workflow ${valid}`);
-  return definition;
+  const workflow = findWorkflow(valid);
+  if (!workflow) throw notFound(`workflow ${valid}`);
+  return workflow;
 }
 
-function validateParams(definition: RegisteredWorkflow, params: unknown, field: string): void {
+function validateParams(definition: WorkflowDeclaration, params: unknown, field: string): void {
   assertPayloadSize(params, field);
   parse(definition.params, params, field);
 }
 
-function createOptions(definition: RegisteredWorkflow, body: CreateBody, field: string): WorkflowInstanceCreateOptions {
+function createOptions(
+  definition: WorkflowDeclaration,
+  body: CreateBody,
+  field: string,
+): WorkflowInstanceCreateOptions {
   validateParams(definition, body.params, `${field}params`);
   const retention = body.instance_retention && {
     successRetention: body.instance_retention.success_retention,
@@ -179,7 +170,7 @@ const versionOf = (env: Env) => env.CF_VERSION_METADATA.id;
  * engine has accepted it and starts it on its own schedule. Reading its live status here
  * would cost two more engine round trips per create; `GET .../instances/:id` reads it.
  */
-const createdView = (env: Env, definition: RegisteredWorkflow, id: string, trigger: Trigger): CreatedInstance => ({
+const createdView = (env: Env, definition: WorkflowDeclaration, id: string, trigger: Trigger): CreatedInstance => ({
   id,
   workflow: definition.name,
   status: "queued",
@@ -188,7 +179,8 @@ const createdView = (env: Env, definition: RegisteredWorkflow, id: string, trigg
   trigger_source: triggerSource(trigger),
 });
 
-async function handle(env: Env, definition: RegisteredWorkflow, id: string): Promise<WorkflowInstance> {
+/** The binding's handle on instance `id`; a 404 if it has none. */
+export async function instanceHandle(env: Env, definition: WorkflowDeclaration, id: string): Promise<WorkflowInstance> {
   try {
     return await bindingOf(env, definition).get(id);
   } catch (error) {
@@ -240,7 +232,7 @@ export async function createInstance(
   body: unknown,
   trigger: Trigger = "api",
 ): Promise<CreatedInstance> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const options = createOptions(definition, parse(CreateBody, body ?? {}, ""), "");
   // Held until the new instance answers status(): see create-claims.ts.
   const release = claimIds(definition.name, options.id ? [options.id] : []);
@@ -270,7 +262,7 @@ export async function createBatch(
   body: unknown,
   trigger: Trigger = "api",
 ): Promise<CreatedInstance[]> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const items = parse(BatchBody, body, "body");
   const options = items.map((item, i) => createOptions(definition, item, `${i}.`));
   assertPayloadSize(options, "body");
@@ -313,7 +305,7 @@ export async function createBatch(
  */
 export async function settleBatch(
   env: Env,
-  definition: RegisteredWorkflow,
+  definition: WorkflowDeclaration,
   outcome: WorkflowBatchCreateResult,
   trigger: Trigger,
   chosen: ReadonlySet<string>,
@@ -332,21 +324,46 @@ export async function settleBatch(
   return results;
 }
 
-export async function getInstance(env: Env, workflow: unknown, id: unknown): Promise<InstanceDetails> {
-  const definition = workflowNamed(workflow);
+const isObjectReset = (error: unknown) =>
+  typeof error === "object" &&
+  error !== null &&
+  (error as { durableObjectReset?: unknown }).durableObjectReset === true;
+
+export async function getInstance(
+  env: Env,
+  workflow: unknown,
+  id: unknown,
+  query: unknown = {},
+): Promise<InstanceDetails> {
+  const definition = requireWorkflow(workflow);
   const instanceId = parse(InstanceId, id, "instance_id");
-  const instance = await handle(env, definition, instanceId);
+  const { simple, order } = parse(InstanceQuery, query ?? {}, "");
+  const instance = await instanceHandle(env, definition, instanceId);
+  const read = async () => {
+    const status = await readStatus(instance);
+    const history = await readHistory(instance, {
+      ended: isEnded(status.status),
+      ...(simple === "true" ? { filter: SIMPLE_EVENTS } : {}),
+    });
+    return { status, history };
+  };
   let status: InstanceStatus;
+  let history: Awaited<ReturnType<typeof readHistory>>;
   try {
-    status = await readStatus(instance);
+    // The engine resets its Durable Object as it ends a run abruptly (a NonRetryableError):
+    // a read in flight then fails with `durableObjectReset`, the platform's sign that the
+    // same read, made again, reaches the new object.
+    ({ status, history } = await read().catch((error) => (isObjectReset(error) ? read() : Promise.reject(error))));
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }
+  const run = summaryOf(history.events);
+  const steps = stepsOf(history.events);
   // The read doubles as a status update for the index (a restart, for example), and
-  // records an instance the index lacks.
+  // records an instance the index lacks, with the times its history gives.
   // Best effort: an index that cannot answer costs the read its index fields, not the read.
-  const { row, milestones } = await indexOf(env, definition.name)
-    .details(definition.name, instanceId, status.status)
+  const { row, milestones } = await instanceIndex(env, definition.name)
+    .details(definition.name, instanceId, status.status, { created_on: run.queued, ended_on: run.end })
     .catch((error): IndexDetails => {
       console.error(`index of ${definition.name} unreachable on a read of ${instanceId}`, error);
       return { row: null, milestones: [] };
@@ -357,16 +374,18 @@ export async function getInstance(env: Env, workflow: unknown, id: unknown): Pro
     id: instanceId,
     workflow: definition.name,
     status: status.status,
-    ...(status.output != null ? { output: status.output } : {}),
-    ...(status.error ? { error: { name: status.error.name, message: status.error.message } } : {}),
-    started_by: startedBy,
-    created_on: row?.created_on ?? null,
-    ended_on: row?.ended_on ?? null,
-    queued: row?.created_on ?? null,
-    end: row?.ended_on ?? null,
+    ...run,
+    output: status.output ?? null,
+    error: status.error ? { name: status.error.name, message: status.error.message } : run.error,
     success: status.status === "complete" ? true : status.status === "errored" ? false : null,
     trigger: { source: triggerSource(startedBy) },
     versionId: versionOf(env),
+    step_count: steps.length,
+    ...(simple === "true" ? {} : { steps: order === "desc" ? steps.reverse() : steps }),
+    ...(history.truncated ? { steps_truncated: true as const } : {}),
+    started_by: startedBy,
+    created_on: run.queued ?? row?.created_on ?? null,
+    ended_on: run.end ?? row?.ended_on ?? null,
     progress: milestones[milestones.length - 1] ?? null,
     milestones,
   };
@@ -374,9 +393,9 @@ export async function getInstance(env: Env, workflow: unknown, id: unknown): Pro
 
 /** Instances of a workflow, newest first by default, with the REST API's query and `result_info`. */
 export async function listInstances(env: Env, workflow: unknown, query: unknown): Promise<InstanceList> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const q = parseListQuery(query);
-  const page = await indexOf(env, definition.name).list(definition.name, {
+  const page = await instanceIndex(env, definition.name).list(definition.name, {
     status: q.status,
     page: q.page,
     per_page: q.per_page,
@@ -401,14 +420,14 @@ export async function listInstances(env: Env, workflow: unknown, query: unknown)
 
 /** Which current statuses each action is valid from; the binding is silent about some. */
 const ALLOWED_FROM: Record<StatusAction, (s: InstanceStatusName) => boolean> = {
-  pause: (s) => !FINISHED.includes(s) && s !== "paused" && s !== "waitingForPause",
+  pause: (s) => !isEnded(s) && s !== "paused" && s !== "waitingForPause",
   resume: (s) => s === "paused" || s === "waitingForPause",
-  terminate: (s) => !FINISHED.includes(s),
+  terminate: (s) => !isEnded(s),
   restart: () => true,
 };
 
 export async function changeStatus(env: Env, workflow: unknown, id: unknown, body: unknown): Promise<StatusChange> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const instanceId = parse(InstanceId, id, "instance_id");
   const request = parse(StatusBody, body, "");
   return applyStatus(env, definition, instanceId, request);
@@ -416,12 +435,12 @@ export async function changeStatus(env: Env, workflow: unknown, id: unknown, bod
 
 async function applyStatus(
   env: Env,
-  definition: RegisteredWorkflow,
+  definition: WorkflowDeclaration,
   instanceId: string,
   request: { status: StatusAction; rollback?: boolean; from?: WorkflowInstanceRestartOptions["from"] },
 ): Promise<StatusChange> {
   const action = request.status;
-  const instance = await handle(env, definition, instanceId);
+  const instance = await instanceHandle(env, definition, instanceId);
   let change: StatusChange;
   // A full restart runs every step again: the milestones recorded before it are the old run's.
   const restartedAt = new Date().toISOString();
@@ -438,7 +457,7 @@ async function applyStatus(
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }
-  const index = indexOf(env, definition.name);
+  const index = instanceIndex(env, definition.name);
   await index.setStatus(instanceId, change.status);
   if (action === "restart" && !request.from) {
     // Best effort: the restart happened; a stale milestone is dropped when reported again anyway.
@@ -459,7 +478,7 @@ const INTERNAL_ERROR_CODE = 50000;
  * may already have changed.
  */
 export async function bulkChangeStatus(env: Env, workflow: unknown, body: unknown): Promise<BulkResult[]> {
-  const definition = workflowNamed(workflow);
+  const definition = requireWorkflow(workflow);
   const { action, instance_ids } = parse(BulkBody, body, "");
   const results: BulkResult[] = [];
   for (let i = 0; i < instance_ids.length; i += 10) {
@@ -496,21 +515,23 @@ export async function sendEvent(
   id: unknown,
   type: unknown,
   payload: unknown,
-): Promise<{ id: string; type: string }> {
-  const definition = workflowNamed(workflow);
+): Promise<SentEvent> {
+  const definition = requireWorkflow(workflow);
   const instanceId = parse(InstanceId, id, "instance_id");
   const eventType = parse(EventType, type, "event_type");
   assertPayloadSize(payload, "payload");
-  const schema = definition.events[eventType];
-  if (schema) parse(schema, payload, "payload");
-  const instance = await handle(env, definition, instanceId);
+  // What the schema makes of the payload is sent: a `z.object` schema drops keys it does not name.
+  // Own keys only: a type such as `toString` names no declared event, not Object.prototype's.
+  const schema = Object.hasOwn(definition.events, eventType) ? definition.events[eventType] : undefined;
+  const checked = schema ? parse(schema, payload, "payload") : payload;
+  const instance = await instanceHandle(env, definition, instanceId);
   try {
     const current = (await readStatus(instance)).status;
-    if (FINISHED.includes(current)) {
+    if (isEnded(current)) {
       throw conflict(`cannot send ${eventType} to instance ${instanceId}: it is ${current}`);
     }
-    await instance.sendEvent({ type: eventType, payload });
-    return { id: instanceId, type: eventType };
+    await instance.sendEvent({ type: eventType, payload: checked });
+    return { instanceId, timestamp: new Date().toISOString(), id: instanceId, type: eventType };
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }

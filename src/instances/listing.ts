@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { invalid } from "../shared/errors";
-import type { Trigger } from "../workflows/records";
+import type { Trigger } from "../workflows/instance-records";
 import type { IndexRow } from "./instance-index";
-import { INSTANCE_STATUSES, parse } from "./validation";
+import { INSTANCE_STATUSES } from "./statuses";
+import { parse } from "./validation";
 
 /** The REST API's list query: `status`, `page`, `per_page`, `cursor`, `direction`, dates. */
 export const ListQuery = z

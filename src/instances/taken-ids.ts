@@ -1,9 +1,9 @@
 import { conflict, InstanceError } from "../shared/errors";
+import { bindingOf, type WorkflowDeclaration } from "../workflows/declaration";
 import { mapPlatformError } from "../workflows/platform-errors";
-import { bindingOf, type RegisteredWorkflow } from "../workflows/registry";
 
 /** Whether an instance of `definition` has this id: the binding finds it and answers status(). */
-export async function instanceExists(env: Env, definition: RegisteredWorkflow, id: string): Promise<boolean> {
+export async function instanceExists(env: Env, definition: WorkflowDeclaration, id: string): Promise<boolean> {
   try {
     await (await bindingOf(env, definition).get(id)).status();
     return true;
@@ -21,7 +21,7 @@ export async function instanceExists(env: Env, definition: RegisteredWorkflow, i
  * A race remains (the id can be taken between this check and the create); whoever
  * creates later reports it. Costs one read per id: callers bound `ids` (100 at most).
  */
-export async function assertIdsFree(env: Env, definition: RegisteredWorkflow, ids: readonly string[]): Promise<void> {
+export async function assertIdsFree(env: Env, definition: WorkflowDeclaration, ids: readonly string[]): Promise<void> {
   const existing = await Promise.all(ids.map((id) => instanceExists(env, definition, id)));
   const taken = ids.filter((_, i) => existing[i]);
   if (taken.length) throw conflict(`instances of ${definition.name} already exist: ${taken.join(", ")}`);

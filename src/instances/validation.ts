@@ -3,20 +3,6 @@ import { InstanceError, invalid } from "../shared/errors";
 import { nestingDepth } from "../shared/nesting";
 import { InstanceId, LIMITS, NewInstanceId } from "../workflows/platform-limits";
 
-/** Every status an instance can report (the platform's InstanceStatus). */
-export const INSTANCE_STATUSES = [
-  "queued",
-  "running",
-  "paused",
-  "errored",
-  "terminated",
-  "complete",
-  "waiting",
-  "waitingForPause",
-  "rollingBack",
-  "unknown",
-] as const satisfies readonly InstanceStatus["status"][];
-
 export const WorkflowName = z.string().min(1).max(LIMITS.workflowNameMax);
 
 /** `"30 seconds"`, `"1 day"`, or a number of milliseconds, as the binding accepts. */

@@ -1,6 +1,8 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { z } from "zod";
+import { namedClientKey, RATE_LIMITED_MESSAGE, spendCreateBudget } from "../api/rate-limit";
 import type { RouteGroup } from "../api/types";
+import { getStep, openEventStream, type StepQuery, type SubscribeOptions } from "../instances/instance-events";
 import {
   type CreatedInstance,
   changeStatus,
@@ -9,16 +11,18 @@ import {
   getInstance,
   type InstanceDetails,
   type InstanceList,
+  type InstanceQuery,
   listInstances,
-  listWorkflows,
+  type SentEvent,
   type StatusChange,
   sendEvent,
-  type WorkflowInfo,
 } from "../instances/instances";
 import type { ListQuery } from "../instances/listing";
+import type { StepOutput } from "../instances/run-history";
 import type { StatusBody } from "../instances/validation";
+import { listVersions, listWorkflows, type VersionInfo, type WorkflowInfo } from "../instances/workflow-info";
 import { failure } from "../shared/envelope";
-import { InstanceError } from "../shared/errors";
+import { InstanceError, invalid } from "../shared/errors";
 import type { Milestone } from "../shared/milestones";
 import type { JsonObject, JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
 import { createServiceApp } from "./service-app";
@@ -31,6 +35,8 @@ export interface CreateOptions {
 }
 
 /** Concrete shapes of the core's results: RPC types that mention `unknown` collapse to `never`. */
+export type RpcStepOutput = Omit<StepOutput, "output"> & { output: JsonValue };
+export type RpcStepQuery = z.input<typeof StepQuery>;
 export type RpcWorkflowInfo = Omit<WorkflowInfo, "params_schema" | "example_params" | "events"> & {
   params_schema: JsonObject;
   example_params: JsonValue;
@@ -40,7 +46,9 @@ export type RpcWorkflowInfo = Omit<WorkflowInfo, "params_schema" | "example_para
  * `status()`'s result: the HTTP API's `GET .../instances/:id`, including `progress` (the
  * latest milestone, or null) and `milestones` (oldest first), both plain data.
  */
-export type RpcInstanceDetails = Omit<InstanceDetails, "output"> & { output?: JsonValue };
+export type RpcInstanceDetails = Omit<InstanceDetails, "output" | "params"> & { output: JsonValue; params: JsonValue };
+/** `GET .../instances/:id`'s query: `simple` ("true" leaves `steps` out), `order` ("desc": newest step first). */
+export type InstanceDetailsQuery = z.input<typeof InstanceQuery>;
 export type { CreatedInstance, InstanceList, Milestone, StatusChange };
 
 /** The HTTP API's `PATCH .../status` body: `{ status, rollback?, from? }`. */
@@ -76,7 +84,12 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
 
     async listWorkflows(): Promise<RpcResult<RpcWorkflowInfo[]>> {
       // JSON Schemas and example params are JSON by construction.
-      return settle(async () => listWorkflows() as RpcWorkflowInfo[]);
+      return settle(async () => (await listWorkflows(this.env)) as RpcWorkflowInfo[]);
+    }
+
+    /** The workflow's versions (REST's `GET .../versions`): the Worker version running now. */
+    async listVersions(workflow: string): Promise<RpcResult<VersionInfo[]>> {
+      return settle(async () => listVersions(this.env, workflow).items);
     }
 
     // Instances created here are recorded as started by `rpc` in the instance index.
@@ -88,13 +101,55 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
       return settle(() => createBatch(this.env, workflow, instances, "rpc"));
     }
 
+    /**
+     * Spends one create of `client`'s budget (the Worker's create rate limit, the same budget
+     * its HTTP routes spend for that client): a caller that serves many users, as the Pages
+     * app, calls it before each create or batch it makes for one of them, so each has a
+     * budget of their own. RPC creates themselves are not limited (the Agent, the queue and
+     * the cron create in bulk), so the caller decides when to spend. A 429 result when spent.
+     */
+    async spendCreateBudget(client: string): Promise<RpcResult<{ spent: true }>> {
+      return settle(async () => {
+        if (typeof client !== "string" || client === "") throw invalid("client", "must name the client");
+        if (!(await spendCreateBudget(this.env, await namedClientKey(client.slice(0, 256))))) {
+          throw new InstanceError("rate_limited", RATE_LIMITED_MESSAGE);
+        }
+        return { spent: true as const };
+      });
+    }
+
     async listInstances(workflow: string, query: ListInstancesQuery = {}): Promise<RpcResult<InstanceList>> {
       return settle(() => listInstances(this.env, workflow, query));
     }
 
-    async status(workflow: string, id: string): Promise<RpcResult<RpcInstanceDetails>> {
-      // A workflow's output is what its `run` returned, which the platform stores serialized.
-      return settle(async () => (await getInstance(this.env, workflow, id)) as RpcInstanceDetails);
+    async status(
+      workflow: string,
+      id: string,
+      query: InstanceDetailsQuery = {},
+    ): Promise<RpcResult<RpcInstanceDetails>> {
+      // Params and output are what the platform stored serialized: JSON.
+      return settle(async () => (await getInstance(this.env, workflow, id, query)) as RpcInstanceDetails);
+    }
+
+    /** One step's full output or error (REST's `GET .../instances/:id/step`). */
+    async step(workflow: string, id: string, query: RpcStepQuery): Promise<RpcResult<RpcStepOutput>> {
+      return settle(async () => (await getStep(this.env, workflow, id, query)) as RpcStepOutput);
+    }
+
+    /**
+     * The instance's events as Server-Sent Events (`GET .../instances/:id/subscribe`): a byte
+     * stream crosses RPC as itself; `stream` is null when an ended instance has nothing after
+     * `cursor` (the HTTP API answers 204). `lastEventId` is a reconnecting client's `Last-Event-ID`.
+     */
+    async subscribe(
+      workflow: string,
+      id: string,
+      options: SubscribeOptions = {},
+      lastEventId?: string,
+    ): Promise<RpcResult<{ stream: ReadableStream<Uint8Array> | null }>> {
+      return settle(async () => ({
+        stream: (await openEventStream(this.env, workflow, id, options, lastEventId)).body,
+      }));
     }
 
     /** Takes the HTTP API's PATCH body, so `rollback` (terminate) and `from` (restart) work here too. */
@@ -118,12 +173,7 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
       return this.changeStatus(workflow, id, { status: "restart" });
     }
 
-    async sendEvent(
-      workflow: string,
-      id: string,
-      type: string,
-      payload?: JsonValue,
-    ): Promise<RpcResult<{ id: string; type: string }>> {
+    async sendEvent(workflow: string, id: string, type: string, payload?: JsonValue): Promise<RpcResult<SentEvent>> {
       return settle(() => sendEvent(this.env, workflow, id, type, payload));
     }
 
@@ -146,7 +196,7 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
         };
         return Response.json({ id: created.id, details } satisfies SeedCreateResponse);
       } catch (error) {
-        const { status, code, message, field } = describe(error);
+        const { status, code, message, field } = rpcErrorOf(error);
         return Response.json(failure(code, message, field), { status });
       }
     }
@@ -160,11 +210,11 @@ async function settle<T>(work: () => Promise<T>): Promise<RpcResult<T>> {
   try {
     return { ok: true, result: await work() };
   } catch (error) {
-    return { ok: false, error: describe(error) };
+    return { ok: false, error: rpcErrorOf(error) };
   }
 }
 
-function describe(error: unknown): RpcError {
+function rpcErrorOf(error: unknown): RpcError {
   if (error instanceof InstanceError) {
     return {
       kind: error.kind,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { definedNames, definedWorkflow } from "./define";
+import { declaredWorkflows, findWorkflow } from "./declaration";
 import { EventType, InstanceId } from "./platform-limits";
 
 /**
@@ -10,12 +10,14 @@ import { EventType, InstanceId } from "./platform-limits";
  * about the moment the child reports (see MyWorkflow's notification).
  */
 export const ParentRef = z.strictObject({
-  // Checked against the workflows defined when the params are parsed: the list of them
-  // (./index.ts) imports this schema, so it cannot be imported here.
+  // Checked against the workflows declared when the params are parsed.
   workflow: z
     .string()
-    .refine((name) => definedWorkflow(name) !== undefined, {
-      error: () => `must name a workflow this Worker defines: ${definedNames().join(", ")}`,
+    .refine((name) => findWorkflow(name) !== undefined, {
+      error: () =>
+        `must name a workflow this Worker defines: ${declaredWorkflows()
+          .map((w) => w.name)
+          .join(", ")}`,
     })
     .describe("The name of a workflow this Worker defines"),
   instance_id: InstanceId,

@@ -1,8 +1,12 @@
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { z } from "zod";
-import { defineWorkflow, type RunOf, WorkflowOf } from "./define";
+import { declareWorkflow } from "./declaration";
+import { recordCreated } from "./instance-records";
 import { ORDER_EXAMPLE, OrderItem, type OrderParamsInput } from "./order-schema";
-import { type ProgressReporter, REPORT_STEP } from "./progress-report";
-import { recordCreated } from "./records";
+import { parseParams } from "./params";
+import { isAlreadyExists } from "./platform-errors";
+import { type ProgressReporter, progressReporter, REPORT_STEP } from "./progress-report";
+import { isWaitTimeout } from "./step-errors";
 
 export const ParentParams = z.strictObject({
   // Child order ids are `<batch_id>-<n>` (n <= 50) and must fit MyWorkflow's 64-character order_id.
@@ -59,7 +63,7 @@ export const ChildOutput = z.looseObject({
  * Anyone holding the API token can send an event to a parent, so the parent checks
  * a report before it trusts it.
  */
-export const ChildSignalSchema = z.discriminatedUnion("ok", [
+export const ChildReportSchema = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(true), child_id: z.string(), output: ChildOutput }),
   z.object({ ok: z.literal(false), child_id: z.string(), error: z.string().max(10_000) }),
 ]);
@@ -97,7 +101,7 @@ export async function childIds(parentId: string, count: number): Promise<string[
   return Array.from({ length: count }, (_, i) => `${prefix}-c${i + 1}`);
 }
 
-export const parentWorkflow = defineWorkflow({
+export const parentWorkflow = declareWorkflow({
   name: "parent-workflow",
   binding: "PARENT_WORKFLOW",
   description:
@@ -105,20 +109,17 @@ export const parentWorkflow = defineWorkflow({
   params: ParentParams,
   example: PARENT_EXAMPLE,
   // Children report with `child-<n>` events; they are sent by MyWorkflow, not by people.
-  events: {},
-  validateStep: PARENT_STEPS.validate,
-  // Milestones go to the instance index only: whoever started a parent learns how it went
-  // from its status.
-  reportToOrigin: false,
 });
 
-export class ParentWorkflow extends WorkflowOf(parentWorkflow) {
-  protected override async execute({
-    params: batch,
-    event,
-    step,
-    report,
-  }: RunOf<typeof parentWorkflow>): Promise<ParentOutput> {
+export class ParentWorkflow extends WorkflowEntrypoint<Env, ParentParamsInput> {
+  /** What the API, RPC and the dashboard know of it (src/workflows/registry.ts). */
+  static readonly declaration = parentWorkflow;
+
+  override async run(event: WorkflowEvent<ParentParamsInput>, step: WorkflowStep): Promise<ParentOutput> {
+    const batch = await step.do(PARENT_STEPS.validate, async () => parseParams(ParentParams, event.payload));
+    // Milestones go to the instance index only: whoever started a parent learns how it went from its status.
+    const report = progressReporter({ env: this.env, step, workflow: parentWorkflow.name, event, toOrigin: false });
+
     // Creating instances is a side effect, so it lives in a step. createBatch starts
     // up to 100 at once and reports each id it could not create. "Already exists" means
     // an earlier attempt of this step created it (the step may fail, or its result be
@@ -143,7 +144,7 @@ export class ParentWorkflow extends WorkflowOf(parentWorkflow) {
             } satisfies OrderParamsInput,
           })),
         });
-        const failed = errors.filter((e) => !/already_exists/.test(e.message));
+        const failed = errors.filter((e) => !isAlreadyExists(e.message));
         if (failed.length) {
           throw new Error(
             `could not start ${failed.length} child(ren): ${failed.map((e) => `${e.id}: ${e.message}`).join("; ")}`,
@@ -163,12 +164,12 @@ export class ParentWorkflow extends WorkflowOf(parentWorkflow) {
 
     // The children run on their own; the parent is not blocked by them.
     await step.do(PARENT_STEPS.continue, async () => ({ started: ids.length }));
-    await report.progress(
-      "children started",
-      PARENT_STEPS.spawn,
-      0.2,
-      `${ids.length} children started${batch.wait_for_children ? "; waiting for their reports" : ""}`,
-    );
+    await report.progress({
+      label: "children started",
+      step: PARENT_STEPS.spawn,
+      percent: 0.2,
+      message: `${ids.length} children started${batch.wait_for_children ? "; waiting for their reports" : ""}`,
+    });
 
     if (!batch.wait_for_children) {
       return this.finish(
@@ -190,15 +191,19 @@ export class ParentWorkflow extends WorkflowOf(parentWorkflow) {
         step
           .waitForEvent(PARENT_STEPS.waitFor(i + 1), { type: childEventType(i + 1), timeout })
           .then((e): ChildSummary => {
-            const signal = ChildSignalSchema.safeParse(e.payload);
+            const signal = ChildReportSchema.safeParse(e.payload);
             if (!signal.success || signal.data.child_id !== id) {
               return { id, outcome: "errored", error: `invalid report on ${childEventType(i + 1)}` };
             }
             if (!signal.data.ok) return { id, outcome: "errored", error: signal.data.error };
             return { id, outcome: signal.data.output.outcome, total_cents: signal.data.output.total_cents };
           })
-          // waitForEvent throws when its timeout passes.
-          .catch(() => undefined),
+          // A child that does not report in time is looked at below; anything else (the engine
+          // pausing the run) goes on up.
+          .catch((error) => {
+            if (isWaitTimeout(error)) return undefined;
+            throw error;
+          }),
       ),
     );
 
@@ -207,12 +212,12 @@ export class ParentWorkflow extends WorkflowOf(parentWorkflow) {
     // have finished with its report lost. Its status says which: read it once, in a
     // step, so a replay sees the same answer.
     const missing = ids.filter((_, i) => !reports[i]);
-    await report.progress(
-      "children reported",
-      PARENT_STEPS.children,
-      0.9,
-      `${ids.length - missing.length} of ${ids.length} children reported${missing.length ? `; reading the status of ${missing.length}` : ""}`,
-    );
+    await report.progress({
+      label: "children reported",
+      step: PARENT_STEPS.children,
+      percent: 0.9,
+      message: `${ids.length - missing.length} of ${ids.length} children reported${missing.length ? `; reading the status of ${missing.length}` : ""}`,
+    });
     const late = missing.length
       ? await step.do(PARENT_STEPS.collect, async () => Promise.all(missing.map((id) => this.childStatus(id))))
       : [];
@@ -222,11 +227,11 @@ export class ParentWorkflow extends WorkflowOf(parentWorkflow) {
   }
 
   private async finish(report: ProgressReporter, output: ParentOutput): Promise<ParentOutput> {
-    await report.complete(
-      output.waited
+    await report.complete({
+      message: output.waited
         ? `${output.fulfilled} of ${output.children.length} children fulfilled`
         : `${output.children.length} children started, not awaited`,
-    );
+    });
     return output;
   }
 

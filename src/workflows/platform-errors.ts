@@ -20,6 +20,10 @@ const PLATFORM_CODE = /(?:^|[\s(.])instance\.([a-z_]+)\b/;
 const STEP_NOT_IN_HISTORY = /^\(instance\.cannot_restart\) Step ".*" not found in execution history$/s;
 const INVALID_ID_WITHOUT_CODE = /^(?:WorkflowError: )?Workflow instance has invalid id$/;
 
+/** Whether a binding's error message says the id is taken (a create, or one entry of a batch create's `errors`). */
+export const isAlreadyExists = (message: string): boolean =>
+  PLATFORM_CODE.exec(message.replace(/^WorkflowError: /, ""))?.[1] === "already_exists";
+
 export function mapPlatformError(error: unknown, workflow: string, id?: string): unknown {
   if (error instanceof InstanceError) return error;
   const message = error instanceof Error ? error.message : String(error);

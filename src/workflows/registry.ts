@@ -1,32 +1,17 @@
-import type { WorkflowDefinition } from "./define";
-import * as workflows from "./index";
+import type { WorkflowDeclaration } from "./declaration";
+import * as classes from "./index";
 
-/** A workflow of this Worker: its definition, and the name its class is exported under. */
-export interface RegisteredWorkflow extends WorkflowDefinition {
+/** A workflow of this Worker: its declaration, and the name its class is exported under. */
+export interface RegisteredWorkflow extends WorkflowDeclaration {
   /** The `class_name` of its entry in wrangler.jsonc: the name ./index.ts exports it under. */
   class_name: string;
 }
 
-/** The workflows this Worker defines: every class ./index.ts exports, in its order. */
-export const WORKFLOWS: readonly RegisteredWorkflow[] = Object.entries(workflows).map(([className, workflow]) => ({
-  ...workflow.definition,
+/**
+ * The workflows this Worker runs, in the order ./index.ts exports them: what the HTTP API,
+ * RPC and the dashboard list. Look one up by name with `findWorkflow` (./declaration.ts).
+ */
+export const WORKFLOWS: readonly RegisteredWorkflow[] = Object.entries(classes).map(([className, workflow]) => ({
+  ...workflow.declaration,
   class_name: className,
 }));
-
-export function findWorkflow(name: string): RegisteredWorkflow | undefined {
-  return WORKFLOWS.find((w) => w.name === name);
-}
-
-/**
- * The binding of a workflow, typed loosely: callers validate params against the
- * definition's schema before they reach it.
- */
-export function bindingOf(env: Env, definition: WorkflowDefinition): Workflow {
-  return env[definition.binding] as unknown as Workflow;
-}
-
-export function bindingFor(env: Env, name: string): Workflow {
-  const definition = findWorkflow(name);
-  if (!definition) throw new Error(`unknown workflow ${name}`);
-  return bindingOf(env, definition);
-}

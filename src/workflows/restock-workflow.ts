@@ -1,6 +1,8 @@
-import type { WorkflowEvent } from "cloudflare:workers";
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { z } from "zod";
-import { defineWorkflow, type RunOf, WorkflowOf } from "./define";
+import { declareWorkflow } from "./declaration";
+import { recordCreated } from "./instance-records";
+import { parseParams } from "./params";
 
 /** When and how a restock run was triggered (see `describeTrigger`). */
 export const CronFiring = z.strictObject({
@@ -70,6 +72,15 @@ export function describeTrigger(
   return { source: "direct" };
 }
 
+export const restockWorkflow = declareWorkflow({
+  name: "restock-workflow",
+  binding: "RESTOCK_WORKFLOW",
+  description:
+    "A periodic restock of a list of SKUs: runs from `schedules` on its binding, from the Worker's Cron Trigger, or when created here.",
+  params: RestockParams,
+  example: RESTOCK_EXAMPLE,
+});
+
 /**
  * A periodic restock: reorders a list of SKUs. It shows the two ways to run a
  * workflow on a schedule: `schedules` on its binding in wrangler.jsonc (the platform
@@ -77,21 +88,20 @@ export function describeTrigger(
  * creates it with an id derived from the firing time. It can also be started like
  * any other workflow, through the API.
  */
-export const restockWorkflow = defineWorkflow({
-  name: "restock-workflow",
-  binding: "RESTOCK_WORKFLOW",
-  description:
-    "A periodic restock of a list of SKUs: runs from `schedules` on its binding, from the Worker's Cron Trigger, or when created here.",
-  params: RestockParams,
-  example: RESTOCK_EXAMPLE,
-  // Validates the params, and records a run that `schedules` started (define.ts).
-  validateStep: RESTOCK_STEPS.plan,
-});
+export class RestockWorkflow extends WorkflowEntrypoint<Env, RestockParamsInput> {
+  /** What the API, RPC and the dashboard know of it (src/workflows/registry.ts). */
+  static readonly declaration = restockWorkflow;
 
-export class RestockWorkflow extends WorkflowOf(restockWorkflow) {
-  protected override async execute({ params, event, step }: RunOf<typeof restockWorkflow>): Promise<RestockOutput> {
-    // event.schedule is part of the event, so a replay describes the same trigger.
-    const plan = { skus: params.skus, trigger: describeTrigger(event.schedule, params) };
+  override async run(event: WorkflowEvent<RestockParamsInput>, step: WorkflowStep): Promise<RestockOutput> {
+    const plan = await step.do(RESTOCK_STEPS.plan, async () => {
+      const params = parseParams(RestockParams, event.payload);
+      // A run that `schedules` started was created by the platform, not by a path of this
+      // Worker that records what it creates: it records itself, so listings show it.
+      if (event.schedule) {
+        await recordCreated(this.env, restockWorkflow.name, [{ id: event.instanceId, status: "running" }], "schedule");
+      }
+      return { skus: params.skus, trigger: describeTrigger(event.schedule, params) };
+    });
 
     // The supplier call would be keyed by the instance id, so a retry cannot order twice.
     const purchaseOrderId = await step.do(

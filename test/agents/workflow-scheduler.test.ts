@@ -2,8 +2,8 @@ import { introspectWorkflow, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ScheduleView, TrackedWorkflow } from "../../src/agents/scheduler-views";
+import { findWorkflow } from "../../src/workflows/declaration";
 import type { OrderOutput } from "../../src/workflows/order-schema";
-import { findWorkflow } from "../../src/workflows/registry";
 import { api, largeOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { isOrder, startedMatching } from "../workflow-history";
 import { agentPath, allSchedules, connect, fireSchedule, schedulerStub, waitForTracked } from "./agent-helpers";
@@ -78,6 +78,32 @@ describe("WorkflowScheduler: schedules", () => {
     const left = (await api<ScheduleView[]>("GET", agentPath(name, "/schedules"))).body.result!;
     expect(left).toHaveLength(1);
     expect(Date.parse(left[0]!.next_run_at)).toBeGreaterThan(Date.now());
+  });
+
+  it("holds at most 10 cron schedules, each firing again and again; one-shots still fit", async () => {
+    const name = uniqueId("agent");
+    for (let minute = 0; minute < 10; minute++) {
+      const res = await schedule(name, {
+        workflow: "restock-workflow",
+        params: { skus: ["a"] },
+        cron: `${minute} 3 * * *`,
+      });
+      expect(res.status).toBe(201);
+    }
+    const eleventh = await schedule(name, {
+      workflow: "restock-workflow",
+      params: { skus: ["a"] },
+      cron: "10 3 * * *",
+    });
+    expect(eleventh.status).toBe(409);
+    expect(eleventh.body.errors[0]!.message).toMatch(/already holds 10 cron schedules/);
+    const oneShot = await schedule(name, {
+      workflow: "restock-workflow",
+      params: { skus: ["a"] },
+      delay_seconds: 3600,
+    });
+    expect(oneShot.status).toBe(201);
+    expect((await api<ScheduleView[]>("GET", agentPath(name, "/schedules"))).body.result).toHaveLength(11);
   });
 
   it("scheduling the same cron twice keeps one schedule", async () => {

@@ -1,6 +1,7 @@
 import { introspectWorkflow, type WorkflowIntrospector } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { bindingOf, WORKFLOWS } from "../../src/workflows/registry";
+import { bindingOf } from "../../src/workflows/declaration";
+import { WORKFLOWS } from "../../src/workflows/registry";
 
 /**
  * What the platform started while an introspector was active, by id. Test files share

@@ -1,7 +1,8 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { CreatedInstance, InstanceDetails, StatusChange, WorkflowInfo } from "../../src/instances/instances";
+import type { CreatedInstance, InstanceDetails, StatusChange } from "../../src/instances/instances";
+import type { WorkflowInfo } from "../../src/instances/workflow-info";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
 import type { OrderOutput } from "../../src/workflows/order-schema";
 import { LIMITS } from "../../src/workflows/platform-limits";
@@ -341,7 +342,7 @@ describe("POST /api/workflows/:name/instances/:id/events/:type", () => {
     await create({ instance_id: id, params: largeOrder() });
     const res = await send(id, "approval", { approved: true, by: "lin" });
     expect(res.status).toBe(202);
-    expect(res.body.result).toEqual({ id, type: "approval" });
+    expect(res.body.result).toEqual({ instanceId: id, timestamp: expect.any(String), id, type: "approval" });
     const done = (await waitForApiStatus("my-workflow", id, "complete")) as InstanceDetails;
     expect(done.output).toMatchObject({ outcome: "fulfilled", approval: { required: true, by: "lin" } });
   });
@@ -364,6 +365,15 @@ describe("POST /api/workflows/:name/instances/:id/events/:type", () => {
     expectError(await send(id, "t".repeat(101), {}), 400, "event_type");
     expectError(await send(id, "bad.type", {}), 400, "event_type");
     expectError(await send("never-created", "approval", { approved: true, by: "x" }), 404);
+  });
+
+  it("takes an event type named like an object's own property as any undeclared type, not as a schema", async () => {
+    const id = uniqueId("proto-event");
+    await create({ instance_id: id, params: largeOrder() });
+    for (const type of ["toString", "constructor", "hasOwnProperty", "valueOf", "__proto__"]) {
+      const res = await send(id, type, { anything: 1 });
+      expect(res.status, type).toBe(202);
+    }
   });
 
   it("refuses events to a terminated instance with 409", async () => {

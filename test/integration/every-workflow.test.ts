@@ -1,7 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { CreatedInstance, InstanceDetails, StatusChange, WorkflowInfo } from "../../src/instances/instances";
+import type { CreatedInstance, InstanceDetails, StatusChange } from "../../src/instances/instances";
 import type { InstanceSummary } from "../../src/instances/listing";
+import type { WorkflowInfo } from "../../src/instances/workflow-info";
 import type { JsonValue } from "../../src/shared/rpc-result";
 import { WORKFLOWS } from "../../src/workflows/registry";
 import { api, uniqueId, waitForApiStatus } from "../helpers";
@@ -20,7 +21,9 @@ describe.each(WORKFLOWS.map((w) => [w.name, w] as const))("%s, as every workflow
     const listed = all.body.result!.find((w) => w.name === name);
     const one = await api<WorkflowInfo>("GET", `/api/workflows/${name}`);
     expect(one.status).toBe(200);
-    expect(one.body.result).toEqual(listed);
+    // The same description (instance counts move as runs of other tests go on).
+    const { instances: _a, triggered_on: _b, ...described } = one.body.result!;
+    expect(listed).toMatchObject(described);
     expect(listed).toMatchObject({
       name,
       class_name: workflow.class_name,
@@ -99,7 +102,8 @@ describe.each(WORKFLOWS.map((w) => [w.name, w] as const))("%s, as every workflow
   it.each(events.map((type) => [type]))(
     "checks a %s event's payload against its schema before sending it",
     async (type) => {
-      const res = await api("POST", `${instances}/${uniqueId("no-such")}/events/${type}`, { __not_a_field: 1 });
+      // Every payload schema is a zod object (declareWorkflow refuses others), so an array is refused.
+      const res = await api("POST", `${instances}/${uniqueId("no-such")}/events/${type}`, ["not", "an", "object"]);
       expect(res.status).toBe(400);
       expect(res.body.errors[0]!.field).toMatch(/^payload/);
     },

@@ -2,19 +2,19 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { InstanceDetails } from "../../src/instances/instances";
-import { indexOf } from "../../src/workflows/records";
+import { instanceIndex } from "../../src/workflows/instance-records";
 import { api, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { INJECTED_FAULT } from "../runtime-noise";
 
 const INSTANCES = "/api/workflows/my-workflow/instances";
-const indexed = (id: string) => indexOf(env, "my-workflow").get(id);
+const indexed = (id: string) => instanceIndex(env, "my-workflow").get(id);
 
 describe("every instance the Worker creates or learns of is in the index", () => {
   it("records an instance once create() resolved, even when the index refuses the first attempt", async () => {
     const id = uniqueId("rec-retry");
     // A real fault in the index's storage, once: SQLite refuses the first insert of this id.
     const fault = `refuse_once_${id.replace(/-/g, "_")}`;
-    await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
+    await runInDurableObject(instanceIndex(env, "my-workflow"), (_index, state) => {
       state.storage.sql.exec(`CREATE TABLE ${fault} (n INTEGER)`);
       state.storage.sql.exec(`INSERT INTO ${fault} VALUES (1)`);
       state.storage.sql.exec(
@@ -26,12 +26,12 @@ describe("every instance the Worker creates or learns of is in the index", () =>
       expect((await api("POST", INSTANCES, { instance_id: id, params: smallOrder() })).status).toBe(201);
       // Recorded by the create itself (no read of the instance yet), after the refusal.
       expect(await indexed(id)).toMatchObject({ id, trigger: "api" });
-      const left = await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) =>
+      const left = await runInDurableObject(instanceIndex(env, "my-workflow"), (_index, state) =>
         state.storage.sql.exec(`SELECT n FROM ${fault}`).one(),
       );
       expect(left.n).toBe(0);
     } finally {
-      await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
+      await runInDurableObject(instanceIndex(env, "my-workflow"), (_index, state) => {
         state.storage.sql.exec(`DROP TRIGGER IF EXISTS ${fault}`);
         state.storage.sql.exec(`DROP TABLE IF EXISTS ${fault}`);
       });

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import type { BulkResult, CreatedInstance, InstanceDetails } from "../../src/instances/instances";
 import type { InstanceSummary } from "../../src/instances/listing";
 import type { Envelope, ResultInfo } from "../../src/shared/envelope";
+import { instanceIndex } from "../../src/workflows/instance-records";
 import { ORDER_STEPS } from "../../src/workflows/my-workflow";
-import { indexOf } from "../../src/workflows/records";
 import {
   api,
   captureConsole,
@@ -217,7 +217,7 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
     // A real fault in the middle of the bulk action: the index's storage (SQLite) refuses
     // to change this id's row, after the binding has paused the instance.
     const trigger = `refuse_${faulty.replace(/-/g, "_")}`;
-    await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
+    await runInDurableObject(instanceIndex(env, "my-workflow"), (_index, state) => {
       state.storage.sql.exec(
         `CREATE TRIGGER ${trigger} BEFORE UPDATE ON instances WHEN NEW.id = '${faulty}'
          BEGIN SELECT RAISE(ABORT, 'index storage refused (${INJECTED_FAULT})'); END`,
@@ -228,7 +228,7 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
     try {
       res = await api<BulkResult[]>("POST", `${INSTANCES}/bulk`, { action: "pause", instance_ids: ids });
     } finally {
-      await runInDurableObject(indexOf(env, "my-workflow"), (_index, state) => {
+      await runInDurableObject(instanceIndex(env, "my-workflow"), (_index, state) => {
         state.storage.sql.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
       });
     }
@@ -272,35 +272,5 @@ describe("POST /api/workflows/:name/instances/bulk", () => {
     const res = await api("POST", `${INSTANCES}/bulk`, body);
     expect(res.status).toBe(400);
     expect(res.body.errors[0]!.field).toBe(field);
-  });
-});
-
-describe("runs started by a binding's `schedules`", () => {
-  it("record themselves once, as started by schedule", async () => {
-    const { recordIfScheduled } = await import("../../src/workflows/records");
-    const since = new Date().toISOString();
-    const id = uniqueId("sched");
-    const direct = uniqueId("direct");
-    /** The listing's rows of restock-workflow created since the test began, with these ids. */
-    const rows = async () => {
-      const res = await api<InstanceSummary[]>(
-        "GET",
-        `/api/workflows/restock-workflow/instances?per_page=100&date_start=${encodeURIComponent(since)}`,
-      );
-      expect(res.status).toBe(200);
-      return res.body.result!.filter((i) => i.id === id || i.id === direct);
-    };
-    // What the platform hands a scheduled run (it cannot be fired locally).
-    const event = { instanceId: id, schedule: { cron: "0 3 * * *", scheduledTime: Date.now() } };
-    expect(await recordIfScheduled(env, "restock-workflow", event)).toBe(true);
-    const once = await rows();
-    expect(once).toEqual([expect.objectContaining({ id, started_by: "schedule", trigger_source: "cron" })]);
-
-    // A retried step records it again: still one row, the first one, unchanged.
-    expect(await recordIfScheduled(env, "restock-workflow", event)).toBe(true);
-    expect(await rows()).toEqual(once);
-    // A run no schedule started is recorded by whoever created it, not by itself.
-    expect(await recordIfScheduled(env, "restock-workflow", { instanceId: direct })).toBe(false);
-    expect(await rows()).toEqual(once);
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { InstanceDetails, WorkflowInfo } from "../../src/instances/instances";
+import type { InstanceDetails } from "../../src/instances/instances";
+import type { WorkflowInfo } from "../../src/instances/workflow-info";
 import type { ParentOutput } from "../../src/workflows/parent-workflow";
 import { api, listedSince, uniqueId, waitForApiStatus } from "../helpers";
 

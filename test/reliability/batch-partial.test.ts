@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type CreatedInstance, settleBatch } from "../../src/instances/instances";
 import { InstanceError } from "../../src/shared/errors";
-import { indexOf } from "../../src/workflows/records";
-import { findWorkflow } from "../../src/workflows/registry";
+import { findWorkflow } from "../../src/workflows/declaration";
+import { instanceIndex } from "../../src/workflows/instance-records";
 import { smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 /**
@@ -41,7 +41,7 @@ describe("a batch the binding created only in part", () => {
     expect((thrown as Error).message).toBe(`instances of my-workflow already exist: ${existing}`);
 
     // The instance it did create is recorded, as started by the batch's trigger; the taken one is not.
-    const index = indexOf(env, "my-workflow");
+    const index = instanceIndex(env, "my-workflow");
     expect(await index.get(fresh)).toMatchObject({ id: fresh, trigger: "api" });
     expect(await index.get(existing)).toBeNull();
     await waitForApiStatus("my-workflow", fresh, "complete");

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { CreatedInstance, InstanceDetails } from "../../src/instances/instances";
-import { indexOf } from "../../src/workflows/records";
+import { instanceIndex } from "../../src/workflows/instance-records";
 import { api, captureConsole, fulfilledSmallOrder, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 import { INJECTED_FAULT } from "../runtime-noise";
 
@@ -14,7 +14,7 @@ const INSTANCES = "/api/workflows/my-workflow/instances";
  * has an `id` column, so each call that would record them throws. Dispose to lift it.
  */
 async function refuseIndexWrites(workflow: string, ids: string[]) {
-  const stub = indexOf(env, workflow);
+  const stub = instanceIndex(env, workflow);
   const prefix = `refuse_${crypto.randomUUID().replaceAll("-", "")}`;
   const names = await runInDurableObject(stub, (_index, state) => {
     const sql = state.storage.sql;

@@ -1,11 +1,11 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { indexOf } from "../../src/workflows/records";
+import type { InstanceSummary } from "../../src/instances/listing";
 import {
   describeTrigger,
   RESTOCK_STEPS,
-  type RestockOutput,
+  type RestockParamsInput,
   RestockWorkflow,
 } from "../../src/workflows/restock-workflow";
 import { api, uniqueId } from "../helpers";
@@ -22,9 +22,31 @@ import { api, uniqueId } from "../helpers";
  * - Miniflare's `WorkflowBinding` (src/workers/workflows/binding.worker.js) builds every
  *   event as `{ timestamp, payload, instanceId, workflowName }`, and the introspection
  *   modifiers change step results, errors, events and timers, never the event itself.
- * So these tests cover what the workflow does with `event.schedule`; test/triggers/scheduled.test.ts
- * checks the configuration.
+ * So these tests cover what the workflow does with `event.schedule`, calling its `run` with the
+ * event a schedule hands it where no binding can; test/triggers/scheduled.test.ts checks the
+ * configuration.
  */
+
+/**
+ * A step that runs each callback once and returns its result, as the engine does on a first
+ * run: for calling `run` with an event no binding can create locally (one carrying `schedule`).
+ */
+const firstRunStep = {
+  do: async (_name: string, configOrCallback: unknown, callback?: () => Promise<unknown>) =>
+    (callback ?? (configOrCallback as () => Promise<unknown>))(),
+} as unknown as WorkflowStep;
+
+/**
+ * Runs RestockWorkflow's `run` as the platform would for `event`, against the real bindings.
+ * `run` reads only `this.env`; the runtime constructs entrypoints itself, so it is called on
+ * an object holding the test's `env`.
+ */
+const runRestock = (event: Partial<WorkflowEvent<RestockParamsInput>> & { instanceId: string }) =>
+  RestockWorkflow.prototype.run.call(
+    { env } as unknown as RestockWorkflow,
+    { payload: undefined, timestamp: new Date(), ...event } as WorkflowEvent<RestockParamsInput>,
+    firstRunStep,
+  );
 describe("schedules on the RESTOCK_WORKFLOW binding", () => {
   it("a run created by a schedule reports the cron and time it fired for", () => {
     const scheduledTime = Date.UTC(2030, 4, 1, 3, 0);
@@ -38,40 +60,6 @@ describe("schedules on the RESTOCK_WORKFLOW binding", () => {
       describeTrigger({ cron: "0 3 * * *", scheduledTime }, { cron_trigger: { cron: "0 * * * *", scheduled_time: 0 } })
         .source,
     ).toBe("workflow schedule");
-  });
-
-  it("a run a schedule started records itself in the instance index, as started by `schedule`", async () => {
-    // No local path creates an event that carries `schedule` (see above), so the workflow's
-    // own run is called with one, as the platform would call it, and its steps run in place:
-    // each step's callback once, as an engine's first attempt runs it.
-    const id = uniqueId("scheduled");
-    const scheduledTime = Date.UTC(2030, 4, 1, 3, 0);
-    const event = {
-      payload: {},
-      timestamp: new Date(scheduledTime),
-      instanceId: id,
-      workflowName: "restock-workflow",
-      schedule: { cron: "0 3 * * *", scheduledTime },
-    };
-    const stepsInPlace = {
-      do: (_name: string, configOrCallback: unknown, callback?: unknown) =>
-        ((typeof configOrCallback === "function" ? configOrCallback : callback) as () => Promise<unknown>)(),
-      sleep: async () => {},
-      sleepUntil: async () => {},
-      waitForEvent: async () => {
-        throw new Error("a restock waits for no event");
-      },
-    } as unknown as Parameters<RestockWorkflow["run"]>[1];
-    // Only the runtime constructs a WorkflowEntrypoint: this is an instance of the class as
-    // the engine gets one, with the Worker's env.
-    const workflow = Object.create(RestockWorkflow.prototype, { env: { value: env } }) as RestockWorkflow;
-    const output = (await workflow.run(event, stepsInPlace)) as RestockOutput;
-    expect(output.trigger).toMatchObject({ source: "workflow schedule", cron: "0 3 * * *" });
-    expect(await indexOf(env, "restock-workflow").get(id)).toMatchObject({ id, trigger: "schedule" });
-    const listed = await api<{ started_by: string }[]>("GET", "/api/workflows/restock-workflow/instances?per_page=100");
-    expect(listed.body.result!.find((i) => (i as unknown as { id: string }).id === id)).toMatchObject({
-      started_by: "schedule",
-    });
   });
 
   it("a scheduled run gets no params: the workflow runs on its defaults", async () => {
@@ -99,5 +87,37 @@ describe("schedules on the RESTOCK_WORKFLOW binding", () => {
     const bad = await api("POST", "/api/workflows/restock-workflow/instances", { params: { skus: [] } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0]!.field).toBe("params.skus");
+  });
+
+  it("a run a schedule started records itself in the index, once, as started by schedule", async () => {
+    const since = new Date().toISOString();
+    const scheduled = uniqueId("sched");
+    const direct = uniqueId("direct");
+    /** The listing's rows of restock-workflow created since the test began, with these ids. */
+    const rows = async () => {
+      const res = await api<InstanceSummary[]>(
+        "GET",
+        `/api/workflows/restock-workflow/instances?per_page=100&date_start=${encodeURIComponent(since)}`,
+      );
+      expect(res.status).toBe(200);
+      return res.body.result!.filter((i) => i.id === scheduled || i.id === direct);
+    };
+    const schedule = { cron: "0 3 * * *", scheduledTime: Date.UTC(2030, 4, 1, 3, 0) };
+
+    const output = await runRestock({ instanceId: scheduled, schedule });
+    expect(output.trigger).toEqual({
+      source: "workflow schedule",
+      cron: "0 3 * * *",
+      scheduled_time: "2030-05-01T03:00:00.000Z",
+    });
+    const once = await rows();
+    expect(once).toEqual([expect.objectContaining({ id: scheduled, started_by: "schedule", trigger_source: "cron" })]);
+
+    // The step run again (a retry): still one row, the first one, unchanged.
+    await runRestock({ instanceId: scheduled, schedule });
+    expect(await rows()).toEqual(once);
+    // A run no schedule started is recorded by whoever created it, not by itself.
+    expect((await runRestock({ instanceId: direct })).trigger).toEqual({ source: "direct" });
+    expect(await rows()).toEqual(once);
   });
 });

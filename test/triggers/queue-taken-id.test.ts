@@ -3,12 +3,12 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import entry from "../../src/index";
 import { ORDER_QUEUE } from "../../src/triggers/queue";
-import { indexOf } from "../../src/workflows/records";
+import { instanceIndex } from "../../src/workflows/instance-records";
 import { api, captureConsole, smallOrder, uniqueId, waitForApiStatus } from "../helpers";
 
 const handler: ExportedHandler<Env> = entry;
 const INSTANCES = "/api/workflows/my-workflow/instances";
-const indexed = (id: string) => indexOf(env, "my-workflow").get(id);
+const indexed = (id: string) => instanceIndex(env, "my-workflow").get(id);
 
 /** Delivers messages to the Worker's `queue` handler, as the Queues consumer would. */
 async function deliver(messages: { id: string; body: unknown }[]) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InstanceError } from "../../src/shared/errors";
-import { mapPlatformError } from "../../src/workflows/platform-errors";
+import { isAlreadyExists, mapPlatformError } from "../../src/workflows/platform-errors";
 
 /** What mapPlatformError makes of an Error with this message: its kind and field, or "unmapped". */
 const kindOf = (message: string) => {
@@ -45,5 +45,14 @@ describe("mapPlatformError", () => {
     expect(kindOf("the record already exists somewhere else")).toBe("unmapped");
     expect(kindOf("invalid identity token")).toBe("unmapped");
     expect(kindOf("Network connection lost.")).toBe("unmapped");
+  });
+});
+
+describe("isAlreadyExists", () => {
+  it("recognises a taken id in a create's error and in a batch create's `errors`", () => {
+    expect(isAlreadyExists('(instance.already_exists) Workflow instance with id "order-1" already exists')).toBe(true);
+    expect(isAlreadyExists("workflows.api.error.instance.already_exists")).toBe(true);
+    expect(isAlreadyExists("workflows.api.error.instance.duplicate_in_batch")).toBe(false);
+    expect(isAlreadyExists("the order already_exists in the ledger")).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { WorkflowEntrypoint } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import * as entry from "../../src/index";
-import { definedNames } from "../../src/workflows/define";
+import { declaredWorkflows } from "../../src/workflows/declaration";
 import { WORKFLOWS } from "../../src/workflows/registry";
 
 interface Declared {
@@ -12,14 +12,14 @@ interface Declared {
 
 /**
  * What keeps a workflow from working, when the three places that name it disagree: the
- * registry (src/workflows/index.ts and each workflow's definition), wrangler.jsonc's
+ * registry (src/workflows/index.ts and each class's declaration), wrangler.jsonc's
  * `workflows`, and the Worker's exports (src/index.ts). One line each, naming what is missing.
  */
 function mismatches(
   registry: readonly Declared[],
   wrangler: readonly Declared[],
   exported: Record<string, unknown>,
-  defined: readonly string[],
+  declared: readonly string[],
 ): string[] {
   const problems: string[] = [];
   const isWorkflowClass = (value: unknown) =>
@@ -32,7 +32,7 @@ function mismatches(
       );
     } else {
       if (declared.binding !== w.binding) {
-        problems.push(`${w.name}: its definition says binding ${w.binding}, wrangler.jsonc says ${declared.binding}`);
+        problems.push(`${w.name}: its declaration says binding ${w.binding}, wrangler.jsonc says ${declared.binding}`);
       }
       if (declared.class_name !== w.class_name) {
         problems.push(
@@ -59,9 +59,9 @@ function mismatches(
       problems.push(`${exportName}: the Worker exports this workflow class, but the registry does not list it`);
     }
   }
-  for (const name of defined) {
+  for (const name of declared) {
     if (!registry.some((w) => w.name === name)) {
-      problems.push(`${name}: defined with defineWorkflow, but src/workflows/index.ts does not export its class`);
+      problems.push(`${name}: declared with declareWorkflow, but src/workflows/index.ts does not export its class`);
     }
   }
   return problems;
@@ -70,7 +70,14 @@ function mismatches(
 describe("the registry, wrangler.jsonc's workflows and the Worker's exports", () => {
   it("agree: every workflow is in all three, under the same name, binding and class name", () => {
     expect(WORKFLOWS.length).toBeGreaterThan(0);
-    expect(mismatches(WORKFLOWS, inject("wranglerWorkflows"), { ...entry }, definedNames())).toEqual([]);
+    expect(
+      mismatches(
+        WORKFLOWS,
+        inject("wranglerWorkflows"),
+        { ...entry },
+        declaredWorkflows().map((w) => w.name),
+      ),
+    ).toEqual([]);
   });
 
   // The check above must be able to fail: each way the three can disagree is named.
@@ -96,7 +103,7 @@ describe("the registry, wrangler.jsonc's workflows and the Worker's exports", ()
       "a wrangler.jsonc entry with another binding and class",
       { wrangler: [{ name: "a-flow", binding: "OTHER", class_name: "BFlow" }], exported: { AFlow, BFlow } },
       [
-        "a-flow: its definition says binding A_FLOW, wrangler.jsonc says OTHER",
+        "a-flow: its declaration says binding A_FLOW, wrangler.jsonc says OTHER",
         "a-flow: src/workflows/index.ts exports it as AFlow, wrangler.jsonc names class BFlow",
         "BFlow: the Worker exports this workflow class, but the registry does not list it",
       ],
@@ -116,9 +123,9 @@ describe("the registry, wrangler.jsonc's workflows and the Worker's exports", ()
     expect(mismatches(registry, wrangler, exported, ["a-flow"])).toEqual(expected);
   });
 
-  it("names a defined workflow whose class src/workflows/index.ts does not export", () => {
+  it("names a declared workflow whose class src/workflows/index.ts does not export", () => {
     expect(mismatches(registry, registry, { AFlow }, ["a-flow", "c-flow"])).toEqual([
-      "c-flow: defined with defineWorkflow, but src/workflows/index.ts does not export its class",
+      "c-flow: declared with declareWorkflow, but src/workflows/index.ts does not export its class",
     ]);
   });
 });

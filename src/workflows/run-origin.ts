@@ -1,19 +1,18 @@
 import type { JsonValue } from "../shared/rpc-result";
 
 /**
- * The seam through which an optional part hears from the runs it started, without any
- * workflow knowing of it. A part that starts runs with keys of its own in their params (as
- * an SDK's own way of starting a workflow may add) registers an origin splitter at
- * src/index.ts: it takes those keys off the params before they are validated, and says whom
- * the run's milestones go to besides the instance index.
+ * How an optional part hears from the runs it started, without any workflow knowing of it.
+ * A part whose way of starting a run adds keys of its own to the params (the agents SDK's
+ * `runWorkflow` does) registers an origin splitter at src/index.ts. `parseParams` takes those
+ * keys off before it validates, and `progressReporter` sends the run's milestones to the
+ * origin too.
  *
- * With no splitter registered (the part removed), such keys stay in the params, and a strict
- * params schema refuses them, as it refuses any key it does not know. Only the part itself can
- * add them: the HTTP API, RPC, the queue and the cron validate params strictly before they
- * create anything, so a caller cannot smuggle them in.
+ * With no splitter registered (the part removed), such keys stay in the params and a strict
+ * params schema refuses them. A caller cannot smuggle them in: every front validates params
+ * strictly before it creates anything.
  */
 
-/** What a run tells its origin: the milestones of its progress reporter (progress-report.ts). */
+/** What a run tells its origin: the milestones of its progress reporter (./progress-report.ts). */
 export type OriginReport =
   | { type: "progress"; progress: { step: string; percent: number; message?: string } }
   | { type: "complete"; result: JsonValue }
@@ -22,9 +21,8 @@ export type OriginReport =
 /** Whoever started a run and wants its milestones. */
 export interface RunOrigin {
   /**
-   * Delivers one report. Called inside the report's `step.do`, so a replay does not send it
-   * again. Best effort: an unreachable origin must not fail the run, so it logs and returns
-   * its failure, never throws.
+   * Delivers one report, from inside the report's `step.do`. Best effort: an unreachable
+   * origin must not fail the run, so it returns its failure and never throws.
    */
   deliver(env: Env, instanceId: string, report: OriginReport): Promise<{ delivered: boolean; reason?: string }>;
 }
@@ -43,8 +41,7 @@ export function addOriginSplitter(splitter: OriginSplitter): void {
 
 /**
  * The params of a run and its origin, if a registered splitter recognises them. Pure (the
- * splitters are registered before any run), so it is safe outside a step: a replay splits
- * the same payload the same way.
+ * splitters are registered before any run), so a replay splits the same payload the same way.
  */
 export function splitOrigin(payload: unknown): { params: unknown; origin?: RunOrigin } {
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return { params: payload };
