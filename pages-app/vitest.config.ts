@@ -306,7 +306,7 @@ export default defineConfig({
     // counters, so each test uses ids and Access users of its own.
     isolate: false,
     // As the root config's projects: projects that run side by side must agree on it.
-    maxWorkers: Math.max(2, availableParallelism() - 1),
+    maxWorkers: Math.max(3, availableParallelism()),
     provide: {
       createRateLimit,
       localDevKey: LOCAL_DEV_KEY,
