@@ -279,7 +279,7 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
         const ok = e.type.endsWith("completed");
         setState(row, ok ? "done" : "failed", `${ok ? "in" : "after"} ${duration(e.timestamp - row.start)}`);
         if (e.type === "rollback_step_errored") row.body?.append(h("span", { class: "error" }, errorText(e.error)));
-        if (e.type === "step_completed") row.body?.append(outputToggle(name));
+        if (e.type === "step_completed") row.attempts?.after(outputToggle(name));
         break;
       }
 
@@ -341,7 +341,8 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
     const detail = h("span", { class: "detail" }, detailText);
     const name = stepName ? h("span", { class: "name" }, labelOf(stepName)) : "";
     const kindText = h("span", { class: "kind" }, KIND_TEXT[kind] ?? kind);
-    const head = h("span", { class: "head" }, clockOf(at), " ", kindText, " ", name, " ", state, " ", detail);
+    const status = h("span", { class: "status" }, state, " ", detail);
+    const head = h("div", { class: "head" }, clockOf(at), " ", kindText, " ", name, " ", status);
     const li = h("li", { dataset: { kind, state: dataState } }, head);
     /** @type {Row} */
     const row = { li, state, detail, start: at };
