@@ -471,10 +471,12 @@ describe("dashboard", () => {
       assert.equal(drawn.length, total);
       assert.equal(new Set(drawn).size, total);
       assert.equal(await rows.count(), ROW_LIMIT);
-      assert.equal(
-        await page.locator("#inspector-body .timeline-more").textContent(),
-        `${total - ROW_LIMIT} earlier rows not shown. Show all ${total}`,
-      );
+      // That line is written once a frame.
+      await page
+        .locator("#inspector-body .timeline-more", {
+          hasText: `${total - ROW_LIMIT} earlier rows not shown. Show all ${total}`,
+        })
+        .waitFor();
       assert.match(await rows.first().textContent(), new RegExp(`step ${total - ROW_LIMIT} done`));
 
       await page

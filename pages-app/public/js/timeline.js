@@ -18,6 +18,9 @@ import { h, setText } from "./dom.js";
 /** Rows drawn at most until "Show all": a 1,000-step run stays as cheap to draw as a 100-step one. */
 export const ROW_LIMIT = 100;
 
+/** How long the stream must be quiet before new rows are announced (the history has been drawn). */
+const QUIET_MS = 300;
+
 /** The platform's event types (WorkflowInstanceEvent), each an SSE `event:` name of the stream. */
 const EVENT_TYPES = [
   "workflow_queued",
@@ -116,6 +119,7 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
   let quiet;
   /** @type {number | undefined} */
   let busySince;
+  let lastEventAt = 0;
   /** @type {Set<Row>} */
   const sleeping = new Set();
   /** @type {ReturnType<typeof setInterval> | undefined} */
@@ -177,16 +181,26 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
     // After a reconnect, an event already drawn may come again.
     if (!(event.eventId > lastId)) return;
     lastId = event.eventId;
-    stickIfAtBottom();
+    nextFrame();
     apply(event);
-    // The history comes as a burst: announced rows start once it has been quiet for a moment
-    // (or after a few seconds of a run that never pauses).
     if (list.hasAttribute("aria-busy")) {
-      busySince ??= Date.now();
-      clearTimeout(quiet);
-      quiet = setTimeout(() => list.removeAttribute("aria-busy"), Date.now() - busySince > 3000 ? 0 : 300);
+      lastEventAt = Date.now();
+      busySince ??= lastEventAt;
+      quiet ??= setTimeout(settle, QUIET_MS);
     }
     if (event.type.startsWith("workflow_")) onRunEvent();
+  }
+
+  /**
+   * The history comes as a burst: rows are announced once it has been quiet for QUIET_MS (or
+   * after a few seconds of a run that never pauses).
+   */
+  function settle() {
+    const now = Date.now();
+    const idle = now - lastEventAt;
+    quiet = undefined;
+    if (idle >= QUIET_MS || now - (busySince ?? now) > 3000) list.removeAttribute("aria-busy");
+    else quiet = setTimeout(settle, QUIET_MS - idle);
   }
 
   /** @param {RunEvent} e */
@@ -350,7 +364,6 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
     rows.push(row);
     list.append(li);
     if (!all && list.children.length > ROW_LIMIT) list.firstElementChild?.remove();
-    updateMore();
     return row;
   }
 
@@ -375,12 +388,16 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
     updateMore();
   }
 
-  /** Keeps the newest row in view while the reader is at the bottom: one measure a frame, however many events. */
-  function stickIfAtBottom() {
+  /**
+   * Once a frame, however many events came: the "rows not shown" line, and the newest row kept
+   * in view while the reader is at the bottom (measured before the frame's first change).
+   */
+  function nextFrame() {
     if (frame) return;
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
     frame = requestAnimationFrame(() => {
       frame = 0;
+      updateMore();
       if (atBottom) scroller.scrollTop = scroller.scrollHeight;
     });
   }
@@ -447,6 +464,8 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
     list.replaceChildren();
     list.setAttribute("aria-busy", "true");
     busySince = undefined;
+    clearTimeout(quiet);
+    quiet = undefined;
     updateMore();
     open();
   }
@@ -502,8 +521,11 @@ function labelOf(stepName) {
 /** @param {number} ms */
 const clockOf = (ms) => {
   const date = new Date(ms);
-  return h("time", { dateTime: date.toISOString() }, date.toLocaleTimeString());
+  return h("time", { dateTime: date.toISOString() }, CLOCK.format(date));
 };
+
+/** One formatter for every row (toLocaleTimeString would make one per call). */
+const CLOCK = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 
 /** "70 ms", "1.2 s", "3 min 5 s"; `whole`: seconds without tenths (a countdown). */
 function duration(/** @type {number} */ ms, whole = false) {
