@@ -345,6 +345,32 @@ describe("dashboard", () => {
       await stepRow(page, "charge payment-1").getByRole("button", { name: "output" }).click();
       await stepRow(page, "charge payment-1").locator("pre[data-loaded]").waitFor();
       assert.equal(await stepRow(page, "charge payment-1").locator("pre").textContent(), `"pay-${id}"`);
+
+      // Restarted from a step (through the API): the history keeps what came before it and
+      // replaces the rest, so the timeline reads it again; each row shows once, the new ones later.
+      const charged = await stepRow(page, "charge payment-1").locator("time").getAttribute("datetime");
+      const restart = await page.evaluate(
+        async (path) =>
+          (
+            await fetch(path, {
+              method: "PATCH",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ status: "restart", from: { name: "charge payment" } }),
+            })
+          ).status,
+        `/rpc/workflows/my-workflow/instances/${id}/status`,
+      );
+      assert.equal(restart, 200);
+      await page.waitForFunction((before) => {
+        const time = document.querySelector('#inspector-body .timeline li[data-step="charge payment-1"] time');
+        const outcome = document.querySelector('#inspector-body .timeline li[data-kind="outcome"]');
+        return time && outcome && Date.parse(time.dateTime) > Date.parse(before);
+      }, charged);
+      const again = await timelineRows(page);
+      assert.deepEqual(
+        again.map((r) => `${r.label} (${r.state})`),
+        done.map((r) => `${r.label} (${r.state})`),
+      );
     });
   });
 

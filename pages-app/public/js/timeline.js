@@ -106,6 +106,11 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
   let sourcePath = path();
   let started = false;
   let lastId = 0;
+  /** Whether the last instance read found the run ended: running again after it means a restart. */
+  let wasFinished = false;
+  /** When the outcome drawn happened. */
+  /** @type {number | null} */
+  let outcomeAt = null;
   /** The run's workflow_queued time: another one means the instance was restarted. */
   /** @type {number | null} */
   let queued = null;
@@ -228,12 +233,15 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
         add(`run:${e.eventId}`, e.timestamp, "run", "", "resumed");
         break;
       case "workflow_completed":
+        outcomeAt = e.timestamp;
         add("outcome", e.timestamp, "outcome", "", "completed", summary(e.output), "complete");
         break;
       case "workflow_errored":
+        outcomeAt = e.timestamp;
         add("outcome", e.timestamp, "outcome", "", "errored", errorText(e.error));
         break;
       case "workflow_terminated":
+        outcomeAt = e.timestamp;
         add("outcome", e.timestamp, "outcome", "", "terminated");
         break;
 
@@ -460,6 +468,7 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
     tick();
     lastId = 0;
     queued = null;
+    outcomeAt = null;
     paused = false;
     list.replaceChildren();
     list.setAttribute("aria-busy", "true");
@@ -477,14 +486,23 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
       if (!started) open();
     },
     /**
-     * Follows the instance read: a run queued at another time than the one drawn was restarted
-     * (its history starts over, with new event ids), so the timeline starts over too; a new
-     * calling path chosen in the header takes the stream from the last event held.
-     * @param {{ queued?: string | null }} details
+     * Follows the instance read. A run queued at another time than the one drawn, running again
+     * after it ended, or ended at another time than the outcome drawn, was restarted: a full restart starts its history over, a restart
+     * from a step replaces the events from that step on (their ids counting on from the kept
+     * ones), so the timeline reads it again from the start. A new calling path chosen in the
+     * header takes the stream from the last event held.
+     * @param {{ queued?: string | null, end?: string | null }} details
      */
     sync(details) {
       const queuedAt = details.queued ? Date.parse(details.queued) : null;
-      if (started && queuedAt !== null && queued !== null && queuedAt !== queued) return reset();
+      const endAt = details.end ? Date.parse(details.end) : null;
+      const ended = finished();
+      const restarted =
+        (queuedAt !== null && queued !== null && queuedAt !== queued) ||
+        (wasFinished && !ended) ||
+        (ended && endAt !== null && outcomeAt !== null && endAt !== outcomeAt);
+      wasFinished = ended;
+      if (started && restarted) return reset();
       if (source && sourcePath !== path()) open(lastId);
       if (!source && stream.dataset.stream === "closed" && finished())
         setStream("ended", "The run has ended: this is its whole history.");
