@@ -108,9 +108,11 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
   let lastId = 0;
   /** Whether the last instance read found the run ended: running again after it means a restart. */
   let wasFinished = false;
-  /** When the outcome drawn happened. */
+  /** When the outcome drawn happened, and the run's end time the timeline was last read again for. */
   /** @type {number | null} */
   let outcomeAt = null;
+  /** @type {number | null} */
+  let readAgainFor = null;
   /** The run's workflow_queued time: another one means the instance was restarted. */
   /** @type {number | null} */
   let queued = null;
@@ -500,9 +502,13 @@ export function createTimeline({ workflow, id, path, finished, onRunEvent }) {
       const restarted =
         (queuedAt !== null && queued !== null && queuedAt !== queued) ||
         (wasFinished && !ended) ||
-        (ended && endAt !== null && outcomeAt !== null && endAt !== outcomeAt);
+        (ended && endAt !== null && outcomeAt !== null && endAt !== outcomeAt && endAt !== readAgainFor);
       wasFinished = ended;
-      if (started && restarted) return reset();
+      if (started && restarted) {
+        // Read again once for a given end time, whatever the stream says then: never in a loop.
+        readAgainFor = endAt;
+        return reset();
+      }
       if (source && sourcePath !== path()) open(lastId);
       if (!source && stream.dataset.stream === "closed" && finished())
         setStream("ended", "The run has ended: this is its whole history.");
