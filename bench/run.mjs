@@ -7,6 +7,7 @@
 // 3. end to end: N small orders (MyWorkflow, settlement 0) created, until all complete
 // 4. the instance index's write rate: records and milestones into one index object
 // 5. listing: one 20-row page with 20, 2,000 and 10,000 unfinished instances (bench/listing.mjs)
+// 5b. history: reading a 1,000-step run vs a 10-step one; a step's event reaching a subscriber (bench/history.mjs)
 // 6. deploy bundle size and its largest parts; startup CPU (`wrangler check startup`)
 // 7. `npm test` wall time
 //
@@ -31,6 +32,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { build, bundleSize, contributors, kib, ownerOf, wrangler } from "./bundle.mjs";
+import { benchHistory, HISTORY_WORKFLOWS, historyRows } from "./history.mjs";
 import { benchListing, listingRows } from "./listing.mjs";
 import { keepAliveAgent, quantile, request, runLoad } from "./load.mjs";
 
@@ -44,7 +46,7 @@ const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100);
 const CREATES = Number(process.env.BENCH_CREATES ?? 300);
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 const TEST_RUNS = Number(process.env.BENCH_TEST_RUNS ?? 3);
-const SECTIONS = ["status", "creation", "end-to-end", "index", "listing", "bundle", "tests"];
+const SECTIONS = ["status", "creation", "end-to-end", "index", "listing", "history", "bundle", "tests"];
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? "")
     .split(",")
@@ -131,9 +133,10 @@ function workerdCpuSeconds(server) {
 // ---------------------------------------------------------------- servers
 
 /** Starts bench/serve.mjs for a built bundle; resolves once it answers. */
-function startServer(label, bundleDir) {
+function startServer(label, bundleDir, env = {}) {
   const child = spawn(process.execPath, ["bench/serve.mjs", bundleDir, join(stateRoot, label), TOKEN], {
     stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   let output = "";
   const server = {
@@ -738,6 +741,16 @@ try {
     });
     await listing.stop();
     rows.push(...listingRows(figures, fmt));
+  }
+
+  if (wants("history")) {
+    log("history: a server of its own, with the bench's many-step workflow");
+    const historyDir = join(work, "history");
+    await build(historyDir, "bench/history-worker.ts");
+    const server = await startServer("history", historyDir, { BENCH_WORKFLOWS: JSON.stringify(HISTORY_WORKFLOWS) });
+    const figures = await benchHistory({ server, call, log, auth: AUTH });
+    await server.stop();
+    rows.push(...historyRows(figures, fmt));
   }
 
   if (wants("bundle")) {

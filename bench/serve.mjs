@@ -54,6 +54,8 @@ const mf = new Miniflare(
     name: "workflows-starter",
     modulesRoot: root,
     modules,
+    // Workflows a bench entry adds (BENCH_WORKFLOWS, JSON: { BINDING: { name, className } }).
+    workflows: { ...options.workflows, ...JSON.parse(process.env.BENCH_WORKFLOWS ?? "{}") },
     // The create rate limit would turn a load test into a 429 test.
     bindings: { ...options.bindings, API_TOKEN: token, CREATE_RATE_LIMIT: "off" },
   }),

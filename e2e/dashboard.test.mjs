@@ -71,6 +71,8 @@ before(async () => {
   if (started.status === "rejected") throw started.reason;
   if (launched.status === "rejected") throw launched.reason;
   browser.context.setDefaultTimeout(30_000);
+  // What opening the address `npm run dev` prints gives the browser: the local key's cookie.
+  await browser.context.addCookies([stack.pages.keyCookie]);
 });
 
 after(async () => {

@@ -14,6 +14,7 @@
 //   npm run test:pages-fuzz -- --url http://127.0.0.1:8788   against a running `npm run dev`
 //
 // On failure it prints the seed, the request's index and the request, and exits 1.
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { randomRequest, validCreate } from "../pages-app/test/random-requests.ts";
 import { startStack } from "./lib/stack.mjs";
@@ -27,6 +28,11 @@ const TIMEOUT_MS = 30_000;
 
 const stack = attachTo ? undefined : await startStack({ workerVars: { CREATE_RATE_LIMIT: "off" } });
 const base = attachTo ?? stack.pages.baseUrl;
+// The local key that opens the app: this stack's, or the running `npm run dev`'s.
+const keyHeader = stack?.pages.keyHeader ?? {
+  "x-local-dev-key":
+    process.env.LOCAL_DEV_KEY ?? readFileSync(new URL("../.wrangler/local-dev-key", import.meta.url), "utf8").trim(),
+};
 const origin = new URL(base).origin;
 const run = `${seed}-${Date.now().toString(36)}`;
 let counter = 0;
@@ -72,7 +78,7 @@ async function send(request) {
   try {
     const res = await fetch(url, {
       method: request.method,
-      headers: request.headers,
+      headers: { ...request.headers, ...keyHeader },
       body: request.body,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });

@@ -1,17 +1,23 @@
-// Restart test against a real `wrangler dev`: starts instances in every kind of durable
-// wait, kills the dev server hard (SIGKILL to its process group, as a crash would), starts
-// it again on the same state, and reports what survived and what completed.
+// Restart test against `npm run dev` (scripts/dev.mjs: `wrangler dev` and `wrangler pages dev`
+// on free ports, its own state directory, dev registry, token and local key): starts instances
+// in every kind of durable wait, kills everything hard (SIGKILL to each wrangler's process group
+// and to the script, as a crash would), starts `npm run dev` again on the same state, and
+// reports what survived and what completed.
 //
 //   npm run test:restart
 //
 // Kinds: instances waiting for an event (approval), instances inside `step.sleep`
-// (settlement), instances already complete, and Agent schedules due after the restart. Known local gap: an instance that was inside
-// `step.sleep` stays `running` after the restart until paused and resumed; this test
-// shows the gap and proves the documented recovery (`npm run recover`, scripts/recover.mjs).
+// (settlement), instances already complete, and Agent schedules due after the restart. Known
+// local gap: an instance that was inside `step.sleep` stays `running` after a restart until it
+// is paused and resumed; `npm run dev` does that by itself once the Worker is up
+// (scripts/recover.mjs), and this test proves it: nobody recovers anything by hand here.
 // Exits non-zero if any instance or schedule is lost or does not complete.
-import { rmSync } from "node:fs";
-import { recover } from "../scripts/recover.mjs";
-import { apiClient, freePort, newStateDir, newToken, pool, sleep, startDevServer } from "./lib/dev-server.mjs";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { apiClient, freePort, newStateDir, newToken, pool, sleep } from "./lib/dev-server.mjs";
 
 const PER_KIND = Number(process.env.RESTART_PER_KIND ?? 10);
 const SLEEP_SECONDS = 20;
@@ -21,6 +27,78 @@ const AGENT = `restart-${Date.now().toString(36)}`; // part: agent
 
 const stateDir = newStateDir("wf-restart");
 const token = newToken();
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** The child pids of `pid` (Linux: /proc), each leading the process group of one wrangler. */
+const childrenOf = (pid) =>
+  readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean).map(Number),
+  );
+
+/**
+ * Runs `npm run dev`'s script (scripts/dev.mjs) on this run's ports, state, dev registry, token
+ * and local key, and waits until it announces both apps (after its own recovery).
+ */
+async function startNpmRunDev(ports) {
+  const devVars = join(stateDir, "dev.vars");
+  writeFileSync(devVars, `API_TOKEN=${token}\n`);
+  chmodSync(devVars, 0o600);
+  mkdirSync(join(stateDir, "registry"), { recursive: true });
+  const output = [];
+  const child = spawn(process.execPath, [join(root, "scripts", "dev.mjs")], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+      PERSIST_TO: join(stateDir, "state"),
+      DEV_VARS: devVars,
+      LOCAL_DEV_KEY: randomBytes(32).toString("hex"),
+      WRANGLER_REGISTRY_PATH: join(stateDir, "registry"),
+      WRANGLER_SEND_METRICS: "false",
+      CI: "true",
+      FORCE_COLOR: "0",
+    },
+  });
+  child.stdout.on("data", (d) => output.push(String(d)));
+  child.stderr.on("data", (d) => output.push(String(d)));
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const dev = {
+    pid: child.pid,
+    baseUrl: `http://127.0.0.1:${ports.WORKER_PORT}`,
+    output: () => output.join(""),
+    /** A crash: SIGKILL to each wrangler's process group, then to the script itself. */
+    async crash() {
+      for (const pid of childrenOf(child.pid)) {
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      child.kill("SIGKILL");
+      return exited;
+    },
+    /** Ctrl-C: the script stops both apps. */
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill("SIGINT");
+      const timer = setTimeout(() => dev.crash(), 15_000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+  const deadline = Date.now() + 120_000;
+  while (!dev.output().includes("Workflows starter is running")) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await dev.crash();
+      throw new Error(`npm run dev did not start:\n${dev.output().slice(-4000)}`);
+    }
+    await sleep(250);
+  }
+  return dev;
+}
 const run = Date.now().toString(36);
 const order = (overrides) => ({
   order_id: `restart-${run}`,
@@ -68,10 +146,13 @@ async function waitAll(api, list, wanted, timeoutMs) {
 }
 
 try {
-  const port = await freePort();
-  server = await startDevServer({ stateDir, token, port });
+  const ports = {};
+  for (const name of ["WORKER_PORT", "PAGES_PORT", "WORKER_INSPECTOR_PORT", "PAGES_INSPECTOR_PORT"]) {
+    ports[name] = await freePort();
+  }
+  server = await startNpmRunDev(ports);
   let api = apiClient(server.baseUrl, token);
-  console.log(`[${at()}] wrangler dev up on ${server.baseUrl} (pid ${server.pid})`);
+  console.log(`[${at()}] npm run dev up, the Worker on ${server.baseUrl} (pid ${server.pid})`);
 
   for (const [kind, { ids: list, params }] of Object.entries(kinds)) {
     await pool(list.length, 10, async (i) => {
@@ -110,14 +191,18 @@ try {
   const sleepEndsAt = Date.now() + SLEEP_SECONDS * 1000;
   figures.before_kill.waiting = count(await statuses(api, kinds.waiting.ids));
   figures.before_kill.sleeping = count(await statuses(api, kinds.sleeping.ids));
-  const killed = await server.stop("SIGKILL");
-  console.log(`[${at()}] SIGKILL to wrangler's process group (exit: ${killed.signal ?? killed.code})`);
+  const killed = await server.crash();
+  console.log(
+    `[${at()}] SIGKILL to both wranglers' process groups and to npm run dev (exit: ${killed.signal ?? killed.code})`,
+  );
 
   const restartStarted = Date.now();
-  server = await startDevServer({ stateDir, token, port });
+  server = await startNpmRunDev(ports);
   api = apiClient(server.baseUrl, token);
   figures.restart_s = Number(((Date.now() - restartStarted) / 1000).toFixed(1));
-  console.log(`[${at()}] restarted on the same state in ${figures.restart_s} s`);
+  // What npm run dev said it recovered, by itself, before it announced the apps.
+  figures.dev_recovered = Number(/paused and resumed (\d+) instance/.exec(server.output())?.[1] ?? 0);
+  console.log(`[${at()}] npm run dev restarted on the same state in ${figures.restart_s} s`);
 
   // What survived?
   const after = {};
@@ -134,19 +219,11 @@ try {
   });
   figures.waiting_completed_after_event = count(await waitAll(api, kinds.waiting.ids, "complete", 60_000));
 
-  // Sleepers: give their timers time to end (plus a margin), then look.
+  // Sleepers: nobody recovers them here; npm run dev did. Give their timers time to end (plus
+  // a margin), then look, and wait for the rest.
   await sleep(Math.max(0, sleepEndsAt - Date.now()) + 10_000);
-  const sleepers = await statuses(api, kinds.sleeping.ids);
-  figures.sleeping_10s_after_their_timer = count(sleepers);
-  const stuck = Object.entries(sleepers)
-    .filter(([, s]) => s === "running")
-    .map(([id]) => id);
-
-  // The documented recovery: pause + resume (scripts/recover.mjs, `npm run recover`).
-  const recovered = await recover({ baseUrl: server.baseUrl, token, workflow: WORKFLOW });
-  figures.recover = count(Object.fromEntries(recovered.map((r) => [r.id, r.outcome.split(" ")[0]])));
-  figures.sleeping_after_recover = count(await waitAll(api, kinds.sleeping.ids, "complete", 60_000));
-  figures.stuck_before_recover = stuck.length;
+  figures.sleeping_10s_after_their_timer = count(await statuses(api, kinds.sleeping.ids));
+  figures.sleeping_end = count(await waitAll(api, kinds.sleeping.ids, "complete", 60_000));
 
   if (scheduled.length) {
     await sleep(Math.max(0, due.agent - Date.now()) + 2_000);
@@ -159,10 +236,13 @@ try {
   const ok =
     allComplete(figures.complete_after_restart, PER_KIND) &&
     allComplete(figures.waiting_completed_after_event, PER_KIND) &&
-    allComplete(figures.sleeping_after_recover, PER_KIND) &&
+    allComplete(figures.sleeping_end, PER_KIND) &&
+    figures.dev_recovered >= PER_KIND &&
     (scheduled.length === 0 || allComplete(figures.agent_schedules, scheduled.length));
   console.log(
-    ok ? `restart: OK (nothing lost; ${stuck.length} stuck sleeper(s) recovered by pause + resume)` : "restart: FAILED",
+    ok
+      ? `restart: OK (nothing lost; npm run dev paused and resumed ${figures.dev_recovered} instance(s) by itself, the ${PER_KIND} sleepers among them)`
+      : "restart: FAILED",
   );
   exitCode = ok ? 0 : 1;
 } catch (error) {
@@ -170,7 +250,7 @@ try {
   console.log(JSON.stringify(figures, null, 2));
   if (server) console.error(server.output().slice(-3000));
 } finally {
-  if (server) await server.stop("SIGTERM");
+  if (server) await server.stop();
   rmSync(stateDir, { recursive: true, force: true });
 }
 process.exit(exitCode);

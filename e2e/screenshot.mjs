@@ -26,7 +26,7 @@ try {
   const agent = (path, body) =>
     fetch(`${stack.pages.baseUrl}/worker/agents/workflow-scheduler/dashboard${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...stack.pages.keyHeader },
       body: JSON.stringify(body),
     });
 
@@ -49,6 +49,7 @@ try {
   await sleep(6000);
 
   browser = await launchChromium();
+  await browser.context.addCookies([stack.pages.keyCookie]);
   const page = await browser.context.newPage();
   await page.setViewportSize({ width: 1280, height: 1000 });
   await page.goto(`${stack.pages.baseUrl}/`);

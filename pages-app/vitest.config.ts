@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
@@ -28,41 +29,56 @@ export const TEST_API_TOKEN = "test-token-0123456789";
 /** The Worker's name, as the root wrangler.jsonc gives it (a renamed fork included). */
 const workerConfig = unstable_readConfig({ config: root("wrangler.jsonc") });
 export const WORKER_NAME = workerConfig.name!;
-const WORKER_URL = `http://${WORKER_NAME}.test`;
+const WORKER_URL = `https://${WORKER_NAME}.test`;
 
 /** The Cloudflare Access team and application the Functions under test trust. */
 const ACCESS_TEAM_DOMAIN = "https://workflows-test.cloudflareaccess.com";
 const ACCESS_AUD = "3f1e5c0a9d7b4e2f8a6c1d0b9e8f7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a";
 /** A team whose keys cannot be fetched (its certs URL answers 500). */
 const UNREACHABLE_TEAM_DOMAIN = "https://unreachable-team.cloudflareaccess.com";
+/** A team whose keys take a moment to arrive, first asked for by one test (its Functions start cold). */
+const COLD_TEAM_DOMAIN = "https://cold-team.cloudflareaccess.com";
 const KEY_ID = "test-key-1";
 const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
 const accessJwks = { keys: [{ ...(await exportJWK(publicKey)), kid: KEY_ID, alg: "RS256", use: "sig" }] };
 
+const teamHosts = [ACCESS_TEAM_DOMAIN, UNREACHABLE_TEAM_DOMAIN, COLD_TEAM_DOMAIN].map((domain) => new URL(domain).host);
+
 /**
- * The Access team's keys endpoint, counting the fetches it serves (GET /count), so a
- * test can tell that the Functions cache the keys across requests.
+ * The Access teams' keys endpoints, counting the key fetches each host was asked
+ * (GET /count?host=), so a test can tell how often the Functions fetch keys: the test
+ * team serves the keys above, the cold team the same after 300 ms, the unreachable
+ * team a 500.
  */
 const accessTeam = {
   name: "access-team",
   modules: true,
   script: `
-    let served = 0;
+    const asked = {};
     export default {
-      fetch(request, env) {
-        const { pathname } = new URL(request.url);
-        if (pathname === "/count") return Response.json({ served });
+      async fetch(request, env) {
+        const { host, pathname, searchParams } = new URL(request.url);
+        if (pathname === "/count") return Response.json({ served: asked[searchParams.get("host")] ?? 0 });
         if (pathname !== "/cdn-cgi/access/certs") return new Response("not found", { status: 404 });
-        served++;
+        asked[host] = (asked[host] ?? 0) + 1;
+        if (host === env.UNREACHABLE_HOST) return new Response("unavailable", { status: 500 });
+        if (host === env.COLD_HOST) await new Promise((resolve) => setTimeout(resolve, 300));
         return Response.json(env.JWKS);
       },
     };`,
-  bindings: { JWKS: accessJwks },
+  bindings: {
+    JWKS: accessJwks,
+    UNREACHABLE_HOST: new URL(UNREACHABLE_TEAM_DOMAIN).host,
+    COLD_HOST: new URL(COLD_TEAM_DOMAIN).host,
+  },
 };
 
+/** A host that answers every request with a redirect to the Worker (a WORKER_URL that is not the Worker's own). */
+const REDIRECTING_HOST = "redirecting.test";
+
 /**
- * Where the Functions' outbound fetches go: the Access team's host to the keys above,
- * the unreachable team to a 500, anything else to the Worker named `worker`.
+ * Where the Functions' outbound fetches go: the Access teams' hosts to their keys above,
+ * the redirecting host to a 307 towards the Worker, anything else to the Worker named `worker`.
  */
 const outbound = (worker: string) => ({
   name: `outbound-to-${worker}`,
@@ -70,13 +86,16 @@ const outbound = (worker: string) => ({
   script: `
     export default {
       fetch(request, env) {
-        const { host } = new URL(request.url);
-        if (host === env.TEAM_HOST) return env.ACCESS.fetch(request);
-        if (host === env.UNREACHABLE_HOST) return new Response("unavailable", { status: 500 });
+        const url = new URL(request.url);
+        if (env.TEAM_HOSTS.includes(url.host)) return env.ACCESS.fetch(request);
+        if (url.host === env.REDIRECTING_HOST) {
+          url.host = env.WORKER_HOST;
+          return Response.redirect(url.href, 307);
+        }
         return env.WORKER.fetch(request);
       },
     };`,
-  bindings: { TEAM_HOST: new URL(ACCESS_TEAM_DOMAIN).host, UNREACHABLE_HOST: new URL(UNREACHABLE_TEAM_DOMAIN).host },
+  bindings: { TEAM_HOSTS: teamHosts, REDIRECTING_HOST, WORKER_HOST: new URL(WORKER_URL).host },
   serviceBindings: { ACCESS: accessTeam.name, WORKER: worker },
 });
 
@@ -204,6 +223,8 @@ const rateLimitedWorker = {
 const createRateLimit = workerOptions.ratelimits?.CREATE_RATE_LIMITER?.simple;
 
 const { ACCESS_TEAM_DOMAIN: _team, ACCESS_AUD: _aud, ...withoutAccess } = deployedSettings;
+/** A key as `npm run dev` makes one (scripts/dev.mjs). */
+const LOCAL_DEV_KEY = randomBytes(32).toString("hex");
 const { WORKER_URL: _url, ...withoutWorkerUrl } = deployedSettings;
 const variants = {
   // A Pages project holding a token the Worker does not accept.
@@ -216,7 +237,7 @@ const variants = {
   // Deployed without the Access settings: every request is refused.
   PAGES_WITHOUT_ACCESS: pagesVariant("pages-without-access", withoutAccess),
   // As `npm run dev` runs it: no Access settings, the local-only open mode.
-  PAGES_LOCAL_DEV: pagesVariant("pages-local-dev", { ...withoutAccess, LOCAL_DEV_OPEN: "true" }),
+  PAGES_LOCAL_DEV: pagesVariant("pages-local-dev", { ...withoutAccess, LOCAL_DEV_KEY }),
   // Without WORKER_URL, or with it empty.
   PAGES_WITHOUT_WORKER_URL: pagesVariant("pages-without-worker-url", withoutWorkerUrl),
   PAGES_EMPTY_WORKER_URL: pagesVariant("pages-empty-worker-url", { ...deployedSettings, WORKER_URL: " " }),
@@ -224,6 +245,22 @@ const variants = {
   PAGES_ACCESS_DOWN: pagesVariant("pages-access-down", {
     ...deployedSettings,
     ACCESS_TEAM_DOMAIN: UNREACHABLE_TEAM_DOMAIN,
+  }),
+  // With WORKER_URL on plain http (not a loopback host), or at an address that redirects.
+  PAGES_HTTP_WORKER_URL: pagesVariant("pages-http-worker-url", {
+    ...deployedSettings,
+    WORKER_URL: WORKER_URL.replace("https:", "http:"),
+  }),
+  PAGES_REDIRECTED_WORKER_URL: pagesVariant("pages-redirected-worker-url", {
+    ...deployedSettings,
+    WORKER_URL: `https://${REDIRECTING_HOST}`,
+  }),
+  // With a team whose keys nobody has fetched yet, and arrive after a moment.
+  PAGES_COLD_KEYS: pagesVariant("pages-cold-keys", { ...deployedSettings, ACCESS_TEAM_DOMAIN: COLD_TEAM_DOMAIN }),
+  // With a "team domain" that is another host: refused, never fetched from.
+  PAGES_FOREIGN_TEAM: pagesVariant("pages-foreign-team", {
+    ...deployedSettings,
+    ACCESS_TEAM_DOMAIN: "https://workflows-test.cloudflareaccess.com.evil.example",
   }),
 };
 
@@ -256,9 +293,12 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     provide: {
       createRateLimit,
+      localDevKey: LOCAL_DEV_KEY,
       workflowNames: workerConfig.workflows.map((w) => w.name),
       access: {
         teamDomain: ACCESS_TEAM_DOMAIN,
+        coldTeamDomain: COLD_TEAM_DOMAIN,
+        unreachableTeamDomain: UNREACHABLE_TEAM_DOMAIN,
         audience: ACCESS_AUD,
         keyId: KEY_ID,
         privateJwk: await exportJWK(privateKey),

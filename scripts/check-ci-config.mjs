@@ -69,6 +69,12 @@ if (deploy) {
       .filter(Boolean);
     if (!commands.includes("npm run deploy"))
       problems.push(`deploy.yml: ${name}: preCommands must run \`npm run deploy\``);
+    // The job holds the Cloudflare secrets: it installs exactly the committed lockfile.
+    const installs = (job.steps ?? [])
+      .map((s) => String(s.run ?? ""))
+      .filter((run) => /\bnpm (ci|install|i)\b/.test(run));
+    if (installs.length === 0 || installs.some((run) => !/\bnpm ci\b/.test(run)))
+      problems.push(`deploy.yml: ${name} must install with \`npm ci\` (the committed lockfile), not \`npm install\``);
     const needs = [job.needs ?? []].flat();
     if (!needs.some((n) => runsCi(jobs[n])))
       problems.push(`deploy.yml: ${name} must need a job that runs \`bash .ci/run\``);

@@ -45,17 +45,40 @@ const pages = existsSync(join(pagesDir, "wrangler.jsonc"))
 
 const isHttpsOrigin = (url) => /^https:\/\/[^\s/]+\/?$/.test(url);
 
+/** The token .dev.vars.example holds: public, so the Worker accepts it on this machine only. */
+const exampleToken = (() => {
+  try {
+    return readFileSync(join(root, ".dev.vars.example"), "utf8").match(/^\s*API_TOKEN\s*=\s*"?([^"\r\n]*)"?\s*$/m)?.[1];
+  } catch {
+    return undefined;
+  }
+})();
+/** RFC 6750's `b64token`: the only characters an `Authorization: Bearer` token can carry. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const API_TOKEN_MIN_LENGTH = 32;
+
 /** The settings this script can be given, and how to tell the user what each one is. */
 const SETTINGS = {
   API_TOKEN: {
     about:
-      "the Worker's API token: a long random value (e.g. `openssl rand -hex 32`); the Pages app sends the same one",
+      "the Worker's API token: a random value of 32 characters or more (e.g. `openssl rand -hex 32`); the Pages app sends the same one",
     hidden: true,
-    check: (v) => (v.length >= 16 ? undefined : "must be at least 16 characters"),
+    check: (v) =>
+      v === exampleToken
+        ? "is the public example token of .dev.vars.example: make a real one, e.g. `openssl rand -hex 32`"
+        : v.length < API_TOKEN_MIN_LENGTH
+          ? `must be at least ${API_TOKEN_MIN_LENGTH} characters (it has ${v.length}), e.g. \`openssl rand -hex 32\``
+          : BEARER_TOKEN.test(v)
+            ? undefined
+            : "may hold only letters, digits and - . _ ~ + / (then = at the end): no bearer token can carry other characters",
   },
   ACCESS_TEAM_DOMAIN: {
     about: "your Cloudflare Access team domain, e.g. https://myteam.cloudflareaccess.com",
-    check: (v) => (isHttpsOrigin(v) ? undefined : "must be https://<team>.cloudflareaccess.com"),
+    // The form the Pages app accepts (pages-app/src/access.ts): it refuses every request otherwise.
+    check: (v) =>
+      /^https:\/\/[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.cloudflareaccess\.com\/?$/i.test(v)
+        ? undefined
+        : "must be https://<team>.cloudflareaccess.com",
   },
   ACCESS_AUD: { about: "the Application Audience (AUD) tag of the Access application that protects the Pages app" },
 };
@@ -263,6 +286,13 @@ function outputEntries(file) {
 }
 
 // --- The run ------------------------------------------------------------------------------
+
+// A setting given in the environment is checked before anything is looked up or changed.
+for (const [name, { check }] of Object.entries(SETTINGS)) {
+  const value = process.env[name]?.trim();
+  const problem = value && check?.(value);
+  if (problem) fail(`${name} in the environment ${problem}. Nothing was changed.`);
+}
 
 step("1/7 Looking up what exists");
 const [projects, queues, workerSecrets] = await Promise.all([

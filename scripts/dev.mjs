@@ -3,14 +3,21 @@
 // own; the Pages app's WORKFLOW_SERVICE binding finds the Worker through Wrangler's
 // local dev registry, and its /http/* functions fetch the Worker at WORKER_URL.
 //
+// Once the Worker is up, it recovers instances a previous stop left asleep (a local gap of
+// `wrangler dev`: scripts/recover.mjs), and says how many it paused and resumed.
+//
 // Environment overrides: WORKER_PORT (8787), PAGES_PORT (8788), WORKER_INSPECTOR_PORT
 // (9229), PAGES_INSPECTOR_PORT (9230), PERSIST_TO (local state directory; default
-// .wrangler/state in each project). Ctrl-C stops what it started.
+// .wrangler/state in each project), LOCAL_DEV_KEY (the Pages app's local key; default: the
+// one in .wrangler/local-dev-key, made on the first run), DEV_VARS (a file of local secrets,
+// API_TOKEN=..., used instead of .dev.vars and pages-app/.dev.vars). Ctrl-C stops what it started.
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { recoverAll } from "./recover.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const pagesDir = join(root, "pages-app");
@@ -36,19 +43,24 @@ const workerUrl = `http://${host}:${workerPort}`;
 // Local secrets. The Worker refuses every API request without API_TOKEN, and the
 // Pages app's fetch path must send that same token.
 const tokenOf = (file) => readFileSync(file, "utf8").match(/^\s*API_TOKEN\s*=\s*"?([^"\r\n]*)"?\s*$/m)?.[1];
-const workerVars = join(root, ".dev.vars");
+const devVars = process.env.DEV_VARS ? resolve(process.env.DEV_VARS) : undefined;
+const workerVars = devVars ?? join(root, ".dev.vars");
 const pagesVars = join(pagesDir, ".dev.vars");
 if (!existsSync(workerVars)) {
+  if (devVars) {
+    console.error(`dev: DEV_VARS names ${devVars}, which does not exist`);
+    process.exit(2);
+  }
   copyFileSync(join(root, ".dev.vars.example"), workerVars);
   console.log("dev: created .dev.vars from .dev.vars.example (change API_TOKEN before sharing this machine)");
 }
 const token = tokenOf(workerVars);
 if (!token) {
-  console.error("dev: .dev.vars has no API_TOKEN=...; the Worker would refuse every API request");
+  console.error(`dev: ${devVars ?? ".dev.vars"} has no API_TOKEN=...; the Worker would refuse every API request`);
   process.exit(2);
 }
-if (!withPages) {
-  // No Pages app: nothing to give the token to.
+if (!withPages || devVars) {
+  // No Pages app, or DEV_VARS: the token goes to it as a binding.
 } else if (!existsSync(pagesVars)) {
   writeFileSync(pagesVars, `# Must equal API_TOKEN in ../.dev.vars (created by npm run dev).\nAPI_TOKEN=${token}\n`);
   console.log("dev: created pages-app/.dev.vars with the Worker's API_TOKEN");
@@ -56,9 +68,53 @@ if (!withPages) {
   console.warn("dev: API_TOKEN in pages-app/.dev.vars differs from .dev.vars: the /http/* functions will get 401");
 }
 
+// The Pages app's local key (pages-app/src/local-dev.ts): without Cloudflare Access, the app
+// opens only to requests to a loopback host that carry it, so a proxy or tunnel that rewrites
+// Host to localhost cannot open it to others. One per checkout, kept where `.gitignore` keeps
+// wrangler's state; the address printed below carries it to the browser (as a cookie).
+const keyFile = join(root, ".wrangler", "local-dev-key");
+function localDevKey() {
+  if (process.env.LOCAL_DEV_KEY) return process.env.LOCAL_DEV_KEY;
+  if (existsSync(keyFile)) return readFileSync(keyFile, "utf8").trim();
+  const key = randomBytes(32).toString("hex");
+  mkdirSync(dirname(keyFile), { recursive: true });
+  writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+const pagesKey = withPages ? localDevKey() : undefined;
+
 /** Children by PID; each leads its own process group, so its workerd stops with it. */
 const children = new Map();
 const ready = new Map();
+const starting = new Set();
+
+/**
+ * Known local gap of `wrangler dev` (docs/reliability.md#restarts-measured): an instance that
+ * was inside `step.sleep` when the dev server stopped reports `running` after a restart but
+ * never wakes. Pausing and resuming every running instance re-arms its timer (one waiting for
+ * an event keeps waiting; events sent meanwhile are buffered). Nothing runs on a fresh state.
+ */
+async function recoverSleepers() {
+  try {
+    for (let tries = 0; tries < 100; tries++) {
+      const health = await fetch(`${workerUrl}/health`).catch(() => undefined);
+      if (health?.ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const recovered = (await recoverAll({ baseUrl: workerUrl, token })).flatMap(({ results }) => results);
+    const resumed = recovered.filter((r) => r.outcome === "resumed").length;
+    const refused = recovered.filter((r) => r.outcome.includes("refused"));
+    if (resumed > 0) {
+      console.log(
+        `dev: paused and resumed ${resumed} instance(s) that were running when wrangler dev last stopped, ` +
+          "so those asleep in step.sleep wake up (a local wrangler dev gap: docs/reliability.md)",
+      );
+    }
+    for (const r of refused) console.warn(`dev: could not recover ${r.id}: ${r.outcome}`);
+  } catch (error) {
+    console.warn(`dev: could not look for instances the last stop left asleep (${error.message}); run npm run recover`);
+  }
+}
 let stopping = false;
 
 function start(name, args, cwd) {
@@ -80,9 +136,13 @@ function start(name, args, cwd) {
       for (const line of lines) {
         (stream === child.stderr ? process.stderr : process.stdout).write(`${label} ${line}\n`);
         const url = line.match(/Ready on (https?:\/\/\S+)/)?.[1];
-        if (url && !ready.has(name)) {
-          ready.set(name, url);
-          if (ready.size === (withPages ? 2 : 1)) announce();
+        if (url && !ready.has(name) && !starting.has(name)) {
+          starting.add(name);
+          // The Worker counts as ready once it has recovered what the last stop left asleep.
+          (name === "worker" ? recoverSleepers() : Promise.resolve()).then(() => {
+            ready.set(name, url);
+            if (ready.size === (withPages ? 2 : 1)) announce();
+          });
         }
       }
     });
@@ -107,8 +167,10 @@ function announce() {
       `    Worker    ${ready.get("worker")}   HTTP API under /api (Authorization: Bearer <API_TOKEN from .dev.vars>)`,
       ...(withPages
         ? [
-            `    Pages app ${ready.get("pages")}   /rpc/workflows/* (service binding), /http/workflows/* (fetch), /seed/create, /worker/*`,
-            "              open without Cloudflare Access on this machine only (LOCAL_DEV_OPEN, loopback hosts);",
+            `    Pages app ${ready.get("pages")}/?local_dev_key=${pagesKey}`,
+            "              open this address: it gives your browser this machine's key, without which the app",
+            "              (the dashboard, /rpc/workflows/*, /http/workflows/*, /seed/create, /worker/*) answers 401;",
+            '              curl: -H "x-local-dev-key: $(cat .wrangler/local-dev-key)" (docs/local-dev.md);',
             "              wrangler's warning about missing WORKER_URL, ACCESS_TEAM_DOMAIN, ACCESS_AUD secrets is expected here",
           ]
         : []),
@@ -157,6 +219,7 @@ start(
     String(workerInspectorPort),
     ...shared,
     ...(persistTo ? ["--persist-to", join(persistTo, "worker")] : []),
+    ...(devVars ? ["--env-file", devVars] : []),
   ],
   root,
 );
@@ -174,9 +237,12 @@ if (withPages) {
       "--binding",
       `WORKER_URL=${workerUrl}`,
       // The local-only open mode: no Cloudflare Access here. The Pages app honours it only
-      // for requests to a loopback host, and no config file holds it, so no deploy has it.
+      // for requests to a loopback host that carry the key, and no config file holds it, so
+      // no deploy has it.
       "--binding",
-      "LOCAL_DEV_OPEN=true",
+      `LOCAL_DEV_KEY=${pagesKey}`,
+      // `wrangler pages dev` reads no env file but pages-app/.dev.vars: DEV_VARS's token as a binding.
+      ...(devVars ? ["--binding", `API_TOKEN=${token}`] : []),
       ...shared,
       ...(persistTo ? ["--persist-to", join(persistTo, "pages")] : []),
     ],

@@ -31,6 +31,9 @@ export const PARTS = {
     files: [
       "src/agents/",
       "test/agents/",
+      "test/rate-limit/agent-cron-budget.test.ts",
+      "pages-app/src/agent-names.ts",
+      "pages-app/test/agent-names.test.ts",
       "docs/agent.md",
       "bundle-stubs/mcp-client.js",
       "bundle-stubs/mcp-cf-worker-validator.js",
@@ -38,7 +41,8 @@ export const PARTS = {
       "bundle-stubs/capnweb.js",
       "bundle-stubs/unused.js",
     ],
-    wiredIn: ["src/index.ts"],
+    // In the Pages app, /worker/* applies its rule of who reaches which Agent.
+    wiredIn: ["src/index.ts", "pages-app/src/worker-routes.ts"],
     durableObjects: [{ binding: "WORKFLOW_SCHEDULER", className: "WorkflowScheduler" }],
     wrangler: (config) => [
       ...dropWhere(config, ["durable_objects", "bindings"], "name", ["WORKFLOW_SCHEDULER"]),

@@ -3,8 +3,10 @@
 // after the restart but never wakes; pausing and resuming it re-arms its timer, and it
 // continues where it was (completed steps are not run again). Production is not affected.
 //
-//   npm run dev                 # restarted after a stop or crash
-//   npm run recover             # in another terminal
+// `npm run dev` runs it by itself once the Worker is up (scripts/dev.mjs, `recoverAll`). By hand,
+// for a Worker started otherwise (`npm run dev:worker`, `wrangler dev`):
+//
+//   npm run recover
 //   npm run recover -- my-workflow --ids order-1,order-2
 //
 // It pauses and resumes every instance that reports `running` (instances waiting for an
@@ -93,6 +95,23 @@ export async function recover({ baseUrl, token, workflow, ids, concurrency = 10 
   return results;
 }
 
+/**
+ * Pauses, then resumes, each running instance of every workflow the Worker has (or of
+ * `workflows`, or just `ids` of them).
+ * @returns {Promise<{ workflow: string, results: { id: string, outcome: string }[] }[]>}
+ */
+export async function recoverAll({ baseUrl, token, workflows, ids }) {
+  if (!workflows || workflows.length === 0) {
+    const res = await client(baseUrl, token)("GET", "/api/workflows");
+    if (res.status !== 200)
+      throw new Error(`GET /api/workflows: HTTP ${res.status} ${JSON.stringify(res.body?.errors)}`);
+    workflows = res.body.result.map((w) => w.name);
+  }
+  const all = [];
+  for (const workflow of workflows) all.push({ workflow, results: await recover({ baseUrl, token, workflow, ids }) });
+  return all;
+}
+
 function tokenFromDevVars() {
   try {
     return /^API_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(readFileSync(".dev.vars", "utf8"))?.[1];
@@ -111,18 +130,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const idsAt = args.indexOf("--ids");
   const ids = idsAt >= 0 ? args[idsAt + 1]?.split(",").filter(Boolean) : undefined;
-  let workflows = args.filter((a, i) => !a.startsWith("--") && i !== idsAt + 1);
-  if (workflows.length === 0) {
-    const res = await client(baseUrl, token)("GET", "/api/workflows");
-    if (res.status !== 200) {
-      console.error(`GET /api/workflows: HTTP ${res.status} ${JSON.stringify(res.body?.errors)}`);
-      process.exit(1);
-    }
-    workflows = res.body.result.map((w) => w.name);
+  const workflows = args.filter((a, i) => !a.startsWith("--") && (idsAt < 0 || i !== idsAt + 1));
+  let recovered;
+  try {
+    recovered = await recoverAll({ baseUrl, token, workflows, ids });
+  } catch (error) {
+    console.error(error.message);
+    process.exit(1);
   }
   let failed = 0;
-  for (const workflow of workflows) {
-    const results = await recover({ baseUrl, token, workflow, ids });
+  for (const { workflow, results } of recovered) {
     const resumed = results.filter((r) => r.outcome === "resumed").length;
     console.log(`${workflow}: ${resumed} resumed, ${results.length - resumed} skipped or refused`);
     for (const r of results.filter((r) => r.outcome !== "resumed")) console.log(`  ${r.id}: ${r.outcome}`);

@@ -26,6 +26,16 @@ const order = (n) => ({
   settlement_seconds: 0,
 });
 
+for await (const workflow of client.workflows.list({ account_id })) {
+  const one = await client.workflows.get(workflow.name, { account_id });
+  const versions = [];
+  for await (const version of client.workflows.versions.list(workflow.name, { account_id })) versions.push(version);
+  const version = await client.workflows.versions.get(versions[0].id, { account_id, workflow_name: workflow.name });
+  console.log(
+    `${one.name}: class ${one.class_name} of ${one.script_name}, instances ${JSON.stringify(one.instances)}, version ${version.id}`,
+  );
+}
+
 const since = new Date().toISOString();
 const ids = [];
 for (let n = 1; n <= 10; n++) {
@@ -37,6 +47,14 @@ for (let n = 1; n <= 10; n++) {
   ids.push(instance.id);
 }
 console.log(`created ${ids.length} instances: ${ids[0]} .. ${ids.at(-1)}`);
+const bulk = [];
+for await (const instance of client.workflows.instances.bulk(workflow_name, {
+  account_id,
+  body: [1, 2].map((n) => ({ instance_id: `sdk-${run}-bulk-${n}`, params: order(10 + n) })),
+})) {
+  bulk.push(instance.id);
+}
+console.log(`created ${bulk.length} more in one batch: ${bulk.join(", ")}`);
 
 // Page by page, as the SDK fetches them.
 let page = await client.workflows.instances.list(workflow_name, { account_id, per_page: 4, date_start: since });
@@ -77,5 +95,13 @@ const approved = await client.workflows.instances.get(approve, { account_id, wor
 const stopped = await client.workflows.instances.get(terminate, { account_id, workflow_name });
 console.log(`statuses: ${JSON.stringify(statuses)}`);
 console.log(`${approve}: ${approved.status} (${JSON.stringify(approved.output)})`);
+console.log(`  its ${approved.step_count} steps: ${approved.steps.map((s) => s.name ?? s.type).join(", ")}`);
+const charge = await client.workflows.instances.step(approve, {
+  account_id,
+  workflow_name,
+  name: "charge payment-1",
+  type: "step",
+});
+console.log(`  charge payment-1: ${charge.status}, output ${JSON.stringify(charge.output)}`);
 console.log(`${terminate}: ${stopped.status}`);
 if (approved.status !== "complete" || stopped.status !== "terminated") process.exit(1);

@@ -31,10 +31,19 @@ export const newToken = () => `e2e-${randomBytes(24).toString("hex")}`;
 
 /**
  * Runs wrangler with `args` in its own process group (so a kill reaches the workerd it
- * spawns too) and waits until `readyPath` on the port answers 200.
- * @param {{ args: string[], cwd: string, port: number, readyPath: string, env?: Record<string, string>, timeoutMs?: number, what: string }} options
+ * spawns too) and waits until `readyPath` on the port answers 200 (asked with `readyHeaders`).
+ * @param {{ args: string[], cwd: string, port: number, readyPath: string, readyHeaders?: Record<string, string>, env?: Record<string, string>, timeoutMs?: number, what: string }} options
  */
-export async function spawnWrangler({ args, cwd, port, readyPath, env = {}, timeoutMs = 90_000, what }) {
+export async function spawnWrangler({
+  args,
+  cwd,
+  port,
+  readyPath,
+  readyHeaders = {},
+  env = {},
+  timeoutMs = 90_000,
+  what,
+}) {
   const output = [];
   const child = spawn(process.execPath, [WRANGLER, ...args], {
     cwd,
@@ -76,7 +85,7 @@ export async function spawnWrangler({ args, cwd, port, readyPath, env = {}, time
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
     try {
-      const res = await fetch(`${baseUrl}${readyPath}`, { signal: AbortSignal.timeout(2_000) });
+      const res = await fetch(`${baseUrl}${readyPath}`, { headers: readyHeaders, signal: AbortSignal.timeout(2_000) });
       if (res.status === 200) return server;
     } catch {
       // not listening yet

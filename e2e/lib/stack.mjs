@@ -4,6 +4,7 @@
 // (WRANGLER_REGISTRY_PATH), so the Pages app's WORKFLOW_SERVICE binding finds this
 // Worker and never another copy of the project running on the same machine.
 // Both are stopped by process group id (wrangler and the workerd it spawns).
+import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +32,8 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => process.e
  */
 async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 90_000 }) {
   const port = await freePort();
+  const localKey = randomBytes(32).toString("hex");
+  const keyHeader = { "x-local-dev-key": localKey };
   const args = [
     "pages",
     "dev",
@@ -41,9 +44,10 @@ async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 9
     `API_TOKEN=${token}`,
     "--binding",
     `WORKER_URL=${workerUrl}`,
-    // As `npm run dev`: the local-only open mode, on 127.0.0.1 (no Cloudflare Access).
+    // As `npm run dev`: the local-only open mode, on 127.0.0.1 (no Cloudflare Access), for
+    // requests that carry this run's key.
     "--binding",
-    "LOCAL_DEV_OPEN=true",
+    `LOCAL_DEV_KEY=${localKey}`,
   ];
   const server = await spawnWrangler({
     what: "wrangler pages dev (reaching the Worker through its service binding)",
@@ -52,11 +56,17 @@ async function startPagesServer({ stateDir, token, workerUrl, env, timeoutMs = 9
     port,
     // Its Functions reach the Worker through the service binding.
     readyPath: "/worker/health",
+    readyHeaders: keyHeader,
     env,
     timeoutMs,
   });
   running.add(server.pid);
-  return server;
+  return Object.assign(server, {
+    /** The header that opens the app to a script (curl's `-H`), as `npm run dev`'s key does. */
+    keyHeader,
+    /** The cookie the address `npm run dev` prints gives a browser (playwright's `addCookies`). */
+    keyCookie: { name: `local_dev_key_${port}`, value: localKey, url: server.baseUrl },
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, errors, jwtVerify } from "jose";
+import { errors, jwtVerify } from "jose";
+import { KeysUnavailable, TeamKeys } from "./access-keys";
 import { type PagesBindings, setting } from "./types";
 
 /**
@@ -40,7 +41,12 @@ export function accessSettings(env: PagesBindings): AccessSettings | { problem: 
   return { teamDomain, audience };
 }
 
-/** `https://<team>.cloudflareaccess.com` (a bare host gets `https://`), or undefined if it is not one. */
+/**
+ * `https://<team>.cloudflareaccess.com` (a bare host gets `https://`), or undefined if it is
+ * anything else: the keys are fetched from it, and the tokens must name it as their issuer,
+ * so it must be a Cloudflare Access team domain and nothing else (no other host, port,
+ * path, query or credentials).
+ */
 function teamOrigin(value: string): string | undefined {
   let url: URL;
   try {
@@ -48,20 +54,17 @@ function teamOrigin(value: string): string | undefined {
   } catch {
     return undefined;
   }
-  const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
-  return url.protocol === "https:" && bare ? url.origin : undefined;
+  const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password && !url.port;
+  const teamHost = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.cloudflareaccess\.com$/.test(url.hostname);
+  return url.protocol === "https:" && bare && teamHost ? url.origin : undefined;
 }
 
-/**
- * One key set per team domain for the isolate's lifetime: jose keeps the fetched keys
- * (10 minutes), fetches again when a token names a key it does not hold (at most every
- * 30 seconds), and shares one fetch among concurrent requests.
- */
-const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+/** One key set per team domain for the isolate's lifetime (./access-keys.ts). */
+const keySets = new Map<string, TeamKeys>();
 function keySetOf(teamDomain: string) {
   let keys = keySets.get(teamDomain);
   if (!keys) {
-    keys = createRemoteJWKSet(new URL("/cdn-cgi/access/certs", teamDomain));
+    keys = new TeamKeys(new URL("/cdn-cgi/access/certs", teamDomain));
     keySets.set(teamDomain, keys);
   }
   return keys;
@@ -75,11 +78,13 @@ export type AccessCheck =
 /** Verifies an Access JWT; `subject` is the user id (`sub`), or a service token's `common_name`. */
 export async function verifyAccessJwt(token: string, settings: AccessSettings): Promise<AccessCheck> {
   try {
-    const { payload } = await jwtVerify(token, keySetOf(settings.teamDomain), {
+    const { payload } = await jwtVerify(token, keySetOf(settings.teamDomain).getKey, {
       issuer: settings.teamDomain,
       audience: settings.audience,
       // Access signs with RS256; no other algorithm is accepted.
       algorithms: ["RS256"],
+      // Access always sets both: a token without an expiry would be good forever.
+      requiredClaims: ["exp", "iat"],
     });
     const subject = payload.sub || (typeof payload.common_name === "string" ? payload.common_name : "");
     if (!subject) return { ok: false, reason: "the token names no subject (sub or common_name)" };
@@ -90,7 +95,13 @@ export async function verifyAccessJwt(token: string, settings: AccessSettings): 
 }
 
 function whyRefused(error: unknown): AccessCheck & { ok: false } {
+  if (error instanceof KeysUnavailable) {
+    return { ok: false, unavailable: true, reason: "the team's signing keys could not be fetched" };
+  }
   if (error instanceof errors.JWTExpired) return { ok: false, reason: "the token has expired" };
+  if (error instanceof errors.JWTClaimValidationFailed && error.reason === "missing") {
+    return { ok: false, reason: `the token has no ${error.claim} claim` };
+  }
   if (error instanceof errors.JWTClaimValidationFailed) {
     return { ok: false, reason: `the token's ${error.claim} claim is not this application's (${error.reason})` };
   }
@@ -101,15 +112,9 @@ function whyRefused(error: unknown): AccessCheck & { ok: false } {
     return { ok: false, reason: "the token is not signed by a key of this team" };
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return { ok: false, reason: "the token's algorithm is not RS256" };
-  if (
-    error instanceof errors.JWKSTimeout ||
-    error instanceof errors.JWKSInvalid ||
-    !(error instanceof errors.JOSEError)
-  ) {
-    return { ok: false, unavailable: true, reason: "the team's signing keys could not be fetched" };
-  }
-  // A malformed token (JWSInvalid, JWTInvalid), or a JWKS answer that was not 200 JSON.
-  return error.code === "ERR_JOSE_GENERIC"
-    ? { ok: false, unavailable: true, reason: "the team's signing keys could not be fetched" }
-    : { ok: false, reason: "the token is malformed" };
+  // A malformed token (JWSInvalid, JWTInvalid, ...).
+  if (error instanceof errors.JOSEError) return { ok: false, reason: "the token is malformed" };
+  // Not the token's fault: nobody can be verified until it passes.
+  console.error("pages: verifying a Cloudflare Access token failed", error);
+  return { ok: false, unavailable: true, reason: "the token could not be verified now" };
 }

@@ -1,7 +1,9 @@
 import { authenticate } from "./caller";
+import { spendCreateBudget } from "./create-budget";
+import { runsCreateFunction } from "./create-functions";
 import { httpRoutes } from "./http-routes";
-import { refusal } from "./reply";
-import { PAGES_MAX_BODY_BYTES } from "./respond";
+import { refusal } from "./refusals";
+import { PAGES_MAX_BODY_BYTES } from "./request-body";
 import { rpcRoutes } from "./rpc-routes";
 import { stateChangeRefusal } from "./same-origin";
 import type { PagesBindings } from "./types";
@@ -14,7 +16,8 @@ import { workerPassThrough } from "./worker-routes";
  * 3. a body within the cap, by its declared length: else 413, before anything reads it;
  * 4. a state change only as same-origin JSON (./same-origin.ts): else 415/403;
  * 5. the API prefixes are answered here, every other path by the next handler: the
- *    guide's Functions (/seed/create, /guide/create) or the static files.
+ *    guide's Functions (/seed/create, /guide/create, after spending a create of the
+ *    caller's budget) or the static files.
  * The API prefixes never fall through to the static files (whose SPA fallback would
  * answer an odd path with index.html), whatever the path looks like.
  */
@@ -23,16 +26,13 @@ const API_PREFIXES: [string, { fetch: (request: Request, env: PagesBindings, ctx
   ["/http", httpRoutes],
 ];
 
-/** The Functions that start a workflow: POST only, so no link, preview or crawler starts one. */
-const CREATE_FUNCTIONS = new Set(["/seed/create", "/guide/create"]);
-
 const under = (pathname: string, prefix: string) => pathname === prefix || pathname.startsWith(`${prefix}/`);
 
 const isApiPath = (pathname: string) => ["/rpc", "/http", "/worker"].some((prefix) => under(pathname, prefix));
 
 function methodRefusal(request: Request, pathname: string): Response | undefined {
   if (isApiPath(pathname)) return undefined;
-  const allowed = CREATE_FUNCTIONS.has(pathname) ? ["POST"] : ["GET", "HEAD"];
+  const allowed = runsCreateFunction(pathname) ? ["POST"] : ["GET", "HEAD"];
   if (allowed.includes(request.method)) return undefined;
   return refusal(405, 40500, `${request.method} is not allowed here; use ${allowed.join(" or ")}`, {
     allow: allowed.join(", "),
@@ -82,8 +82,15 @@ export async function handleRequest(context: PagesContext): Promise<Response> {
     return (await api[1].fetch(request, env, {
       waitUntil: (promise: Promise<unknown>) => context.waitUntil(promise),
       passThroughOnException: () => context.passThroughOnException(),
-      props: {},
+      // The routes read the caller from here (callerOf, ./create-budget.ts).
+      props: { caller },
     } as ExecutionContext)) as Response;
+  }
+  // The create Functions call the Worker over RPC, which does not limit creates: the
+  // caller's budget is spent here, before they run.
+  if (request.method === "POST" && runsCreateFunction(url.pathname)) {
+    const spent = await spendCreateBudget(env, caller);
+    if (spent) return spent;
   }
   return context.next();
 }

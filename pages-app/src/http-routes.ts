@@ -2,16 +2,11 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { hc } from "hono/client";
 import { etag } from "hono/etag";
 import type { App } from "../../src/index";
-import { refusal } from "./reply";
-import {
-  encodeStrayPercent,
-  forwardedRequest,
-  limitBody,
-  onError,
-  onNotFound,
-  relay,
-  WorkerUnreachable,
-} from "./respond";
+import { SERVICE_CLIENT_HEADER } from "../../src/shared/service-client";
+import { callerOf } from "./create-budget";
+import { onError, onNotFound, refusal, WorkerUnreachable } from "./refusals";
+import { encodeStrayPercent, forwardedRequest, relay } from "./relay";
+import { limitBody } from "./request-body";
 import { type PagesAppEnv, setting } from "./types";
 
 /**
@@ -25,18 +20,40 @@ import { type PagesAppEnv, setting } from "./types";
  */
 const worker = (c: Context<PagesAppEnv>) =>
   hc<App>(setting(c.env, "WORKER_URL") ?? "", {
-    headers: { authorization: `Bearer ${c.env.API_TOKEN ?? ""}` },
+    headers: workerHeaders(c),
     fetch: (input: RequestInfo | URL, init?: RequestInit) => send(c, input, init),
   }).api.workflows;
 
+/**
+ * What every request to the Worker carries: the token, and the caller this app verified, whose
+ * create budget the Worker then keeps (a token holder names its client: src/api/rate-limit.ts),
+ * so the users of this path do not share one.
+ */
+const workerHeaders = (c: Context<PagesAppEnv>) => ({
+  authorization: `Bearer ${c.env.API_TOKEN ?? ""}`,
+  [SERVICE_CLIENT_HEADER]: callerOf(c).id,
+});
+
+/**
+ * Sends a request to the Worker. It carries the token, so a redirect is never followed: the
+ * Worker never answers with one, and whatever does (a WORKER_URL that is not the Worker's
+ * final address) must not receive the token again at another address.
+ */
 async function send(c: Context<PagesAppEnv>, input: RequestInfo | URL, init?: RequestInit) {
+  let res: Response;
   try {
-    return await fetch(input, init);
+    res = await fetch(input, { ...init, redirect: "manual" });
   } catch (error) {
     throw new WorkerUnreachable(
       `the workflows Worker is unreachable at ${c.env.WORKER_URL}: ${error instanceof Error ? error.message : error}`,
     );
   }
+  if (res.status >= 300 && res.status < 400) {
+    throw new WorkerUnreachable(
+      `WORKER_URL answered a redirect (${res.status}), not followed with the API token: set WORKER_URL to the Worker's own https URL`,
+    );
+  }
+  return res;
 }
 
 /**
@@ -54,10 +71,7 @@ async function getWithQuery(c: Context<PagesAppEnv>, url: URL) {
   url.search = encodeStrayPercent(new URL(c.req.url).search);
   const lastEventId = c.req.header("last-event-id");
   return send(c, url, {
-    headers: {
-      authorization: `Bearer ${c.env.API_TOKEN ?? ""}`,
-      ...(lastEventId !== undefined ? { "last-event-id": lastEventId } : {}),
-    },
+    headers: { ...workerHeaders(c), ...(lastEventId !== undefined ? { "last-event-id": lastEventId } : {}) },
   });
 }
 
@@ -71,9 +85,14 @@ const BASE_PATH = "/http/workflows";
 
 const instanceParams = (c: Context<PagesAppEnv>) => ({ name: segment(c, "name"), id: segment(c, "id") });
 
+/** Hosts that reach this machine only, where local dev's Worker listens on plain http. */
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
 /**
  * No WORKER_URL, no fetch path: a clear 503 naming the setting, never a guess (a
- * default such as 127.0.0.1 would send the token nowhere useful in production).
+ * default such as 127.0.0.1 would send the token nowhere useful in production). The
+ * token only travels encrypted: an `http:` URL is refused unless its host is this
+ * machine's loopback (local dev's `wrangler dev`).
  */
 const requireWorkerUrl = (): MiddlewareHandler<PagesAppEnv> => async (c, next) => {
   const value = setting(c.env, "WORKER_URL");
@@ -83,13 +102,16 @@ const requireWorkerUrl = (): MiddlewareHandler<PagesAppEnv> => async (c, next) =
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+  const encrypted = url?.protocol === "https:" || (url?.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+  if (!url || !encrypted) {
     return refusal(
       503,
       50300,
-      value
-        ? "WORKER_URL is not an http(s) URL: set it to the Worker's public URL (wrangler pages secret put WORKER_URL)"
-        : "WORKER_URL is not set: the fetch path needs the Worker's public URL (wrangler pages secret put WORKER_URL)",
+      !value
+        ? "WORKER_URL is not set: the fetch path needs the Worker's public URL (wrangler pages secret put WORKER_URL)"
+        : url?.protocol === "http:"
+          ? "WORKER_URL is http: the API token goes only over https (plain http only to localhost, 127.0.0.1 or [::1]); set the Worker's https URL (wrangler pages secret put WORKER_URL)"
+          : "WORKER_URL is not an https URL: set it to the Worker's public URL (wrangler pages secret put WORKER_URL)",
     );
   }
   await next();
@@ -97,9 +119,7 @@ const requireWorkerUrl = (): MiddlewareHandler<PagesAppEnv> => async (c, next) =
 
 /** What the typed routes do not serve, to the Worker's `/api/workflows` with the token. */
 async function passThrough(c: Context<PagesAppEnv>) {
-  const request = await forwardedRequest(c, BASE_PATH, worker(c).$url(), {
-    authorization: `Bearer ${c.env.API_TOKEN ?? ""}`,
-  });
+  const request = await forwardedRequest(c, BASE_PATH, worker(c).$url(), workerHeaders(c));
   return request ? relay(await send(c, request)) : onNotFound(c);
 }
 

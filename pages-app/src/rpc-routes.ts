@@ -11,7 +11,11 @@ import type {
 import { okPage } from "../../src/shared/envelope";
 import type { JsonValue } from "../../src/shared/rpc-result";
 import { rpcResponse } from "../../src/shared/rpc-result";
-import { eventStreamResponse, forwardedRequest, limitBody, onError, onNotFound, readJson, relay } from "./respond";
+import { SERVICE_CLIENT_HEADER } from "../../src/shared/service-client";
+import { callerOf, createBudget } from "./create-budget";
+import { onError, onNotFound } from "./refusals";
+import { eventStreamResponse, forwardedRequest, relay } from "./relay";
+import { limitBody, readJson } from "./request-body";
 import type { PagesAppEnv } from "./types";
 
 /**
@@ -19,7 +23,9 @@ import type { PagesAppEnv } from "./types";
  * calls on the `WorkflowService` entrypoint, no token, no public URL. Each method
  * resolves to a result union; `rpcResponse` turns it into the status and v4 envelope
  * the Worker's HTTP API would give. Bodies are passed on unchecked: the Worker's
- * instance core validates them and names the field at fault.
+ * instance core validates them and names the field at fault. RPC creates are not limited
+ * by the Worker, so each create and batch spends one create of the caller's budget first
+ * (./create-budget.ts).
  *
  * Any other method or path under /rpc/workflows goes to the binding's `fetch` (the
  * Worker's own routes, src/rpc/service-app.ts), so this path answers those as the
@@ -42,13 +48,13 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
     // A page as the HTTP API gives it: the items as `result`, `result_info` beside it.
     return page.ok ? c.json(okPage(page.result.items, page.result.result_info)) : rpcResponse(page);
   })
-  .post("/:name/instances", async (c) =>
+  .post("/:name/instances", createBudget(), async (c) =>
     rpcResponse(
       await c.env.WORKFLOW_SERVICE.create(c.req.param("name"), ((await readJson(c)) ?? {}) as CreateOptions),
       201,
     ),
   )
-  .post("/:name/instances/batch", async (c) =>
+  .post("/:name/instances/batch", createBudget(), async (c) =>
     rpcResponse(
       await c.env.WORKFLOW_SERVICE.createBatch(c.req.param("name"), (await readJson(c)) as CreateOptions[]),
       201,
@@ -115,7 +121,9 @@ export const rpcRoutes = new Hono<PagesAppEnv>()
   )
   .all("/*", async (c) => {
     // A service binding's fetch needs an absolute URL; the host is not used.
-    const request = await forwardedRequest(c, BASE_PATH, new URL("https://worker/api/workflows"));
+    const request = await forwardedRequest(c, BASE_PATH, new URL("https://worker/api/workflows"), {
+      [SERVICE_CLIENT_HEADER]: callerOf(c).id,
+    });
     return request ? relay(await c.env.WORKFLOW_SERVICE.fetch(request)) : onNotFound(c);
   })
   .notFound(onNotFound)

@@ -1,4 +1,4 @@
-import { refusal } from "./reply";
+import { refusal } from "./refusals";
 
 /** Methods that never change state here; any other method is a state change. */
 export const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

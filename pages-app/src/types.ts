@@ -1,10 +1,10 @@
 /**
  * The Pages project's bindings: the generated `PagesEnv` (wrangler.jsonc), plus
- * `LOCAL_DEV_OPEN`, which only `npm run dev` and the local test stacks pass
- * (`wrangler pages dev --binding LOCAL_DEV_OPEN=true`). It is declared nowhere in
- * wrangler.jsonc, so a deploy never carries it.
+ * `LOCAL_DEV_KEY`, which only `npm run dev` and the local test stacks pass
+ * (`wrangler pages dev --binding LOCAL_DEV_KEY=<key>`, see ./local-dev.ts). It is declared
+ * nowhere in wrangler.jsonc, so a deploy never carries it.
  */
-export type PagesBindings = PagesEnv & { LOCAL_DEV_OPEN?: string };
+export type PagesBindings = PagesEnv & { LOCAL_DEV_KEY?: string };
 
 /** The Hono environment of the Pages routes. */
 export type PagesAppEnv = { Bindings: PagesBindings };

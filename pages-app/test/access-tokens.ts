@@ -11,6 +11,10 @@ const teamKey = importJWK(access.privateJwk, "RS256");
 
 export const ACCESS_AUD = access.audience;
 export const ACCESS_TEAM_DOMAIN = access.teamDomain;
+export const COLD_TEAM_DOMAIN = access.coldTeamDomain;
+export const UNREACHABLE_TEAM_DOMAIN = access.unreachableTeamDomain;
+/** The local dev key of the deployment that runs as `npm run dev` does (PAGES_LOCAL_DEV). */
+export const LOCAL_DEV_KEY = inject("localDevKey");
 
 export interface TokenOptions {
   /** Claims to set or (with `undefined`) remove. */

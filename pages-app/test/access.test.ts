@@ -1,7 +1,18 @@
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/shared/envelope";
-import { ACCESS_AUD, ACCESS_TEAM_DOMAIN, accessToken, validAccessToken } from "./access-tokens";
+import { accessSettings } from "../src/access";
+import { localDevKey } from "../src/local-dev";
+import type { PagesBindings } from "../src/types";
+import {
+  ACCESS_AUD,
+  ACCESS_TEAM_DOMAIN,
+  accessToken,
+  COLD_TEAM_DOMAIN,
+  LOCAL_DEV_KEY,
+  UNREACHABLE_TEAM_DOMAIN,
+  validAccessToken,
+} from "./access-tokens";
 import { deployments, json, pages, pagesVia } from "./helpers";
 
 /**
@@ -24,6 +35,14 @@ const ROUTES: [string, RequestInit?][] = [
   ["/seed/create", json("POST", {})],
   ["/guide/create", json("POST", {})],
 ];
+
+/** How many times the Functions fetched the keys of `teamDomain` so far. */
+const keyFetches = async (teamDomain: string) =>
+  (
+    (await (
+      await deployments.ACCESS_TEAM.fetch(`https://team.test/count?host=${new URL(teamDomain).host}`)
+    ).json()) as { served: number }
+  ).served;
 
 const withToken = (token: string, init: RequestInit = {}): RequestInit => ({
   ...init,
@@ -69,6 +88,8 @@ describe("Cloudflare Access in front of every route", () => {
     ["signed by another key under the team key's id", () => accessToken({ key: "impostor" }), /signature/],
     ["signed by a key the team does not have", () => accessToken({ key: "unknown-kid" }), /not signed by a key/],
     ["not yet valid (nbf)", () => accessToken({ claims: { nbf: Math.floor(Date.now() / 1000) + 600 } }), /nbf claim/],
+    ["without an expiry (exp)", () => accessToken({ claims: { exp: undefined } }), /no exp claim/],
+    ["without an issue time (iat)", () => accessToken({ claims: { iat: undefined } }), /no iat claim/],
     ["without a subject", () => accessToken({ claims: { sub: undefined } }), /no subject/],
     ["malformed", async () => "not.a.jwt", /malformed/],
     [
@@ -105,13 +126,35 @@ describe("Cloudflare Access in front of every route", () => {
   });
 
   it("fetches the team's keys once and reuses them across requests", async () => {
-    const served = async () =>
-      ((await (await deployments.ACCESS_TEAM.fetch("https://team.test/count")).json()) as { served: number }).served;
     expect((await pages("/rpc/workflows")).status).toBe(200);
-    const before = await served();
+    const before = await keyFetches(ACCESS_TEAM_DOMAIN);
     expect(before).toBeGreaterThan(0);
     for (let i = 0; i < 5; i++) expect((await pages("/worker/health")).status).toBe(200);
-    expect(await served()).toBe(before);
+    expect(await keyFetches(ACCESS_TEAM_DOMAIN)).toBe(before);
+  });
+
+  it("has one key fetch in flight: requests that arrive before the keys do wait for it", async () => {
+    // A deployment whose isolate has not fetched its team's keys yet; they take 300 ms.
+    expect(await keyFetches(COLD_TEAM_DOMAIN)).toBe(0);
+    const token = await accessToken({ claims: { iss: COLD_TEAM_DOMAIN } });
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 8 },
+        async () => (await pagesVia(deployments.PAGES_COLD_KEYS, "/worker/health", withToken(token))).status,
+      ),
+    );
+    expect(statuses).toEqual(Array(8).fill(200));
+    expect(await keyFetches(COLD_TEAM_DOMAIN)).toBe(1);
+  });
+
+  it("does not fetch the keys once per request while they cannot be fetched", async () => {
+    const before = await keyFetches(UNREACHABLE_TEAM_DOMAIN);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => pagesVia(deployments.PAGES_ACCESS_DOWN, "/worker/health")),
+    );
+    expect(answers.map((res) => res.status)).toEqual(Array(8).fill(503));
+    // At most one fetch for all of them (none if a failure moments ago still holds).
+    expect((await keyFetches(UNREACHABLE_TEAM_DOMAIN)) - before).toBeLessThanOrEqual(1);
   });
 
   it("answers 503 while the team's keys cannot be fetched, and lets nobody in", async () => {
@@ -125,35 +168,122 @@ describe("Cloudflare Access in front of every route", () => {
   });
 });
 
-describe("a deployment without the Access settings fails closed", () => {
-  it.each(ROUTES)("%s: 403 naming ACCESS_TEAM_DOMAIN and ACCESS_AUD, even with a valid token", async (path, init) => {
-    await expectRefused(
-      await pagesVia(deployments.PAGES_WITHOUT_ACCESS, path, init),
-      403,
-      /ACCESS_TEAM_DOMAIN and ACCESS_AUD are not set/,
-    );
+describe("the team domain is a Cloudflare Access team's, and nothing else", () => {
+  it.each([
+    ["https://myteam.cloudflareaccess.com", "https://myteam.cloudflareaccess.com"],
+    ["myteam.cloudflareaccess.com", "https://myteam.cloudflareaccess.com"],
+    ["https://MyTeam.CloudflareAccess.com/", "https://myteam.cloudflareaccess.com"],
+  ])("%s is the team domain %s", (value, origin) => {
+    expect(accessSettings({ ACCESS_TEAM_DOMAIN: value, ACCESS_AUD: "aud" } as PagesBindings)).toEqual({
+      teamDomain: origin,
+      audience: "aud",
+    });
   });
 
-  it("refuses a local host too: the open mode is only what LOCAL_DEV_OPEN asks for", async () => {
-    const res = await pagesVia(deployments.PAGES_WITHOUT_ACCESS, "/rpc/workflows", {}, "http://127.0.0.1:8788");
-    await expectRefused(res, 403, /not configured/);
+  it.each([
+    "http://myteam.cloudflareaccess.com",
+    "https://myteam.cloudflareaccess.com:8443",
+    "https://myteam.cloudflareaccess.com/cdn-cgi",
+    "https://myteam.cloudflareaccess.com?x=1",
+    "https://user@myteam.cloudflareaccess.com",
+    "https://cloudflareaccess.com",
+    "https://a.b.cloudflareaccess.com",
+    "https://myteam.cloudflareaccess.com.evil.example",
+    "https://evil.example",
+    "https://myteam-cloudflareaccess.com",
+    "https://-team.cloudflareaccess.com",
+  ])("%s is refused", (value) => {
+    expect(accessSettings({ ACCESS_TEAM_DOMAIN: value, ACCESS_AUD: "aud" } as PagesBindings)).toEqual({
+      problem: expect.stringMatching(/ACCESS_TEAM_DOMAIN must be .*cloudflareaccess\.com/),
+    });
+  });
+
+  it("a deployment given another host refuses every request, and fetches no keys from it", async () => {
+    for (const [path, init] of ROUTES) {
+      const res = await pagesVia(deployments.PAGES_FOREIGN_TEAM, path, init);
+      expect(res.status, path).toBe(403);
+    }
   });
 });
 
-describe("the local-only open mode (LOCAL_DEV_OPEN=true, as npm run dev runs)", () => {
-  const local = (origin: string, path: string, init?: RequestInit) =>
-    deployments.PAGES_LOCAL_DEV.fetch(new Request(`${origin}${path}`, init));
+describe("a deployment without the Access settings fails closed", () => {
+  it.each(ROUTES)("%s: 403, saying nothing of how it is set up, even with a valid token", async (path, init) => {
+    const res = await pagesVia(deployments.PAGES_WITHOUT_ACCESS, path, init);
+    await expectRefused(res, 403, /^forbidden$/);
+  });
 
-  it.each(["http://127.0.0.1:8788", "http://localhost:8788", "http://[::1]:8788"])(
-    "is open on the loopback host %s without a token",
-    async (origin) => {
-      for (const [path, init] of ROUTES.filter(([p]) => p !== "/seed/create")) {
-        const res = await local(origin, path, init);
-        expect(res.status, `${origin}${path}`).toBeLessThan(401);
-        if (path === "/guide/create") expect(res.status).toBe(400);
+  it("refuses a local host too: the open mode is only what LOCAL_DEV_KEY asks for", async () => {
+    const res = await pagesVia(deployments.PAGES_WITHOUT_ACCESS, "/rpc/workflows", {}, "http://127.0.0.1:8788");
+    await expectRefused(res, 403, /^forbidden$/);
+  });
+});
+
+describe("the local-only open mode (LOCAL_DEV_KEY, as npm run dev runs)", () => {
+  const local = (origin: string, path: string, init: RequestInit = {}, key: string | null = LOCAL_DEV_KEY) => {
+    const request = new Request(`${origin}${path}`, init);
+    if (key !== null) request.headers.set("x-local-dev-key", key);
+    return deployments.PAGES_LOCAL_DEV.fetch(request);
+  };
+  const LOOPBACK = ["http://127.0.0.1:8788", "http://localhost:8788", "http://[::1]:8788"];
+
+  it.each(LOOPBACK)("is open on the loopback host %s to a request carrying the key", async (origin) => {
+    for (const [path, init] of ROUTES.filter(([p]) => p !== "/seed/create")) {
+      const res = await local(origin, path, init);
+      expect(res.status, `${origin}${path}`).toBeLessThan(401);
+      if (path === "/guide/create") expect(res.status).toBe(400);
+    }
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ["no key", {}],
+    ["another key", { "x-local-dev-key": "f".repeat(64) }],
+    ["the key in another port's cookie", { cookie: `local_dev_key_8789=${LOCAL_DEV_KEY}` }],
+    // What a local proxy or tunnel that rewrites Host to localhost forwards: it looks local in
+    // every way a client can set.
+    [
+      "a tunnel's request that looks local",
+      { "cf-connecting-ip": "127.0.0.1", "x-forwarded-for": "127.0.0.1", "x-real-ip": "127.0.0.1" },
+    ],
+  ])("refuses a loopback request with %s: 401, saying how to open it", async (_, headers) => {
+    for (const origin of LOOPBACK) {
+      for (const [path, init] of ROUTES) {
+        const res = await local(origin, path, { ...init, headers: { ...(init?.headers as object), ...headers } }, null);
+        await expectRefused(res, 401, /opens only with its key: open the address npm run dev printed/);
       }
-    },
-  );
+    }
+  });
+
+  it("the address npm run dev prints sets the key's cookie, which opens the app from then on", async () => {
+    const landing = await local(
+      "http://127.0.0.1:8788",
+      `/?agent=team-a&local_dev_key=${LOCAL_DEV_KEY}`,
+      { redirect: "manual" },
+      null,
+    );
+    expect(landing.status).toBe(303);
+    expect(landing.headers.get("location")).toBe("/?agent=team-a");
+    const cookie = landing.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/^local_dev_key_8788=[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+    const sent = { cookie: `theme=dark; ${cookie.split(";")[0]}` };
+    for (const [path, init] of ROUTES.filter(([p]) => p !== "/seed/create")) {
+      const res = await local(
+        "http://127.0.0.1:8788",
+        path,
+        { ...init, headers: { ...(init?.headers as object), ...sent } },
+        null,
+      );
+      expect(res.status, path).toBeLessThan(401);
+    }
+    // Another key in the address sets nothing.
+    const wrong = await local(
+      "http://127.0.0.1:8788",
+      `/?local_dev_key=${"0".repeat(64)}`,
+      { redirect: "manual" },
+      null,
+    );
+    await expectRefused(wrong, 401, /opens only with its key/);
+    expect(wrong.headers.get("set-cookie")).toBeNull();
+  });
 
   it.each([
     "https://pages.test",
@@ -162,9 +292,16 @@ describe("the local-only open mode (LOCAL_DEV_OPEN=true, as npm run dev runs)", 
     "http://localhost.evil.example",
     "http://192.168.1.20:8788",
     "http://0.0.0.0:8788",
-  ])("refuses %s, a host that is not loopback", async (origin) => {
+  ])("refuses %s, a host that is not loopback, even with the key", async (origin) => {
     for (const [path, init] of ROUTES) {
-      await expectRefused(await local(origin, path, init), 403, /LOCAL_DEV_OPEN opens only requests to localhost/);
+      await expectRefused(await local(origin, path, init), 403, /opens only to localhost, 127\.0\.0\.1 or \[::1\]/);
     }
+    const landing = await local(origin, `/?local_dev_key=${LOCAL_DEV_KEY}`, { redirect: "manual" }, null);
+    expect(landing.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("is off with a key too short to be one npm run dev made", () => {
+    expect(localDevKey({ LOCAL_DEV_KEY: "true" } as PagesBindings)).toBeUndefined();
+    expect(localDevKey({ LOCAL_DEV_KEY: LOCAL_DEV_KEY } as PagesBindings)).toBe(LOCAL_DEV_KEY);
   });
 });

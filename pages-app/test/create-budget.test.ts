@@ -3,11 +3,11 @@ import { accessToken } from "./access-tokens";
 import { deployments, json, pagesVia, uniqueId } from "./helpers";
 
 /**
- * The Worker's create rate limit through the /worker/* pass-through, against the
- * rate-limited copy of the Worker (wrangler.jsonc's limit, a limiter namespace of its
- * own). The budget belongs to the caller Cloudflare Access verified: headers the
- * browser chooses (Authorization, the client header the Worker's service path reads)
- * do not open a new one.
+ * The Worker's create rate limit through the Pages app, against the rate-limited copy of
+ * the Worker (wrangler.jsonc's limit, a limiter namespace of its own). The budget belongs to
+ * the caller Cloudflare Access verified: one budget on every path that creates, and headers
+ * the browser chooses (Authorization, the client header the Worker's service path reads) do
+ * not open a new one.
  */
 const configured = inject("createRateLimit");
 const windowOf = (period: number) => Math.floor(Date.now() / (period * 1000));
@@ -53,4 +53,72 @@ describe("the create budget through /worker/*", () => {
     },
     60_000,
   );
+});
+
+/** Every way the Pages app creates, each sent by the Access user `sub` (invalid where it can be). */
+const createPaths = (sub: string): [string, () => Promise<Response>][] => {
+  const as = async (path: string, body: unknown) =>
+    pagesVia(deployments.PAGES_RATE_LIMITED, path, {
+      ...json("POST", body),
+      headers: {
+        "content-type": "application/json",
+        "cf-access-jwt-assertion": await accessToken({ claims: { sub } }),
+      },
+    });
+  const invalid = { instance_id: "not valid!" };
+  return [
+    ["/rpc create", () => as("/rpc/workflows/my-workflow/instances", invalid)],
+    ["/rpc batch", () => as("/rpc/workflows/my-workflow/instances/batch", [invalid])],
+    ["/http create", () => as("/http/workflows/my-workflow/instances", invalid)],
+    ["/http batch", () => as("/http/workflows/my-workflow/instances/batch", [invalid])],
+    ["/worker create", () => as("/worker/api/workflows/my-workflow/instances", invalid)],
+    ["/guide/create", () => as("/guide/create", {})],
+    ["/seed/create", () => as("/seed/create", {})],
+    // part: agent (from here)
+    ["/worker Agent start", () => as("/worker/agents/workflow-scheduler/budget/workflows", {})],
+    ["/worker Agent schedule", () => as("/worker/agents/workflow-scheduler/budget/schedules", {})],
+    // part: agent (to here)
+  ];
+};
+
+describe("one create budget per caller, on every path that creates", () => {
+  it("spending it on any paths ends in 429 on all of them, and another caller is still served", async () => {
+    const { limit, period } = configured!;
+    let limited: [string, Response][] | undefined;
+    for (let attempt = 0; attempt < 2 && !limited; attempt++) {
+      const paths = createPaths(uniqueId("budget-paths"));
+      const started = windowOf(period);
+      for (let i = 0; i < limit; i++) {
+        const [path, send] = paths[i % paths.length]!;
+        const res = await send();
+        expect(res.status, path).toBeLessThan(429);
+      }
+      const after = await Promise.all(paths.map(async ([path, send]) => [path, await send()] as [string, Response]));
+      if (windowOf(period) === started) limited = after;
+    }
+    expect(limited, "could not spend the budget within one rate-limit window").toBeDefined();
+    for (const [path, res] of limited!) {
+      expect(res.status, path).toBe(429);
+      expect(res.headers.get("retry-after"), path).toBe("60");
+    }
+    for (const [path, send] of createPaths(uniqueId("budget-other"))) {
+      expect((await send()).status, path).toBeLessThan(429);
+    }
+  }, 60_000);
+
+  it("the fetch path's users do not share one budget", async () => {
+    const { limit, period } = configured!;
+    let statuses: { spent: number; other: number } | undefined;
+    for (let attempt = 0; attempt < 2 && !statuses; attempt++) {
+      const [, httpCreate] = createPaths(uniqueId("budget-http"))[2]!;
+      const started = windowOf(period);
+      for (let i = 0; i < limit; i++) expect((await httpCreate()).status).toBe(400);
+      const spent = (await httpCreate()).status;
+      const [, otherCreate] = createPaths(uniqueId("budget-http-other"))[2]!;
+      const other = (await otherCreate()).status;
+      if (windowOf(period) === started) statuses = { spent, other };
+    }
+    expect(statuses, "could not spend the budget within one rate-limit window").toBeDefined();
+    expect(statuses).toEqual({ spent: 429, other: 400 });
+  }, 60_000);
 });

@@ -34,6 +34,10 @@ export const deployments = env as unknown as Record<
   | "PAGES_WITHOUT_WORKER_URL"
   | "PAGES_EMPTY_WORKER_URL"
   | "PAGES_ACCESS_DOWN"
+  | "PAGES_COLD_KEYS"
+  | "PAGES_HTTP_WORKER_URL"
+  | "PAGES_REDIRECTED_WORKER_URL"
+  | "PAGES_FOREIGN_TEAM"
   | "ACCESS_TEAM",
   Fetcher
 >;

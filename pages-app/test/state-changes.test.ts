@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/shared/envelope";
-import { PAGES_MAX_BODY_BYTES } from "../src/respond";
+import { PAGES_MAX_BODY_BYTES } from "../src/request-body";
 import { json, order, pages, uniqueId } from "./helpers";
 
 /**
@@ -128,6 +129,56 @@ describe("no GET changes state", () => {
       expect(await instanceCount()).toBe(before);
     },
   );
+
+  /**
+   * Pages' router runs a Function for its path in any letter case and with one trailing
+   * slash, so the POST-only rule must hold for those spellings too. A POST shows that the
+   * router does run the create Function for each (the guide's answers with the Worker's 400,
+   * the seed's starts an order).
+   */
+  const spellings = [
+    "/guide/create/",
+    "/GUIDE/Create",
+    "/Guide/CREATE/",
+    "/seed/create/",
+    "/Seed/Create/",
+    "/SEED/CREATE",
+  ];
+
+  it.each(spellings)("%s runs its create Function on POST, and on no other method", async (path) => {
+    const post = await pages(path, json("POST", {}));
+    const body = (await post.json()) as { id?: string; errors?: { field?: string }[] };
+    if (/guide/i.test(path)) expect(body.errors?.[0]?.field, `POST ${path}`).toBe("params.order_id");
+    else expect(typeof body.id, `POST ${path}`).toBe("string");
+
+    const before = await instanceCount();
+    for (const method of ["GET", "HEAD", "PUT", "DELETE", "PATCH"]) {
+      const res = await pages(path, method === "GET" || method === "HEAD" ? { method } : json(method, {}));
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("allow")).toBe("POST");
+    }
+    expect(await instanceCount()).toBe(before);
+  });
+
+  it("no spelling of a create Function's path runs it on GET (property)", async () => {
+    const cases = fc.record({
+      route: fc.constantFrom("/guide/create", "/seed/create"),
+      upper: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+      tail: fc.constantFrom("", "/", "//", "?a=1", "/?a=1", "%2F", ".html", "/x"),
+    });
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ route, upper, tail }) => {
+        const path = [...route].map((ch, i) => (upper[i % upper.length] ? ch.toUpperCase() : ch)).join("") + tail;
+        const res = await pages(path);
+        // The create Functions answer with an instance ({ id, details }) or the Worker's
+        // refusal of the guide's payload (field params.order_id); the static files with HTML.
+        const text = await res.text();
+        expect(text, `GET ${path}`).not.toMatch(/"details"|params\.order_id/);
+        expect([200, 404, 405], `GET ${path}: ${res.status}`).toContain(res.status);
+      }),
+      { numRuns: 40, seed: 20261205 },
+    );
+  });
 
   it("the static files answer GET and HEAD only", async () => {
     const res = await pages("/index.html", { ...json("POST", {}), headers: { "content-type": "application/json" } });

@@ -44,3 +44,32 @@ describe.each([
     }
   });
 });
+
+describe("the API token travels only to the Worker, encrypted", () => {
+  it("a WORKER_URL on plain http (not this machine's loopback) is refused: 503 naming https", async () => {
+    for (const path of ["/http/workflows", "/http/workflows/my-workflow/instances"]) {
+      const res = await pagesVia(deployments.PAGES_HTTP_WORKER_URL, path);
+      expect(res.status, path).toBe(503);
+      const body = (await res.json()) as Envelope<null>;
+      expect(body.errors[0]!.message).toMatch(/^WORKER_URL is http: the API token goes only over https/);
+    }
+  });
+
+  it("a redirect from WORKER_URL is not followed with the token: 502 saying so", async () => {
+    const res = await pagesVia(deployments.PAGES_REDIRECTED_WORKER_URL, "/http/workflows");
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as Envelope<null>;
+    expect(body.errors[0]!.message).toMatch(/answered a redirect \(307\), not followed with the API token/);
+    // The same for a create, which starts nothing.
+    const id = uniqueId("redirected");
+    const create = await pagesVia(
+      deployments.PAGES_REDIRECTED_WORKER_URL,
+      "/http/workflows/my-workflow/instances",
+      json("POST", { instance_id: id, params: order() }),
+    );
+    expect(create.status).toBe(502);
+    expect(
+      (await pagesVia(deployments.PAGES_REDIRECTED_WORKER_URL, `/rpc/workflows/my-workflow/instances/${id}`)).status,
+    ).toBe(404);
+  });
+});

@@ -103,9 +103,10 @@ const stackStarted = Date.now();
 const stack = await startStack();
 try {
   const pages = stack.pages.baseUrl;
-  const json = { "content-type": "application/json", origin: pages };
+  const key = stack.pages.keyHeader;
+  const json = { "content-type": "application/json", origin: pages, ...key };
   // The workflows as the Worker describes them through the binding, with their example params.
-  const listed = await (await fetch(`${pages}/rpc/workflows`)).json();
+  const listed = await (await fetch(`${pages}/rpc/workflows`, { headers: key })).json();
   for (const workflow of ["my-workflow", declared.name]) {
     const params = listed.result?.find((w) => w.name === workflow)?.example_params;
     if (params === undefined) throw new Error(`the RPC path does not list ${workflow}: ${JSON.stringify(listed)}`);
@@ -123,7 +124,8 @@ try {
     }
     let status;
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
-      status = (await (await fetch(`${pages}/rpc/workflows/${workflow}/instances/${id}`)).json()).result?.status;
+      status = (await (await fetch(`${pages}/rpc/workflows/${workflow}/instances/${id}`, { headers: key })).json())
+        .result?.status;
       if (status === "complete") break;
     }
     if (status !== "complete") throw new Error(`${workflow}/${id} did not complete through the RPC path: ${status}`);

@@ -93,9 +93,11 @@ const PAGES_NOT_UPLOADED =
  * @param {string} input.workerUrl  the Worker's URL on the stand-in
  * @param {string} input.productionBranch  the Pages branch every deploy must target
  * @param {Record<"refused" | "first" | "second", { exitCode: number, output: string, entries: object[] }>} input.runs
+ * @param {Record<string, { exitCode: number, output: string, entries: object[] }>} [input.badTokenRuns]  runs given
+ *   an API_TOKEN the deploy must refuse, by what is wrong with it
  * @returns {string[]} what is wrong, one sentence each (empty: all as expected)
  */
-export function checkRehearsal({ config, settings, workerUrl, productionBranch, runs }) {
+export function checkRehearsal({ config, settings, workerUrl, productionBranch, runs, badTokenRuns = {} }) {
   const { worker, pages } = config;
   const failures = [];
   const fail = (text) => failures.push(text);
@@ -141,6 +143,25 @@ export function checkRehearsal({ config, settings, workerUrl, productionBranch, 
   if (!refused.output.includes("npm run deploy")) fail("refused run: the message does not give the command to run");
   for (const e of refused.entries.filter((e) => e.method !== "GET")) {
     fail(`refused run: changed something before stopping (${e.method} ${e.path})`);
+  }
+
+  // A token the Worker could not safely use stops the deploy before it calls the API at all.
+  const tokenProblem = {
+    example: /API_TOKEN in the environment is the public example token/,
+    short: /API_TOKEN in the environment must be at least 32 characters/,
+    "not a bearer token": /API_TOKEN in the environment may hold only letters, digits/,
+  };
+  for (const [why, message] of Object.entries(tokenProblem)) {
+    const run = badTokenRuns[why];
+    if (!run) {
+      fail(`bad API_TOKEN (${why}): not rehearsed`);
+      continue;
+    }
+    if (run.exitCode === 0) fail(`bad API_TOKEN (${why}): the deploy succeeded`);
+    if (!message.test(run.output)) fail(`bad API_TOKEN (${why}): the message does not say ${message}`);
+    if (run.entries.length > 0) {
+      fail(`bad API_TOKEN (${why}): called the API before stopping (${run.entries[0].method} ${run.entries[0].path})`);
+    }
   }
 
   const assets = new Map();

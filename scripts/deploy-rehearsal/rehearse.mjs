@@ -1,6 +1,9 @@
 // `npm run deploy:rehearse`: runs `npm run deploy` offline against a stand-in of the Cloudflare
-// API (api-stand-in.mjs) and checks what reached it (checks.mjs). Three runs on one account:
+// API (api-stand-in.mjs) and checks what reached it (checks.mjs). These runs on one account:
 //   refused  no settings and no terminal: must stop before changing anything, naming them;
+//   bad API_TOKEN  the settings with a token the Worker could not safely use (the public example
+//            token, one too short, one with a character no bearer token carries): each must stop
+//            before calling the API at all, saying what is wrong;
 //   first    the settings in the environment: creates the queue and the Pages project, deploys;
 //   second   no settings: finds everything in place, creates and asks for nothing, deploys again.
 // Wrangler reaches the stand-in through CLOUDFLARE_API_BASE_URL, with a dummy token and account,
@@ -108,10 +111,21 @@ async function deploy(run, extraEnv) {
   return { exitCode, output: stripVTControlCharacters(output), entries: journalLines().slice(before) };
 }
 
+/** API tokens `npm run deploy` must refuse, by what is wrong with them. */
+const badTokens = {
+  example: readFileSync(join(root, ".dev.vars.example"), "utf8").match(/^API_TOKEN=(.*)$/m)[1],
+  short: randomBytes(15).toString("hex"),
+  "not a bearer token": `${randomBytes(16).toString("hex")} ${randomBytes(8).toString("hex")}`,
+};
+
 const runs = {};
+const badTokenRuns = {};
 let outcome = 1;
 try {
   runs.refused = await deploy("refused");
+  for (const [why, token] of Object.entries(badTokens)) {
+    badTokenRuns[why] = await deploy(`bad API_TOKEN (${why})`, { ...settings, API_TOKEN: token });
+  }
   runs.first = await deploy("first", settings);
   runs.second = await deploy("second");
   stopStandIn();
@@ -122,6 +136,7 @@ try {
     workerUrl: `https://${config.worker.name}.${workersDevSubdomain}.workers.dev`,
     productionBranch,
     runs,
+    badTokenRuns,
   };
   const failures = checkRehearsal(input);
   // The checks themselves must notice a binding that did not arrive.
@@ -130,7 +145,11 @@ try {
   }
 
   const served = [
-    ...new Set(Object.values(runs).flatMap((r) => r.entries.map((e) => e.route ?? `${e.method} ${e.path}`))),
+    ...new Set(
+      [...Object.values(runs), ...Object.values(badTokenRuns)].flatMap((r) =>
+        r.entries.map((e) => e.route ?? `${e.method} ${e.path}`),
+      ),
+    ),
   ];
   const wranglerVersion = createRequire(import.meta.url)("wrangler/package.json").version;
   console.log(`\n######## The endpoints wrangler ${wranglerVersion} called on the stand-in`);

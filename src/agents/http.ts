@@ -2,7 +2,7 @@ import { getAgentByName } from "agents";
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { jsonBody, methodNotAllowed } from "../api/middleware";
-import { limitCreates } from "../api/rate-limit";
+import { createBudgetKey, limitCreates } from "../api/rate-limit";
 import type { AppEnv, RouteGroup } from "../api/types";
 import { ok } from "../shared/envelope";
 import { type RpcResult, rpcEnvelope, rpcStatus } from "../shared/rpc-result";
@@ -28,6 +28,34 @@ import { parseAgentName, parseListRequest, parseScheduleRequest, parseStartReque
 
 const agentOf = (c: Context<AppEnv>) => getAgentByName(c.env.WORKFLOW_SCHEDULER, parseAgentName(c.req.param("name")));
 
+/** The headers of a WebSocket handshake: all the Agent gets of an upgrade request. */
+const UPGRADE_HEADERS = [
+  "upgrade",
+  "connection",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-protocol",
+  "sec-websocket-extensions",
+];
+
+/**
+ * The request the Agent gets for a WebSocket upgrade, built from an allow-list: the
+ * handshake's headers and the path, nothing else. The agents SDK reads some headers and
+ * query parameters of the request it is given as its own instructions (`?_pk=` names the
+ * connection, `x-agents-lifecycle-props` sets the Agent's props, `x-cf-agents-subagent-url`
+ * routes to a sub-agent); none of those may come from a client.
+ */
+export function agentUpgradeRequest(request: Request): Request {
+  const url = new URL(request.url);
+  url.search = "";
+  const headers = new Headers();
+  for (const name of UPGRADE_HEADERS) {
+    const value = request.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  return new Request(url, { method: "GET", headers });
+}
+
 const reply = <T>(c: Context<AppEnv>, result: RpcResult<T>, successStatus: 200 | 201 = 200) =>
   c.json(rpcEnvelope(result), rpcStatus(result, successStatus) as ContentfulStatusCode);
 
@@ -36,7 +64,7 @@ const agentsApi = new Hono<AppEnv>()
     const agent = await agentOf(c);
     // The SDK's WebSocket protocol: the client receives the state on connect and
     // after every change (`cf_agent_state` messages).
-    if (c.req.header("upgrade")?.toLowerCase() === "websocket") return agent.fetch(c.req.raw);
+    if (c.req.header("upgrade")?.toLowerCase() === "websocket") return agent.fetch(agentUpgradeRequest(c.req.raw));
     return c.json(ok(await agent.snapshot()));
   })
   .all("/workflow-scheduler/:name", methodNotAllowed("GET"))
@@ -45,7 +73,8 @@ const agentsApi = new Hono<AppEnv>()
     const body = await jsonBody(c);
     parseAgentName(c.req.param("name"));
     parseScheduleRequest(body);
-    return reply(c, await (await agentOf(c)).addSchedule(body), 201);
+    // A cron schedule's firings spend the create budget of whoever made it (the Agent's RPC).
+    return reply(c, await (await agentOf(c)).addSchedule(body, await createBudgetKey(c)), 201);
   })
   .all("/workflow-scheduler/:name/schedules", methodNotAllowed("GET", "POST"))
   .delete("/workflow-scheduler/:name/schedules/:id", async (c) =>

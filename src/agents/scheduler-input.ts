@@ -22,6 +22,11 @@ export const SCHEDULER_LIMITS = {
   aheadSeconds: 365 * DAY_SECONDS,
   /** Workflow schedules one Agent may hold at once. */
   schedules: 100,
+  /**
+   * Of those, cron schedules: each fires again and again, so they multiply creates (every
+   * firing also spends the create budget of whoever made it).
+   */
+  cronSchedules: 10,
   /** Tracked workflows per page when listing. */
   pageDefault: 20,
   pageMax: 100,

@@ -10,8 +10,11 @@ import type { WorkflowStatusName, WorkflowTarget } from "./scheduler-input";
  * that cross RPC never mention `unknown`, or they collapse to `never`.
  */
 
-/** The payload stored with a schedule: what to start when it fires. */
-export type ScheduledStart = WorkflowTarget;
+/**
+ * The payload stored with a schedule: what to start when it fires, and, for a cron, whose
+ * create budget each firing spends (the rate-limit key of whoever made it; never shown).
+ */
+export type ScheduledStart = WorkflowTarget & { budget_key?: string };
 
 export interface ScheduleView {
   id: string;

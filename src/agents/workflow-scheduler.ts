@@ -1,5 +1,6 @@
 import { Agent, type Schedule } from "agents";
 import type { WorkflowCallback } from "agents/workflows";
+import { namedClientKey, spendCreateBudget } from "../api/rate-limit";
 import { isEnded } from "../instances/statuses";
 import { conflict, InstanceError, notFound } from "../shared/errors";
 import type { JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
@@ -61,18 +62,33 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
     return true;
   }
 
-  async addSchedule(input: unknown): Promise<RpcResult<ScheduleView>> {
+  /**
+   * `budgetKey`: the create-budget key of whoever asks (src/api/rate-limit.ts), which every
+   * firing of a cron schedule spends; without one, the Agent's own.
+   */
+  async addSchedule(input: unknown, budgetKey?: string): Promise<RpcResult<ScheduleView>> {
     return settle(async () => {
       const { target, when } = parseScheduleRequest(input);
-      if ((await this.workflowSchedules()).length >= SCHEDULER_LIMITS.schedules) {
+      const held = await this.workflowSchedules();
+      if (held.length >= SCHEDULER_LIMITS.schedules) {
         throw conflict(`this agent already holds ${SCHEDULER_LIMITS.schedules} schedules; cancel one first`);
       }
+      if ("cron" in when && held.filter((s) => s.type === "cron").length >= SCHEDULER_LIMITS.cronSchedules) {
+        throw conflict(`this agent already holds ${SCHEDULER_LIMITS.cronSchedules} cron schedules; cancel one first`);
+      }
       const at = "cron" in when ? when.cron : "at" in when ? new Date(when.at) : when.delay_seconds;
+      const payload: ScheduledStart =
+        "cron" in when ? { ...target, budget_key: budgetKey ?? (await this.ownBudgetKey()) } : target;
       // Cron schedules are idempotent by default in the SDK (same cron, callback and
       // payload return the existing schedule); one-shots never are.
-      const schedule = await this.schedule<ScheduledStart>(at, "runScheduledWorkflow", target);
+      const schedule = await this.schedule<ScheduledStart>(at, "runScheduledWorkflow", payload);
       return scheduleView(schedule)!;
     });
+  }
+
+  /** The create budget of the Agent itself: what a cron made without a caller's key spends. */
+  private ownBudgetKey(): Promise<string> {
+    return namedClientKey(`agent:${this.name}`);
   }
 
   async listWorkflowSchedules(): Promise<RpcResult<ScheduleView[]>> {
@@ -142,6 +158,21 @@ export class WorkflowScheduler extends Agent<Env, SchedulerState> {
     const id =
       payload.instance_id ??
       (schedule.type === "cron" ? `sched-${schedule.id}-${schedule.time}` : `sched-${schedule.id}`);
+    // Each firing of a cron is a create of whoever made it: it spends their budget, so
+    // their schedules together never start more than their own creates could.
+    if (schedule.type === "cron") {
+      const key = payload.budget_key ?? (await this.ownBudgetKey());
+      if (!(await spendCreateBudget(this.env, key))) {
+        console.warn(`schedule ${schedule.id}: not started at ${schedule.time}: its maker's create budget is spent`);
+        this.recordRun({
+          id,
+          workflow: payload.workflow,
+          status: "errored",
+          error: "not started: the create budget of whoever made this schedule is spent (rate limit)",
+        });
+        return;
+      }
+    }
     let target: ScheduledStart;
     try {
       // The registry or a schema may have changed since the schedule was made.

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { ok } from "../shared/envelope";
 import { corsPolicy } from "./cors";
 import { accountId, limitBody, onError, onNotFound, requireToken } from "./middleware";
+import { requestId } from "./request-id";
 import type { AppEnv, RouteGroup } from "./types";
 import { workflowsApi } from "./workflows";
 

@@ -6,7 +6,8 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { failure } from "../shared/envelope";
 import { InstanceError } from "../shared/errors";
 import { LIMITS } from "../workflows/platform-limits";
-import { errorResponse, kindResponse } from "./envelope";
+import { errorResponse, kindResponse } from "./error-response";
+import { EXAMPLE_API_TOKEN, EXAMPLE_TOKEN_MESSAGE, exampleTokenRefused, isLoopbackUrl } from "./example-token";
 import type { AppEnv } from "./types";
 
 const encoder = new TextEncoder();
@@ -27,34 +28,57 @@ export async function tokenMatches(expected: string | undefined, given: string):
   return crypto.subtle.timingSafeEqual(digest, await sha256(given));
 }
 
+/** How the Worker is set up is for its owner's logs, not for its callers. */
+const logProblem = (message: string) => console.error(`auth: ${message}`);
+
 /**
- * Bearer-token auth against the `API_TOKEN` secret. The comparison is constant-time,
- * and when the secret is not set every request is refused (fail closed) with a
- * message that says so. The token never appears in logs or responses.
+ * Bearer-token auth against the `API_TOKEN` secret. The comparison is constant-time.
+ * It fails closed: with the secret unset every request is refused, and so is every
+ * request to a host other than this machine's loopback while the secret is the public
+ * example token (./example-token.ts). Why the whole API is refused is logged; a caller
+ * is told only on a loopback host (local dev, where the caller is the owner), or, for
+ * the example token, when they sent it themselves (it is public: that tells them
+ * nothing new). The token never appears in logs or responses.
  */
-export const requireToken = () =>
-  bearerAuth({
-    verifyToken: (token, c: Context<AppEnv>) => tokenMatches(c.env.API_TOKEN, token),
+export const requireToken = (): MiddlewareHandler<AppEnv> => {
+  const bearer = bearerAuth({
+    verifyToken: (token, c: Context<AppEnv>) =>
+      !exampleTokenRefused(c.env.API_TOKEN, c.req.url) && tokenMatches(c.env.API_TOKEN, token),
     noAuthenticationHeader: { message: (c) => unauthorized(c, "missing Authorization: Bearer <API_TOKEN> header") },
     invalidAuthenticationHeader: {
       message: (c) => unauthorized(c, "malformed Authorization header; expected Bearer <token>"),
     },
-    invalidToken: {
-      message: (c: Context<AppEnv>) =>
-        unauthorized(
-          c,
-          c.env.API_TOKEN
-            ? "invalid API token"
-            : "API_TOKEN is not configured on this Worker; every request is refused",
-        ),
-    },
+    invalidToken: { message: (c: Context<AppEnv>) => unauthorized(c, invalidTokenMessage(c)) },
   });
+  return async (c, next) => {
+    if (exampleTokenRefused(c.env.API_TOKEN, c.req.url)) {
+      logProblem(
+        `API_TOKEN is the public example token: every request to a host but localhost is refused. ${SET_TOKEN}`,
+      );
+      const sent = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
+      if (sent === EXAMPLE_API_TOKEN) return refused(c, 403, 40300, EXAMPLE_TOKEN_MESSAGE);
+    }
+    return bearer(c, next);
+  };
+};
 
-const unauthorized = (c: Context, message: string) =>
-  new Response(JSON.stringify(failure(40100, message)), {
-    status: 401,
+const SET_TOKEN = "Set a real one: npx wrangler secret put API_TOKEN";
+
+function invalidTokenMessage(c: Context<AppEnv>): string {
+  if (c.env.API_TOKEN) return "invalid API token";
+  const why = "API_TOKEN is not configured on this Worker; every request is refused";
+  if (isLoopbackUrl(c.req.url)) return why;
+  logProblem(`${why}. ${SET_TOKEN}`);
+  return "invalid API token";
+}
+
+const refused = (c: Context, status: 401 | 403, code: number, message: string) =>
+  new Response(JSON.stringify(failure(code, message)), {
+    status,
     headers: { "content-type": "application/json", "x-request-id": c.get("requestId") ?? "" },
   });
+
+const unauthorized = (c: Context, message: string) => refused(c, 401, 40100, message);
 
 /** Request bodies: one instance's params may be 1 MiB, plus room for the envelope. */
 export const MAX_BODY_BYTES = LIMITS.payloadBytes + 64 * 1024;

@@ -3,7 +3,7 @@ import { notFound } from "../shared/errors";
 import { mapPlatformError } from "../workflows/platform-errors";
 import { InstanceId } from "../workflows/platform-limits";
 import { instanceHandle, requireWorkflow } from "./instances";
-import { readHistory, type StepOutput, stepOutputOf } from "./run-history";
+import { EVENT_TYPES, readHistory, type StepOutput, stepOutputOf } from "./run-history";
 import { isEnded } from "./statuses";
 import { parse } from "./validation";
 
@@ -12,39 +12,6 @@ import { parse } from "./validation";
  * output (`GET .../instances/:id/step`) and the stream itself (`GET .../instances/:id/subscribe`),
  * as Server-Sent Events.
  */
-
-/** Every event type a subscription can deliver (the platform's WorkflowInstanceEvent). */
-export const EVENT_TYPES = [
-  "workflow_queued",
-  "workflow_started",
-  "workflow_running",
-  "workflow_paused",
-  "workflow_waiting_for_pause",
-  "workflow_waiting",
-  "workflow_completed",
-  "workflow_errored",
-  "workflow_terminated",
-  "step_started",
-  "step_completed",
-  "step_errored",
-  "attempt_started",
-  "attempt_completed",
-  "attempt_errored",
-  "sleep_started",
-  "sleep_completed",
-  "wait_started",
-  "wait_completed",
-  "wait_timed_out",
-  "rollback_started",
-  "rollback_step_started",
-  "rollback_step_completed",
-  "rollback_step_errored",
-  "rollback_attempt_started",
-  "rollback_attempt_completed",
-  "rollback_attempt_errored",
-  "rollback_completed",
-  "rollback_errored",
-] as const satisfies readonly WorkflowInstanceEventType[];
 
 /** `GET .../step`'s query, as REST takes it: the step's recorded name (`charge payment-1`). */
 export const StepQuery = z
@@ -56,17 +23,7 @@ export const StepQuery = z
   .strict();
 
 /** The events a step's output is read from: its own, without the rest of the run's. */
-const STEP_EVENTS: WorkflowInstanceEventType[] = [
-  "step_started",
-  "step_completed",
-  "step_errored",
-  "attempt_started",
-  "attempt_completed",
-  "attempt_errored",
-  "wait_started",
-  "wait_completed",
-  "wait_timed_out",
-];
+const STEP_EVENTS: WorkflowInstanceEventType[] = EVENT_TYPES.filter((t) => /^(step|attempt|wait)_/.test(t));
 
 /** A step's full output or error (REST's `GET .../instances/:id/step`); 404 for a step the run never made. */
 export async function getStep(env: Env, workflow: unknown, id: unknown, query: unknown): Promise<StepOutput> {

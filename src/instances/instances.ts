@@ -83,6 +83,23 @@ export interface InstanceDetails extends RunSummary {
   milestones: Milestone[];
 }
 
+/** The events `?simple=true` reads: the run's own and each step's start (for `step_count`), not their attempts. */
+const SIMPLE_EVENTS: WorkflowInstanceEventType[] = [
+  "workflow_queued",
+  "workflow_started",
+  "workflow_completed",
+  "workflow_errored",
+  "workflow_terminated",
+  "step_started",
+  "sleep_started",
+  "wait_started",
+  "rollback_started",
+  "rollback_step_started",
+  "rollback_step_errored",
+  "rollback_completed",
+  "rollback_errored",
+];
+
 /** `GET .../instances/:id`'s query, as REST takes it. */
 export const InstanceQuery = z
   .object({
@@ -321,7 +338,10 @@ export async function getInstance(
   let history: Awaited<ReturnType<typeof readHistory>>;
   try {
     status = await readStatus(instance);
-    history = await readHistory(instance, { ended: isEnded(status.status) });
+    history = await readHistory(instance, {
+      ended: isEnded(status.status),
+      ...(simple === "true" ? { filter: SIMPLE_EVENTS } : {}),
+    });
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }
@@ -489,7 +509,8 @@ export async function sendEvent(
   const eventType = parse(EventType, type, "event_type");
   assertPayloadSize(payload, "payload");
   // What the schema makes of the payload is sent: a `z.object` schema drops keys it does not name.
-  const schema = definition.events[eventType];
+  // Own keys only: a type such as `toString` names no declared event, not Object.prototype's.
+  const schema = Object.hasOwn(definition.events, eventType) ? definition.events[eventType] : undefined;
   const checked = schema ? parse(schema, payload, "payload") : payload;
   const instance = await instanceHandle(env, definition, instanceId);
   try {

@@ -5,6 +5,39 @@
  * but for `readHistory`, which reads them.
  */
 
+/** Every event type a subscription can deliver (the platform's WorkflowInstanceEvent). */
+export const EVENT_TYPES = [
+  "workflow_queued",
+  "workflow_started",
+  "workflow_running",
+  "workflow_paused",
+  "workflow_waiting_for_pause",
+  "workflow_waiting",
+  "workflow_completed",
+  "workflow_errored",
+  "workflow_terminated",
+  "step_started",
+  "step_completed",
+  "step_errored",
+  "attempt_started",
+  "attempt_completed",
+  "attempt_errored",
+  "sleep_started",
+  "sleep_completed",
+  "wait_started",
+  "wait_completed",
+  "wait_timed_out",
+  "rollback_started",
+  "rollback_step_started",
+  "rollback_step_completed",
+  "rollback_step_errored",
+  "rollback_attempt_started",
+  "rollback_attempt_completed",
+  "rollback_attempt_errored",
+  "rollback_completed",
+  "rollback_errored",
+] as const satisfies readonly WorkflowInstanceEventType[];
+
 type Event = WorkflowInstanceEvent;
 type ErrorInfo = { name: string; message: string };
 

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import { requestId } from "hono/request-id";
 import { limitBody, onError, onNotFound } from "../api/middleware";
 import { trustServiceClient } from "../api/rate-limit";
+import { requestId } from "../api/request-id";
 import type { AppEnv, RouteGroup } from "../api/types";
 import { workflowsApi } from "../api/workflows";
 import { ok } from "../shared/envelope";

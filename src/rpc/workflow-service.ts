@@ -1,5 +1,6 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { z } from "zod";
+import { namedClientKey, RATE_LIMITED_MESSAGE, spendCreateBudget } from "../api/rate-limit";
 import type { RouteGroup } from "../api/types";
 import { getStep, openEventStream, type StepQuery, type SubscribeOptions } from "../instances/instance-events";
 import {
@@ -21,7 +22,7 @@ import type { StepOutput } from "../instances/run-history";
 import type { StatusBody } from "../instances/validation";
 import { listVersions, listWorkflows, type VersionInfo, type WorkflowInfo } from "../instances/workflow-info";
 import { failure } from "../shared/envelope";
-import { InstanceError } from "../shared/errors";
+import { InstanceError, invalid } from "../shared/errors";
 import type { Milestone } from "../shared/milestones";
 import type { JsonObject, JsonValue, RpcError, RpcResult } from "../shared/rpc-result";
 import { createServiceApp } from "./service-app";
@@ -98,6 +99,23 @@ export function createWorkflowService(groups: readonly RouteGroup[] = []) {
 
     async createBatch(workflow: string, instances: CreateOptions[]): Promise<RpcResult<CreatedInstance[]>> {
       return settle(() => createBatch(this.env, workflow, instances, "rpc"));
+    }
+
+    /**
+     * Spends one create of `client`'s budget (the Worker's create rate limit, the same budget
+     * its HTTP routes spend for that client): a caller that serves many users, as the Pages
+     * app, calls it before each create or batch it makes for one of them, so each has a
+     * budget of their own. RPC creates themselves are not limited (the Agent, the queue and
+     * the cron create in bulk), so the caller decides when to spend. A 429 result when spent.
+     */
+    async spendCreateBudget(client: string): Promise<RpcResult<{ spent: true }>> {
+      return settle(async () => {
+        if (typeof client !== "string" || client === "") throw invalid("client", "must name the client");
+        if (!(await spendCreateBudget(this.env, await namedClientKey(client.slice(0, 256))))) {
+          throw new InstanceError("rate_limited", RATE_LIMITED_MESSAGE);
+        }
+        return { spent: true as const };
+      });
     }
 
     async listInstances(workflow: string, query: ListInstancesQuery = {}): Promise<RpcResult<InstanceList>> {

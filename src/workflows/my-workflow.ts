@@ -62,14 +62,11 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
     const report = progressReporter({ env: this.env, step, workflow: myWorkflow.name, event });
     const id = event.instanceId;
     const total = order.items.reduce((sum, item) => sum + item.quantity * item.unit_price_cents, 0);
-    // What a failure rolls back, newest first, for the instance's error; a replay rebuilds the same list.
-    const rollbacks: string[] = [];
 
     let outcome: OrderOutput;
     try {
       // Ids derive from the instance id: a retried attempt reserves the same stock, never twice.
       const released = `released reservation res-${id}`;
-      rollbacks.unshift(released);
       const reservationId = await step.do(
         ORDER_STEPS.reserve,
         { retries: { limit: 3, delay: "2 seconds", backoff: "exponential" }, timeout: "30 seconds" },
@@ -99,7 +96,6 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
         if (decision) Object.assign(approval, { by: decision.by, note: decision.note });
         // The provider gets the instance id as idempotency key: a retry after a timeout cannot charge twice.
         const refunded = `refunded payment pay-${id}`;
-        rollbacks.unshift(refunded);
         const paymentId = await step.do(
           ORDER_STEPS.charge,
           { retries: { limit: 5, delay: "5 seconds", backoff: "exponential" }, timeout: "1 minute" },
@@ -126,8 +122,8 @@ export class MyWorkflow extends WorkflowEntrypoint<Env, OrderParamsInput> {
     } catch (error) {
       // Pause, terminate and restart reach `run` as errors: the engine must see its own abort.
       if (isEngineAbort(error)) throw error;
-      appendNote(error, rollbacks.length ? `rolled back: ${rollbacks.join(", ")}` : undefined);
-      // A failing child still tells its parent, then fails with its own error (the platform runs the rollbacks).
+      // A failing child still tells its parent, then fails with its own error; the platform then
+      // runs the rollbacks, and its history says which ran (`rollback` and `steps` of the instance).
       const parent = await this.tellParent({
         order,
         id,

@@ -62,9 +62,13 @@ export function progressReporter({ env, step, workflow, event, toOrigin = true }
     /** The run is about to return `result` (what its origin receives). */
     complete: ({ message, result = null }: { message: string; result?: JsonValue }) =>
       send("complete", { step: "complete", percent: 1, message, type: "complete" }, { type: "complete", result }),
-    /** The run is about to fail with `error`; the percent stays where the last report left it. */
+    /**
+     * The run is about to fail with `error`; the percent stays where the last report left it.
+     * The error goes to the origin; the index records only that the run failed (the instance's
+     * `error` is the platform's own).
+     */
     failed: ({ error }: { error: string }) =>
-      send("failed", { step: "failed", percent, message: error, type: "error" }, { type: "error", error }),
+      send("failed", { step: "failed", percent, message: "the run failed", type: "error" }, { type: "error", error }),
     /**
      * A rollback handler compensated a step: `compensation` names what it did (`refund
      * payment`). Call it from inside the handler, never from `run`: the engine runs each

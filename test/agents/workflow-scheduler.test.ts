@@ -80,6 +80,32 @@ describe("WorkflowScheduler: schedules", () => {
     expect(Date.parse(left[0]!.next_run_at)).toBeGreaterThan(Date.now());
   });
 
+  it("holds at most 10 cron schedules, each firing again and again; one-shots still fit", async () => {
+    const name = uniqueId("agent");
+    for (let minute = 0; minute < 10; minute++) {
+      const res = await schedule(name, {
+        workflow: "restock-workflow",
+        params: { skus: ["a"] },
+        cron: `${minute} 3 * * *`,
+      });
+      expect(res.status).toBe(201);
+    }
+    const eleventh = await schedule(name, {
+      workflow: "restock-workflow",
+      params: { skus: ["a"] },
+      cron: "10 3 * * *",
+    });
+    expect(eleventh.status).toBe(409);
+    expect(eleventh.body.errors[0]!.message).toMatch(/already holds 10 cron schedules/);
+    const oneShot = await schedule(name, {
+      workflow: "restock-workflow",
+      params: { skus: ["a"] },
+      delay_seconds: 3600,
+    });
+    expect(oneShot.status).toBe(201);
+    expect((await api<ScheduleView[]>("GET", agentPath(name, "/schedules"))).body.result).toHaveLength(11);
+  });
+
   it("scheduling the same cron twice keeps one schedule", async () => {
     const name = uniqueId("agent");
     const body = { workflow: "restock-workflow", params: { skus: ["a"] }, cron: "0 6 * * 1" };

@@ -83,9 +83,7 @@ describe("MyWorkflow: notifying its parent", () => {
     const done = await finished(id);
     expect(done.status).toBe("errored");
     expect(done.error!.message).toMatch(
-      new RegExp(
-        `^create shipment failed permanently \\(simulated\\); rolled back: refunded payment pay-${id}, released reservation res-${id}; parent ${parent.instance_id} not notified: `,
-      ),
+      new RegExp(`^create shipment failed permanently \\(simulated\\); parent ${parent.instance_id} not notified: `),
     );
     // The failure is recorded, then each compensation, newest first.
     expect(done.milestones.slice(-3)).toMatchObject([

@@ -367,6 +367,15 @@ describe("POST /api/workflows/:name/instances/:id/events/:type", () => {
     expectError(await send("never-created", "approval", { approved: true, by: "x" }), 404);
   });
 
+  it("takes an event type named like an object's own property as any undeclared type, not as a schema", async () => {
+    const id = uniqueId("proto-event");
+    await create({ instance_id: id, params: largeOrder() });
+    for (const type of ["toString", "constructor", "hasOwnProperty", "valueOf", "__proto__"]) {
+      const res = await send(id, type, { anything: 1 });
+      expect(res.status, type).toBe(202);
+    }
+  });
+
   it("refuses events to a terminated instance with 409", async () => {
     const id = uniqueId("late");
     await create({ instance_id: id, params: largeOrder() });

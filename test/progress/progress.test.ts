@@ -176,14 +176,13 @@ describe("the approval wait", () => {
     const failed = await waitForDetails("my-workflow", id, (d) => d.status === "errored");
     expect(failed.error?.name).toBe("NonRetryableError");
     expect(failed.error?.message).toMatch(/^invalid approval event payload: approved: /);
-    expect(failed.error?.message).toContain(`rolled back: released reservation res-${id}`);
     expect(failed.milestones.map((m) => [m.step, m.percent, m.type])).toEqual([
       [ORDER_STEPS.reserve, 0.25, "progress"],
       [ORDER_STEPS.approval, 0.5, "progress"],
       ["failed", 0.5, "error"],
       [ORDER_COMPENSATIONS.release, 0, "rollback"],
     ]);
-    expect(failed.milestones[2]!.message).toMatch(/^invalid approval event payload: approved: /);
+    expect(failed.milestones[2]!.message).toBe("the run failed");
     expect(failed.progress).toMatchObject({
       step: ORDER_COMPENSATIONS.release,
       message: `released reservation res-${id}`,

@@ -7,8 +7,8 @@ import { auth, uniqueId } from "../helpers";
  * Whose create budget a request spends, on each path into the Worker, with the limit as
  * wrangler.jsonc sets it. On WorkflowService's `fetch` (service-binding callers, such as
  * the Pages app's /worker/*) it is the client the caller names in x-workflows-client,
- * whatever Authorization header comes along; on the public API it is the token and
- * CF-Connecting-IP, and x-workflows-client means nothing there.
+ * whatever Authorization header comes along; on the public API it is the client the token
+ * holder names the same way, or else the token and CF-Connecting-IP.
  */
 const configured = inject("createRateLimit");
 const windowOf = (period: number) => Math.floor(Date.now() / (period * 1000));
@@ -19,10 +19,15 @@ const invalidCreate = (headers: Record<string, string>) => ({
 });
 const PATH = "/api/workflows/my-workflow/instances";
 
-/** Sends `limit` creates with `send(i)` within one window, then one more: its status. */
-async function statusAfterBudget(send: (i: number) => Promise<Response>): Promise<number> {
+/**
+ * Sends `limit` creates with `send(i)` within one window, then one more: its status. If a
+ * window ends meanwhile, tries again with a new client (`sender()` is called per attempt): the
+ * old one has spent part of the new window's budget already.
+ */
+async function statusAfterBudget(sender: () => (i: number) => Promise<Response>): Promise<number> {
   const { limit, period } = configured!;
   for (let attempt = 0; attempt < 2; attempt++) {
+    const send = sender();
     const started = windowOf(period);
     for (let i = 0; i < limit; i++) expect((await send(i)).status).toBe(400);
     const next = await send(limit);
@@ -33,15 +38,16 @@ async function statusAfterBudget(send: (i: number) => Promise<Response>): Promis
 
 describe("the create budget's key", () => {
   it("on the service path: the named client, not the Authorization header", async () => {
-    const client = uniqueId("access:user");
-    const status = await statusAfterBudget((i) =>
-      exports.WorkflowService.fetch(
-        new Request(
-          `https://worker.internal${PATH}`,
-          invalidCreate({ [SERVICE_CLIENT_HEADER]: client, authorization: `Bearer rotated-${i}` }),
-        ),
-      ),
-    );
+    const status = await statusAfterBudget(() => {
+      const client = uniqueId("access:user");
+      return (i) =>
+        exports.WorkflowService.fetch(
+          new Request(
+            `https://worker.internal${PATH}`,
+            invalidCreate({ [SERVICE_CLIENT_HEADER]: client, authorization: `Bearer rotated-${i}` }),
+          ),
+        );
+    });
     expect(status).toBe(429);
     // Another named client has a budget of its own.
     const other = await exports.WorkflowService.fetch(
@@ -53,16 +59,68 @@ describe("the create budget's key", () => {
     expect(other.status).toBe(400);
   }, 60_000);
 
-  it("on the public API: the token and address, whatever x-workflows-client says", async () => {
-    const ip = `2001:db8::${Date.now().toString(16).slice(-4)}:5c`;
-    const status = await statusAfterBudget((i) =>
-      exports.default.fetch(
-        new Request(
-          `https://worker.test${PATH}`,
-          invalidCreate({ ...auth, "cf-connecting-ip": ip, [SERVICE_CLIENT_HEADER]: `access:rotated-${i}` }),
-        ),
+  it("on the public API without a named client: the token and address", async () => {
+    let n = 0;
+    const status = await statusAfterBudget(() => {
+      const ip = `2001:db8::${Date.now().toString(16).slice(-4)}:5c${++n}`;
+      return (i) =>
+        exports.default.fetch(
+          new Request(
+            `https://worker.test${PATH}`,
+            invalidCreate({ ...auth, "cf-connecting-ip": ip, "x-request-id": `rotated-${i}` }),
+          ),
+        );
+    });
+    expect(status).toBe(429);
+  }, 60_000);
+
+  it("on the public API with a named client: that client's, so the users of one token holder (the Pages app's fetch path) do not share one", async () => {
+    const ip = `2001:db8::${Date.now().toString(16).slice(-4)}:5d`;
+    const status = await statusAfterBudget(() => {
+      const client = uniqueId("access:http-user");
+      return () =>
+        exports.default.fetch(
+          new Request(
+            `https://worker.test${PATH}`,
+            invalidCreate({ ...auth, "cf-connecting-ip": ip, [SERVICE_CLIENT_HEADER]: client }),
+          ),
+        );
+    });
+    expect(status).toBe(429);
+    // Another user of the same token, from the same address, is still served.
+    const other = await exports.default.fetch(
+      new Request(
+        `https://worker.test${PATH}`,
+        invalidCreate({ ...auth, "cf-connecting-ip": ip, [SERVICE_CLIENT_HEADER]: uniqueId("access:http-other") }),
       ),
     );
-    expect(status).toBe(429);
+    expect(other.status).toBe(400);
+  }, 60_000);
+
+  it("one budget per client whichever way its creates arrive: RPC's spendCreateBudget, the service path, the public API", async () => {
+    const client = uniqueId("access:every-path");
+    const { limit, period } = configured!;
+    let limited: Response[] | undefined;
+    for (let attempt = 0; attempt < 2 && !limited; attempt++) {
+      const started = windowOf(period);
+      for (let i = 0; i < limit; i++) {
+        const spent = await exports.WorkflowService.spendCreateBudget(client);
+        expect(spent).toEqual({ ok: true, result: { spent: true } });
+      }
+      const after = [
+        await exports.WorkflowService.fetch(
+          new Request(`https://worker.internal${PATH}`, invalidCreate({ [SERVICE_CLIENT_HEADER]: client })),
+        ),
+        await exports.default.fetch(
+          new Request(`https://worker.test${PATH}`, invalidCreate({ ...auth, [SERVICE_CLIENT_HEADER]: client })),
+        ),
+      ];
+      const refused = await exports.WorkflowService.spendCreateBudget(client);
+      if (windowOf(period) !== started) continue;
+      expect(refused).toMatchObject({ ok: false, error: { kind: "rate_limited", status: 429, code: 42900 } });
+      limited = after;
+    }
+    expect(limited, "could not spend a budget within one rate-limit window").toBeDefined();
+    expect(limited!.map((res) => res.status)).toEqual([429, 429]);
   }, 60_000);
 });

@@ -162,6 +162,8 @@ describe("WorkflowService over RPC", () => {
     expectError(await service.sendEvent("my-workflow", uniqueId("missing"), "approval", approval), "not_found", 404);
 
     expect(unwrap(await service.sendEvent("my-workflow", id, "approval", approval))).toEqual({
+      instanceId: id,
+      timestamp: expect.any(String),
       id,
       type: "approval",
     });

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app";
@@ -123,5 +123,25 @@ describe("security headers", () => {
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(res.headers.get("x-request-id")).toBeTruthy();
     expect(res.headers.get("x-powered-by")).toBeNull();
+  });
+});
+
+describe("the request id", () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+  it.each([
+    ["the public API", (headers: Record<string, string>) => entry.fetch(request("/api/workflows", { headers }), env)],
+    [
+      "WorkflowService's fetch",
+      (headers: Record<string, string>) =>
+        exports.WorkflowService.fetch(new Request("https://worker.internal/api/workflows", { headers })),
+    ],
+  ])("on %s is made by the Worker, never taken from the request", async (_, send) => {
+    for (const chosen of ["chosen-by-the-client", "00000000-0000-4000-8000-000000000000", "a=b"]) {
+      const res = await send({ ...auth, "x-request-id": chosen });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-request-id")).toMatch(UUID);
+      expect(res.headers.get("x-request-id")).not.toBe(chosen);
+    }
   });
 });
