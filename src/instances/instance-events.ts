@@ -176,7 +176,15 @@ function sseBody(
         const left = deadline - Date.now();
         if (left <= 0) return finish(controller, ": reconnect to go on\n\n");
         pending ??= subscription.next();
-        const result = await raceTimer(pending, Math.min(limits.keepAliveMs, left), "wait" as const);
+        let result: IteratorResult<WorkflowInstanceEvent, void> | "wait";
+        try {
+          result = await raceTimer(pending, Math.min(limits.keepAliveMs, left), "wait" as const);
+        } catch {
+          // The subscription broke: the engine aborts itself (a step threw a NonRetryableError,
+          // the run was terminated) and its subscribers with it. End as a stream, not with an
+          // error: the client reconnects from its last id and gets the rest.
+          return finish(controller, ": reconnect to go on\n\n");
+        }
         if (result === "wait") {
           controller.enqueue(encoder.encode(": keep-alive\n\n"));
           return;

@@ -324,11 +324,6 @@ export async function settleBatch(
   return results;
 }
 
-const isObjectReset = (error: unknown) =>
-  typeof error === "object" &&
-  error !== null &&
-  (error as { durableObjectReset?: unknown }).durableObjectReset === true;
-
 export async function getInstance(
   env: Env,
   workflow: unknown,
@@ -339,21 +334,14 @@ export async function getInstance(
   const instanceId = parse(InstanceId, id, "instance_id");
   const { simple, order } = parse(InstanceQuery, query ?? {}, "");
   const instance = await instanceHandle(env, definition, instanceId);
-  const read = async () => {
-    const status = await readStatus(instance);
-    const history = await readHistory(instance, {
-      ended: isEnded(status.status),
-      ...(simple === "true" ? { filter: SIMPLE_EVENTS } : {}),
-    });
-    return { status, history };
-  };
   let status: InstanceStatus;
   let history: Awaited<ReturnType<typeof readHistory>>;
   try {
-    // The engine resets its Durable Object as it ends a run abruptly (a NonRetryableError):
-    // a read in flight then fails with `durableObjectReset`, the platform's sign that the
-    // same read, made again, reaches the new object.
-    ({ status, history } = await read().catch((error) => (isObjectReset(error) ? read() : Promise.reject(error))));
+    status = await readStatus(instance);
+    history = await readHistory(instance, {
+      ended: isEnded(status.status),
+      ...(simple === "true" ? { filter: SIMPLE_EVENTS } : {}),
+    });
   } catch (error) {
     throw mapPlatformError(error, definition.name, instanceId);
   }

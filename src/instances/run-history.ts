@@ -356,6 +356,20 @@ export const HISTORY_LIMITS = {
  */
 export async function readHistory(
   instance: WorkflowInstance,
+  options: { ended: boolean; filter?: WorkflowInstanceEventType[] },
+): Promise<{ events: Event[]; truncated: boolean }> {
+  try {
+    return await readHistoryOnce(instance, options);
+  } catch {
+    // The engine aborts itself (a run failing with a NonRetryableError, a terminate), and a
+    // subscription it was serving with it: read again once it is back.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return readHistoryOnce(instance, options);
+  }
+}
+
+async function readHistoryOnce(
+  instance: WorkflowInstance,
   { ended, filter }: { ended: boolean; filter?: WorkflowInstanceEventType[] },
 ): Promise<{ events: Event[]; truncated: boolean }> {
   using subscription = await instance.subscribe(filter ? { filter } : undefined);
@@ -367,7 +381,14 @@ export async function readHistory(
     const idle = ended
       ? HISTORY_LIMITS.endedIdleMs
       : Math.min(HISTORY_LIMITS.idleMaxMs, Math.max(HISTORY_LIMITS.idleMinMs, slowest * 20));
-    const result = await nextOrIdle(subscription, idle);
+    let result: IteratorResult<Event, void> | "idle";
+    try {
+      result = await nextOrIdle(subscription, idle);
+    } catch (error) {
+      // Broken mid-read by the engine's abort: the history is what was read.
+      if (events.length === 0) throw error;
+      return { events, truncated: false };
+    }
     if (result === "idle" || result.done) return { events, truncated: false };
     const now = Date.now();
     slowest = Math.max(slowest, now - previous);

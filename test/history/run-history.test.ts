@@ -316,3 +316,28 @@ describe("an event stream's bounds", () => {
     expect(rest.map((e) => e.event)).toContain("wait_completed");
   });
 });
+
+describe("an event stream across the engine's own abort", () => {
+  it("of a run that fails with a NonRetryableError ends cleanly, and a reconnect gives the rest to its end", async () => {
+    const id = uniqueId("sse-abort");
+    await api("POST", INSTANCES, {
+      instance_id: id,
+      params: smallOrder({ settlement_seconds: 1, simulate: { fail_step: "charge payment" } }),
+    });
+    const res = await subscribe(id);
+    expect(res.status).toBe(200);
+    // The engine aborts itself when a step throws a NonRetryableError, breaking the subscription
+    // mid-stream: the stream still ends as a stream (no error), and a client goes on from its last id.
+    const first = await readEvents(res);
+    const seen = first.filter((e) => e.id !== undefined);
+    let all = seen;
+    if (first.at(-1)?.event !== "end") {
+      await waitForApiStatus("my-workflow", id, "errored");
+      const rest = await readEvents(await subscribe(id, "", { "last-event-id": String(seen.at(-1)!.id) }));
+      expect(rest.at(-1)!.event).toBe("end");
+      all = [...seen, ...rest.filter((e) => e.id !== undefined)];
+    }
+    expect(all.map((e) => e.event)).toContain("workflow_errored");
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+  });
+});

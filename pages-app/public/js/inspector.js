@@ -1,6 +1,7 @@
 // @ts-check
 import { ApiError, agentPath, call, instancePath } from "./api.js";
 import { badge, byId, h, isFinished, reconcile, say, setBadge, setDisabled, setText, when } from "./dom.js";
+import { createTimeline } from "./timeline.js";
 
 /**
  * ParentWorkflow starts MyWorkflow children with deterministic ids `<parent id>-c<n>`
@@ -23,8 +24,8 @@ const describe = (/** @type {unknown} */ e) => (e instanceof ApiError ? e.descri
  */
 
 /**
- * The open instance: its status, output or error, progress, steps and children, and
- * the buttons that steer it.
+ * The open instance: its status, output or error, progress, the timeline of its run and its
+ * children, and the buttons that steer it.
  * @param {import("./main.js").Dashboard} app
  */
 export function createInspector(app) {
@@ -36,6 +37,7 @@ export function createInspector(app) {
   return {
     /** @param {string} workflow @param {string} id @param {{ focus?: boolean }} [options] */
     open(workflow, id, { focus = true } = {}) {
+      view?.close();
       view = instanceView(app, workflow, id);
       body.replaceChildren(view.root);
       body.hidden = false;
@@ -69,13 +71,18 @@ function instanceView(app, workflowName, id) {
   const bar = h("progress", { max: 100, id: "inspector-progress" });
   const caption = h("p", { class: "caption", id: "inspector-caption" });
   const source = h("p", { class: "hint" });
-  const steps = h("ol", { class: "steps", "aria-label": "Milestones the workflow reported" });
-  const stepsHint = h("p", { class: "hint" });
+  const timeline = createTimeline({
+    workflow: workflowName,
+    id,
+    path: () => app.readPath,
+    finished: () => isFinished(details?.status ?? "queued"),
+    onRunEvent: () => app.refreshInstance(),
+  });
   const childList = h("ul", { class: "list children", "aria-label": "Children" });
   const childNote = h("p", { class: "note" }, "Looking for children…");
   /** @type {Map<string, { li: HTMLLIElement, badge: HTMLSpanElement, outcome: HTMLSpanElement }>} */
   const childRows = new Map();
-  const output = h("pre", { class: "json", tabIndex: 0, "aria-label": "Output" });
+  const output = h("pre", { class: "json", id: "inspector-output", tabIndex: 0, "aria-label": "Output" });
   const outputBlock = h("div", { hidden: true }, h("h4", {}, "Output"), output);
   const errorBox = h("p", { class: "alert", hidden: true });
   const message = h("p", { class: "message", role: "status" });
@@ -117,9 +124,9 @@ function instanceView(app, workflowName, id) {
           caption,
           source,
         ),
-        h("div", { class: "steps-block" }, h("h4", {}, "Milestones"), steps, stepsHint),
       ),
     ),
+    h("div", { class: "timeline-section" }, h("h4", {}, "Timeline"), timeline.root),
     childSpec ? h("div", { class: "children-block" }, h("h4", {}, "Children"), childNote, childList) : null,
     errorBox,
     outputBlock,
@@ -163,7 +170,8 @@ function instanceView(app, workflowName, id) {
 
   async function refresh() {
     try {
-      details = (await call("GET", instancePath(app.readPath, workflowName, id))).result;
+      // The steps come from the event stream (the timeline): the read skips them.
+      details = (await call("GET", `${instancePath(app.readPath, workflowName, id)}?simple=true`)).result;
       errorBox.hidden = true;
     } catch (e) {
       if (!details) setBadge(status, "unknown");
@@ -171,6 +179,7 @@ function instanceView(app, workflowName, id) {
       errorBox.hidden = false;
       return;
     }
+    timeline.start();
     if (childSpec) await loadChildren(childSpec);
     redraw();
   }
@@ -182,8 +191,12 @@ function instanceView(app, workflowName, id) {
     /** @type {any[]} instance details of each child */
     const found = [];
     const read = async (/** @type {string} */ childId) =>
-      (await call("GET", instancePath(app.readPath, spec.workflow, childId), undefined, { log: false, quiet: true }))
-        .result;
+      (
+        await call("GET", `${instancePath(app.readPath, spec.workflow, childId)}?simple=true`, undefined, {
+          log: false,
+          quiet: true,
+        })
+      ).result;
     try {
       for (const child of await Promise.all(ids.map(read))) found.push(child);
       // Until the output lists them, look for the next child id until one does not exist.
@@ -228,39 +241,7 @@ function instanceView(app, workflowName, id) {
     bar.hidden = progress.percent === undefined;
     setText(caption, progress.caption);
     setText(source, progress.source);
-
-    reconcile(
-      steps,
-      reported.map((m, i) => {
-        const last = i === reported.length - 1;
-        const state =
-          m.type === "error"
-            ? "failed"
-            : !last || current === "complete"
-              ? "done"
-              : isFinished(current)
-                ? "last reported"
-                : "current";
-        const note = [state, m.message, `${Math.round(m.percent * 100)}%`, m.live ? "live" : clock(m.at)]
-          .filter(Boolean)
-          .join(" \u00b7 ");
-        return h(
-          "li",
-          { dataset: { state } },
-          h("span", { class: "step" }, m.step),
-          " ",
-          h("span", { class: "hint" }, note),
-        );
-      }),
-    );
-    setText(
-      stepsHint,
-      reported.length
-        ? "Reported by the workflow and recorded by the Worker, so they survive a reload."
-        : isFinished(current)
-          ? "No milestones reported."
-          : "No milestone reported yet.",
-    );
+    timeline.sync(details);
 
     if (childSpec) {
       childNote.hidden = !!children?.length;
@@ -308,7 +289,7 @@ function instanceView(app, workflowName, id) {
     setDisabled(buttons.restart, false);
   }
 
-  return { root, refresh, redraw, status: () => details?.status ?? "queued" };
+  return { root, refresh, redraw, status: () => details?.status ?? "queued", close: () => timeline.close() };
 }
 
 const fact = (/** @type {string} */ term, /** @type {string} */ value) => [h("dt", {}, term), h("dd", {}, value)];

@@ -18,6 +18,7 @@ import { createStartForm } from "./start-form.js";
  *   selected: { workflow: string, id: string } | null,
  *   open: (workflow: string, id: string, options?: { focus?: boolean }) => void,
  *   refreshLists: () => void,
+ *   refreshInstance: () => void,
  * }} Dashboard
  */
 
@@ -37,6 +38,8 @@ const app = {
     inspector.open(workflow, id, options);
   },
   refreshLists: () => listsPoller.kick(),
+  // The open instance's status changed (its event stream said so): read it now.
+  refreshInstance: () => inspectorPoller.kick(),
 };
 
 const lists = createInstanceLists(app, byId("instance-lists"));
