@@ -4,7 +4,7 @@
 // and to the script, as a crash would), starts `npm run dev` again on the same state, and
 // reports what survived and what completed.
 //
-//   npm run test:restart
+//   npm run check:template -- restart
 //
 // Kinds: instances waiting for an event (approval), instances inside `step.sleep`
 // (settlement), instances already complete, and Agent schedules due after the restart. Known

@@ -9,6 +9,14 @@ export interface Caller {
   id: string;
 }
 
+/** Logged once per isolate: a deployment missing its settings would otherwise log every request. */
+const logged = new Set<string>();
+function logOnce(message: string): void {
+  if (logged.has(message)) return;
+  logged.add(message);
+  console.error(message);
+}
+
 /** The one caller of the local open mode: whoever holds this machine's key. */
 export const LOCAL_CALLER: Caller = { id: "local" };
 
@@ -30,7 +38,7 @@ export async function authenticate(request: Request, url: URL, env: PagesBinding
   const settings = accessSettings(env);
   if ("problem" in settings) {
     if (localKey) return localRefusal(url);
-    console.error(`pages: every request is refused: ${settings.problem}`);
+    logOnce(`pages: every request is refused: ${settings.problem}`);
     return refusal(403, 40300, "forbidden");
   }
   const token = request.headers.get(ACCESS_JWT_HEADER);
