@@ -1,5 +1,6 @@
 import { failure } from "../../src/shared/envelope";
 import { SERVICE_CLIENT_HEADER } from "../../src/shared/service-client";
+import { UPGRADE_HEADERS } from "../../src/shared/websocket";
 import { callersAgentPath } from "./agent-names"; // part: agent
 import type { Caller } from "./caller";
 import type { PagesBindings } from "./types";
@@ -11,15 +12,6 @@ import type { PagesBindings } from "./types";
  * and whatever else a client sets (an `X-Request-Id`, the agents SDK's own headers) stay here.
  */
 const FORWARDED_HEADERS = ["content-type", "accept", "if-none-match"];
-/** A WebSocket upgrade: the handshake only. */
-const UPGRADE_HEADERS = [
-  "upgrade",
-  "connection",
-  "sec-websocket-key",
-  "sec-websocket-version",
-  "sec-websocket-protocol",
-  "sec-websocket-extensions",
-];
 
 /**
  * The request for the Worker, built from an allow-list: the path without its `/worker` prefix

@@ -6,6 +6,7 @@ import { createBudgetKey, limitCreates } from "../api/rate-limit";
 import type { AppEnv, RouteGroup } from "../api/types";
 import { ok } from "../shared/envelope";
 import { type RpcResult, rpcEnvelope, rpcStatus } from "../shared/rpc-result";
+import { UPGRADE_HEADERS } from "../shared/websocket";
 import { parseAgentName, parseListRequest, parseScheduleRequest, parseStartRequest } from "./scheduler-input";
 
 /**
@@ -27,16 +28,6 @@ import { parseAgentName, parseListRequest, parseScheduleRequest, parseStartReque
  */
 
 const agentOf = (c: Context<AppEnv>) => getAgentByName(c.env.WORKFLOW_SCHEDULER, parseAgentName(c.req.param("name")));
-
-/** The headers of a WebSocket handshake: all the Agent gets of an upgrade request. */
-const UPGRADE_HEADERS = [
-  "upgrade",
-  "connection",
-  "sec-websocket-key",
-  "sec-websocket-version",
-  "sec-websocket-protocol",
-  "sec-websocket-extensions",
-];
 
 /**
  * The request the Agent gets for a WebSocket upgrade, built from an allow-list: the
