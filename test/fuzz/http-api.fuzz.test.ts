@@ -214,9 +214,14 @@ async function instanceExists(binding: Workflow, id: string): Promise<boolean> {
   }
 }
 
-/** A CORS preflight, as the Worker tells one: an empty Access-Control-Request-Method names no method. */
+/**
+ * A CORS preflight, as the Worker tells one: an empty Origin names no origin and an empty
+ * Access-Control-Request-Method no method (the Fetch API trims header values).
+ */
 const isPreflight = (f: Fuzzed) =>
-  f.method === "OPTIONS" && "origin" in f.headers && Boolean(f.headers["access-control-request-method"]?.trim());
+  f.method === "OPTIONS" &&
+  Boolean(f.headers.origin?.trim()) &&
+  Boolean(f.headers["access-control-request-method"]?.trim());
 
 /**
  * The instance ids named by refused requests and by accepted ones. A refused request must

@@ -97,6 +97,16 @@ describe("CORS policy", () => {
     );
     expect(res.status).toBe(401);
     expect((await res.json()) as object).toMatchObject({ success: false });
+    // An empty Origin names no origin: no preflight either (a random request sequence found the
+    // fuzz test's oracle calling this one a preflight).
+    const empty = await entry.fetch(
+      request("/api/workflows", {
+        method: "OPTIONS",
+        headers: { Origin: "", "Access-Control-Request-Method": "POST" },
+      }),
+      withOrigins("https://dash.example.com"),
+    );
+    expect(empty.status).toBe(401);
   });
 });
 
