@@ -110,7 +110,7 @@ export async function openEventStream(
     options.cursor = parse(SubscribeQuery.shape.cursor, lastEventId, "Last-Event-ID");
   }
   const instance = await instanceHandle(env, definition, instanceId);
-  let subscription: WorkflowInstanceSubscription;
+  let subscription: WorkflowInstanceSubscription | undefined;
   let first: Promise<IteratorResult<WorkflowInstanceEvent, void>>;
   let answered: IteratorResult<WorkflowInstanceEvent, void> | "waiting";
   try {
@@ -123,6 +123,8 @@ export async function openEventStream(
     first = subscription.next();
     answered = await raceTimer(first, FIRST_EVENT_WAIT_MS, "waiting");
   } catch (error) {
+    // A subscription is a handle on the engine's side: released here, not left to the collector.
+    subscription?.[Symbol.dispose]();
     throw mapPlatformError(error, definition.name, instanceId);
   }
   if (answered !== "waiting" && answered.done) {
