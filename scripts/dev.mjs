@@ -174,6 +174,8 @@ function announce() {
             "              wrangler's warning about missing WORKER_URL, ACCESS_TEAM_DOMAIN, ACCESS_AUD secrets is expected here",
           ]
         : []),
+      "  wrangler's note that workflows_preserve_non_retryable_error_message is now the default is expected:",
+      "  the local Workflows engine still needs the flag to keep a NonRetryableError's message (docs/local-dev.md).",
       withPages ? "  Ctrl-C stops both." : "  Ctrl-C stops it.",
       "",
     ].join("\n"),
