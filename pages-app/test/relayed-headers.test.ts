@@ -1,6 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/api/rate-limit";
 import type { Envelope } from "../../src/shared/envelope";
+import { rateLimitWindow } from "../../test/rate-limit-window";
 import { deployments, json, order, pages, pagesVia, uniqueId } from "./helpers";
 
 /**
@@ -106,7 +107,6 @@ describe("the fetch path (/http) relays the Worker's headers", () => {
 describe("the fetch path (/http) under the Worker's create rate limit", () => {
   const configured = inject("createRateLimit");
   const limited = (path: string, init?: RequestInit) => pagesVia(deployments.PAGES_RATE_LIMITED, path, init);
-  const windowOf = (period: number) => Math.floor(Date.now() / (period * 1000));
 
   it("is the limit wrangler.jsonc configures", () => {
     expect(configured).toBeDefined();
@@ -119,7 +119,7 @@ describe("the fetch path (/http) under the Worker's create rate limit", () => {
     // before validation). The binding counts per fixed window: if one ends meanwhile, retry.
     let spent = false;
     for (let attempt = 0; attempt < 2 && !spent; attempt++) {
-      const started = windowOf(period);
+      const started = rateLimitWindow(period);
       const statuses = new Set<number>();
       for (let i = 0; i < limit; i++) {
         statuses.add(
@@ -128,7 +128,7 @@ describe("the fetch path (/http) under the Worker's create rate limit", () => {
       }
       // A later attempt finds part of the budget spent already: 429s are fine then.
       expect([...statuses].every((s) => s === 400 || (attempt > 0 && s === 429))).toBe(true);
-      spent = windowOf(period) === started;
+      spent = rateLimitWindow(period) === started;
     }
     expect(spent, "could not spend the budget within one rate-limit window").toBe(true);
 

@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { RETRY_AFTER_SECONDS } from "../../src/api/rate-limit";
 import entry from "../../src/index";
 import { auth, smallOrder, uniqueId } from "../helpers";
+import { rateLimitWindow, withinOneWindow } from "../rate-limit-window";
 
 const configured = inject("createRateLimit");
 
@@ -20,25 +21,20 @@ function create(ip: string, body: unknown, path = "/api/workflows/my-workflow/in
   );
 }
 
-const windowOf = (period: number) => Math.floor(Date.now() / (period * 1000));
-
 /**
- * Spends a client's whole budget with creates that fail validation (they count: the
- * limit sits before validation). Retries once if a window boundary passed meanwhile,
- * since the binding counts per fixed window.
+ * Spends a new client's whole budget with creates that fail validation (they count: the
+ * limit sits before validation), within one window.
  */
-async function exhaust(ip: () => string): Promise<string> {
+async function exhaust(): Promise<string> {
   const { limit, period } = configured!;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const client = ip();
-    const started = windowOf(period);
+  const { client, statuses } = await withinOneWindow(period, async () => {
+    const client = newClient();
     const statuses = [];
     for (let i = 0; i < limit; i++) statuses.push((await create(client, { instance_id: "not valid!" })).status);
-    if (windowOf(period) !== started) continue;
-    expect(new Set(statuses)).toEqual(new Set([400]));
-    return client;
-  }
-  throw new Error("could not spend a budget within one rate-limit window");
+    return { client, statuses };
+  });
+  expect(new Set(statuses)).toEqual(new Set([400]));
+  return client;
 }
 
 /**
@@ -48,9 +44,9 @@ async function exhaust(ip: () => string): Promise<string> {
 let spent: { client: string; window: number } | undefined;
 async function spentClient(): Promise<string> {
   const { period } = configured!;
-  if (spent?.window !== windowOf(period)) {
-    const client = await exhaust(newClient);
-    spent = { client, window: windowOf(period) };
+  if (spent?.window !== rateLimitWindow(period)) {
+    const client = await exhaust();
+    spent = { client, window: rateLimitWindow(period) };
   }
   return spent.client;
 }

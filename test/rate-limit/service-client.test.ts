@@ -2,6 +2,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { SERVICE_CLIENT_HEADER } from "../../src/shared/service-client";
 import { auth, uniqueId } from "../helpers";
+import { withinOneWindow } from "../rate-limit-window";
 
 /**
  * Whose create budget a request spends, on each path into the Worker, with the limit as
@@ -11,7 +12,6 @@ import { auth, uniqueId } from "../helpers";
  * holder names the same way, or else the token and CF-Connecting-IP.
  */
 const configured = inject("createRateLimit");
-const windowOf = (period: number) => Math.floor(Date.now() / (period * 1000));
 const invalidCreate = (headers: Record<string, string>) => ({
   method: "POST",
   headers: { ...headers, "content-type": "application/json" },
@@ -20,20 +20,16 @@ const invalidCreate = (headers: Record<string, string>) => ({
 const PATH = "/api/workflows/my-workflow/instances";
 
 /**
- * Sends `limit` creates with `send(i)` within one window, then one more: its status. If a
- * window ends meanwhile, tries again with a new client (`sender()` is called per attempt): the
- * old one has spent part of the new window's budget already.
+ * Sends `limit` creates with `send(i)` within one window, then one more: its status.
+ * `sender()` is called per attempt, for a new client each time (`withinOneWindow`).
  */
 async function statusAfterBudget(sender: () => (i: number) => Promise<Response>): Promise<number> {
   const { limit, period } = configured!;
-  for (let attempt = 0; attempt < 2; attempt++) {
+  return withinOneWindow(period, async () => {
     const send = sender();
-    const started = windowOf(period);
     for (let i = 0; i < limit; i++) expect((await send(i)).status).toBe(400);
-    const next = await send(limit);
-    if (windowOf(period) === started) return next.status;
-  }
-  throw new Error("could not spend a budget within one rate-limit window");
+    return (await send(limit)).status;
+  });
 }
 
 describe("the create budget's key", () => {
@@ -99,12 +95,8 @@ describe("the create budget's key", () => {
 
   it("one budget per client whichever way its creates arrive: RPC's spendCreateBudget, the service path, the public API", async () => {
     const { limit, period } = configured!;
-    let limited: Response[] | undefined;
-    for (let attempt = 0; attempt < 2 && !limited; attempt++) {
-      // A new client per attempt: if a window ended during the last one, that client has
-      // already spent part of the new window's budget.
+    const { after, refused } = await withinOneWindow(period, async () => {
       const client = uniqueId("access:every-path");
-      const started = windowOf(period);
       for (let i = 0; i < limit; i++) {
         const spent = await exports.WorkflowService.spendCreateBudget(client);
         expect(spent).toEqual({ ok: true, result: { spent: true } });
@@ -117,12 +109,9 @@ describe("the create budget's key", () => {
           new Request(`https://worker.test${PATH}`, invalidCreate({ ...auth, [SERVICE_CLIENT_HEADER]: client })),
         ),
       ];
-      const refused = await exports.WorkflowService.spendCreateBudget(client);
-      if (windowOf(period) !== started) continue;
-      expect(refused).toMatchObject({ ok: false, error: { kind: "rate_limited", status: 429, code: 42900 } });
-      limited = after;
-    }
-    expect(limited, "could not spend a budget within one rate-limit window").toBeDefined();
-    expect(limited!.map((res) => res.status)).toEqual([429, 429]);
+      return { after, refused: await exports.WorkflowService.spendCreateBudget(client) };
+    });
+    expect(refused).toMatchObject({ ok: false, error: { kind: "rate_limited", status: 429, code: 42900 } });
+    expect(after.map((res) => res.status)).toEqual([429, 429]);
   }, 60_000);
 });
